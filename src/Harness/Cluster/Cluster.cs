@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Nodes;
+using Harness.Profiles;
+using Harness.Safety;
+using Harness.Waits;
+using k8s;
+using k8s.Models;
+
+namespace Harness;
+
+/// <summary>The cluster could not be reached or used. The message names the profile, what failed and how to fix it.</summary>
+public sealed class ClusterUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A connected cluster: one SSH shell per node (reused, reconnecting after a reboot), the kubeconfig fetched from the
+/// control plane over SFTP, and one Kubernetes client. Also the <see cref="IReverter"/> that undoes faults.
+/// </summary>
+public sealed class Cluster : IReverter, IAsyncDisposable
+{
+    private readonly Dictionary<string, NodeShell> _shells;
+    private readonly string _kubeconfigPath;
+
+    private Cluster(ClusterProfile profile, Dictionary<string, NodeShell> shells, IKubernetes api, string kubeconfigPath, string serverVersion)
+    {
+        Profile = profile;
+        _shells = shells;
+        Api = api;
+        _kubeconfigPath = kubeconfigPath;
+        ServerVersion = serverVersion;
+    }
+
+    public ClusterProfile Profile { get; }
+    public IKubernetes Api { get; }
+    public string ServerVersion { get; }
+    public string Namespace => Profile.Kubernetes.Namespace;
+    public NodeShell ControlPlane => Node(Profile.ControlPlane);
+    public IReadOnlyList<string> Workers => Profile.Workers;
+
+    public NodeShell Node(string name) =>
+        _shells.TryGetValue(name, out var shell)
+            ? shell
+            : throw new ArgumentException($"Unknown node '{name}'. Nodes of profile '{Profile.Name}': {string.Join(", ", _shells.Keys)}.");
+
+    private TimeSpan CommandTimeout => TimeSpan.FromSeconds(Profile.Timeouts.CommandSeconds);
+
+    /// <summary>
+    /// Discover the nodes, log in to each, fetch admin.conf from the control plane and reach the API.
+    /// Every failure becomes one <see cref="ClusterUnreachableException"/> naming the profile and the fix.
+    /// </summary>
+    public static async Task<Cluster> ConnectAsync(ClusterProfile profile, Action<string>? log, CancellationToken ct)
+    {
+        var where = $"profile '{profile.Name}' ({profile.SourcePath})";
+        var shells = new Dictionary<string, NodeShell>();
+        try
+        {
+            log?.Invoke($"discovering nodes ({profile.Discovery.Mode})");
+            var endpoints = await NodeDiscovery.DiscoverAsync(profile, ct);
+            var hostKeys = new HostKeyStore(profile.ResolvePath(profile.Login.KnownHostsFile));
+            var connectTimeout = TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds);
+            var connecting = endpoints.Select(async e => (e.Name, Shell: await NodeShell.ConnectAsync(e, hostKeys, connectTimeout, ct))).ToList();
+            foreach (var done in await Task.WhenAll(connecting)) shells[done.Name] = done.Shell;
+            log?.Invoke($"logged in to {string.Join(", ", shells.Keys)}");
+
+            var kubeconfig = await FetchKubeconfigAsync(profile, shells[profile.ControlPlane], ct);
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig,
+                masterUrl: string.IsNullOrEmpty(profile.Kubernetes.ApiServer) ? null : profile.Kubernetes.ApiServer);
+            config.HttpClientTimeout = TimeSpan.FromSeconds(30);
+            var api = new Kubernetes(config);
+            string version;
+            try
+            {
+                using var apiDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                apiDeadline.CancelAfter(TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds));
+                version = (await api.Version.GetCodeAsync(apiDeadline.Token)).GitVersion;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                File.Delete(kubeconfig);
+                throw new ClusterUnreachableException(
+                    $"Infrastructure: {where}: the Kubernetes API at {config.Host} did not answer ({Secrets.Redact(e.Message)}). " +
+                    "Is kube-apiserver running on the control plane, and is that address reachable from here? " +
+                    "Set 'kubernetes.apiServer' in the profile if the API is reachable only through another address.", e);
+            }
+            log?.Invoke($"Kubernetes API {config.Host} answers: {version}");
+            return new Cluster(profile, shells, api, kubeconfig, version);
+        }
+        catch (Exception e)
+        {
+            foreach (var shell in shells.Values) await shell.DisposeAsync();
+            throw e switch
+            {
+                ClusterUnreachableException => e,
+                OperationCanceledException when ct.IsCancellationRequested => new ClusterUnreachableException(
+                    $"Infrastructure: {where}: gave up reaching the cluster (cancelled or out of time). " +
+                    "Check that the nodes are running and reachable, or pick another profile.", e),
+                NodeAccessException or ProfileException => new ClusterUnreachableException(
+                    $"Infrastructure: {where}: {Secrets.Redact(e.Message)}", e),
+                _ => new ClusterUnreachableException($"Infrastructure: {where}: {Secrets.Redact(e.Message)}", e),
+            };
+        }
+    }
+
+    /// <summary>The book copies /etc/kubernetes/admin.conf from the master; so do we, into a 0600 file removed at the end.</summary>
+    private static async Task<string> FetchKubeconfigAsync(ClusterProfile profile, NodeShell controlPlane, CancellationToken ct)
+    {
+        var remote = profile.Kubernetes.AdminKubeconfig;
+        byte[] bytes;
+        try { bytes = await controlPlane.DownloadAsync(remote, ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new ClusterUnreachableException(
+                $"Infrastructure: profile '{profile.Name}': no kubeconfig at {remote} on the control plane {profile.ControlPlane} " +
+                $"({Secrets.Redact(e.Message)}). Is this node really the control plane (kubeadm init done)? " +
+                "Fix 'controlPlane' or 'kubernetes.adminKubeconfig' in the profile.", e);
+        }
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        RegisterKubeconfigSecrets(text);
+        var dir = Directory.CreateTempSubdirectory("verification-");
+        var path = Path.Combine(dir.FullName, "admin.conf");
+        await File.WriteAllBytesAsync(path, [], ct);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // 0600 before the key lands in it
+        await File.WriteAllBytesAsync(path, bytes, ct);
+        return path;
+    }
+
+    private static void RegisterKubeconfigSecrets(string kubeconfig)
+    {
+        foreach (var line in kubeconfig.Split('\n'))
+        {
+            var trimmed = line.Trim();
+            foreach (var key in new[] { "client-key-data:", "token:", "password:" })
+                if (trimmed.StartsWith(key, StringComparison.Ordinal)) Secrets.Register(trimmed[key.Length..].Trim());
+        }
+    }
+
+    /// <summary>Runs kubectl on the control plane, as the book does, so the report can show the book's command with its output.</summary>
+    public Task<CommandResult> KubectlAsync(string arguments, CancellationToken ct) =>
+        ControlPlane.RunAsync($"{Profile.Kubernetes.Kubectl} --kubeconfig {Profile.Kubernetes.AdminKubeconfig} {arguments}", CommandTimeout, ct);
+
+    public async Task<bool> IsKubeletActiveAsync(string node, CancellationToken ct) =>
+        (await Node(node).RunAsync(Profile.Commands.KubeletActive, CommandTimeout, ct)).Succeeded;
+
+    public async Task<string> KubeletJournalAsync(string node, DateTimeOffset since, CancellationToken ct)
+    {
+        var command = Profile.Commands.KubeletJournal.Replace("{since}", since.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") + " UTC");
+        var result = await Node(node).RunAsync(command + " | tail -n 300", CommandTimeout, ct);
+        return result.ToString();
+    }
+
+    public async Task RevertAsync(Revert revert, CancellationToken ct)
+    {
+        switch (revert.Kind)
+        {
+            case RevertKind.NodeCommand:
+                (await Node(revert.Target).RunAsync(revert.Command!, CommandTimeout, ct)).EnsureSuccess();
+                break;
+            case RevertKind.NodeReboot:
+                if (!string.IsNullOrEmpty(revert.Command))
+                    (await Node(revert.Target).RunAsync(revert.Command, CommandTimeout, ct)).EnsureSuccess();
+                await RebootAsync(revert.Target, ct);
+                break;
+            case RevertKind.Uncordon:
+                await Api.CoreV1.PatchNodeAsync(new V1Patch("{\"spec\":{\"unschedulable\":null}}", V1Patch.PatchType.MergePatch), revert.Target, cancellationToken: ct);
+                break;
+            case RevertKind.DeleteNamespace:
+                await DeleteNamespaceAsync(revert.Target, ct);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(revert), revert.Kind, "unknown revert");
+        }
+    }
+
+    /// <summary>
+    /// The book's reboot: run the profile's reboot command on the node, see it go away and come back, then wait until
+    /// its kubelet has reported Ready again after the reboot.
+    /// </summary>
+    public async Task<TimeSpan> RebootAsync(string nodeName, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var deadline = TimeSpan.FromSeconds(Profile.Timeouts.NodeRebootSeconds);
+        var shell = Node(nodeName);
+        var bootBefore = (await shell.RunAsync("awk '{print $22}' /proc/1/stat", CommandTimeout, ct)).EnsureSuccess().Stdout.Trim();
+        var rebootAt = DateTimeOffset.UtcNow;
+        await shell.StartDetachedAsync(Profile.Commands.Reboot, ct);
+        await shell.WaitUntilUnreachableAsync(deadline, ct);
+        await shell.WaitUntilReachableAsync(deadline, ct);
+        var bootAfter = (await shell.RunAsync("awk '{print $22}' /proc/1/stat", CommandTimeout, ct)).EnsureSuccess().Stdout.Trim();
+        if (bootAfter == bootBefore)
+            throw new InvalidOperationException($"{nodeName} answered again but did not reboot (init started at the same time).");
+        await WaitNodeReadySinceAsync(nodeName, rebootAt, deadline - clock.Elapsed, ct);
+        return clock.Elapsed;
+    }
+
+    /// <summary>Ready, with a heartbeat posted after <paramref name="since"/> (a quick reboot may never show NotReady).</summary>
+    public Task<WatchOutcome<V1Node>> WaitNodeReadySinceAsync(string nodeName, DateTimeOffset since, TimeSpan deadline, CancellationToken ct) =>
+        Watches.Nodes(Api).UntilAsync(
+            nodes => nodes.TryGetValue(nodeName, out var n) && n.IsReady() &&
+                     n.Status.Conditions.First(c => c.Type == "Ready").LastHeartbeatTime >= since.UtcDateTime.AddSeconds(-1),
+            $"{nodeName} to report Ready after its reboot", deadline < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : deadline,
+            nodes => ObjectState.Describe(nodes.Values), Reporting.Report.Progress, ct);
+
+    public async Task EnsureNamespaceAsync(CancellationToken ct)
+    {
+        var existing = await Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={Namespace}", cancellationToken: ct);
+        if (existing.Items.Count > 0 && existing.Items[0].Metadata.DeletionTimestamp is not null)
+            await DeleteNamespaceAsync(Namespace, ct);
+        else if (existing.Items.Count > 0) return;
+        await Api.CoreV1.CreateNamespaceAsync(new V1Namespace
+        {
+            Metadata = new V1ObjectMeta { Name = Namespace, Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "verification" } },
+        }, cancellationToken: ct);
+    }
+
+    public async Task DeleteNamespaceAsync(string ns, CancellationToken ct)
+    {
+        try { await Api.CoreV1.DeleteNamespaceAsync(ns, gracePeriodSeconds: 0, cancellationToken: ct); }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
+        var watch = new ClusterWatch<V1Namespace>($"namespace {ns}",
+            async t =>
+            {
+                var list = await Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={ns}", cancellationToken: t);
+                return (list.Items, list.ResourceVersion());
+            },
+            (rv, t) => Api.CoreV1.WatchListNamespaceAsync(fieldSelector: $"metadata.name={ns}", resourceVersion: rv, timeoutSeconds: 300, cancellationToken: t));
+        await watch.UntilAsync(all => all.Count == 0, $"namespace {ns} to be deleted",
+            TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds), all => all.Count == 0 ? "gone" : "Terminating", Reporting.Report.Progress, ct);
+    }
+
+    /// <summary>Facts for the report's environment: versions, OS, kernel and runtime as the nodes report them.</summary>
+    public async Task<IDictionary<string, string>> DescribeEnvironmentAsync(CancellationToken ct)
+    {
+        var nodes = await Api.CoreV1.ListNodeAsync(cancellationToken: ct);
+        var info = nodes.Items.Select(n => n.Status.NodeInfo).ToList();
+        return new SortedDictionary<string, string>
+        {
+            ["profile"] = Profile.Name,
+            ["kubernetes.server"] = ServerVersion,
+            ["kubelet"] = string.Join(", ", info.Select(i => i.KubeletVersion).Distinct()),
+            ["node.os"] = string.Join(", ", info.Select(i => i.OsImage).Distinct()),
+            ["node.kernel"] = string.Join(", ", info.Select(i => i.KernelVersion).Distinct()),
+            ["container.runtime"] = string.Join(", ", info.Select(i => i.ContainerRuntimeVersion).Distinct()),
+            ["nodes"] = string.Join(", ", nodes.Items.Select(n => n.Name())),
+            ["harness"] = typeof(Cluster).Assembly.GetName().Version?.ToString() ?? "",
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var shell in _shells.Values) await shell.DisposeAsync();
+        Api.Dispose();
+        try { Directory.Delete(Path.GetDirectoryName(_kubeconfigPath)!, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Harness.Faults;
+
+/// <summary>One injected fault as the ledger keeps it.</summary>
+public sealed record LedgerEntry(
+    string Id, string RunId, string Check, string Fault, string Node, string Injected, Revert Revert,
+    DateTimeOffset InjectedAt, string Host, int Pid);
+
+/// <summary>
+/// An append-only JSON-lines file outside the repo: an "open" line is written (and flushed to disk) before a fault
+/// is injected, a "close" line when its revert succeeded. Open entries left by a dead run are healed by the next.
+/// </summary>
+public sealed class FaultLedger(string path)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+    private static readonly Lock Gate = new();
+
+    public string Path { get; } = path;
+
+    private sealed record Line(string Op, string Id, DateTimeOffset At, LedgerEntry? Entry = null, string? Outcome = null);
+
+    public void Open(LedgerEntry entry) => Append(new Line("open", entry.Id, DateTimeOffset.UtcNow, entry));
+
+    public void Close(string id, string outcome) => Append(new Line("close", id, DateTimeOffset.UtcNow, Outcome: outcome));
+
+    public IReadOnlyList<LedgerEntry> OpenEntries()
+    {
+        if (!File.Exists(Path)) return [];
+        var open = new Dictionary<string, LedgerEntry>();
+        foreach (var text in ReadLines())
+        {
+            Line? line;
+            try { line = JsonSerializer.Deserialize<Line>(text, Json); }
+            catch (JsonException) { continue; } // a line torn by a crash mid-write carries no promise
+            if (line is null) continue;
+            if (line.Op == "open" && line.Entry is not null) open[line.Id] = line.Entry;
+            else if (line.Op == "close") open.Remove(line.Id);
+        }
+        return open.Values.OrderBy(e => e.InjectedAt).ToList();
+    }
+
+    private IEnumerable<string> ReadLines()
+    {
+        lock (Gate)
+        {
+            using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var lines = new List<string>();
+            while (reader.ReadLine() is { } line) if (line.Length > 0) lines.Add(line);
+            return lines;
+        }
+    }
+
+    private void Append(Line line)
+    {
+        var text = JsonSerializer.Serialize(line, Json) + "\n";
+        lock (Gate)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+            using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            stream.Flush(flushToDisk: true); // the promise to revert must survive a SIGKILL right after this line
+        }
+    }
+}

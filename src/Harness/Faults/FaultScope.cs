@@ -1,0 +1,107 @@
+using System.Diagnostics;
+
+namespace Harness.Faults;
+
+/// <summary>A fault that is in place until <see cref="FaultScope.RecoverAsync"/> or the scope's end undoes it.</summary>
+public sealed class InjectedFault(LedgerEntry entry, Stopwatch sinceInject)
+{
+    public LedgerEntry Entry { get; } = entry;
+    public string Name => Entry.Fault;
+    public string Node => Entry.Node;
+    public Revert Revert => Entry.Revert;
+    public TimeSpan SinceInject => sinceInject.Elapsed;
+    internal bool Closed { get; set; }
+}
+
+/// <summary>Where faults may go and whether they may go at all; checked before anything is written or run.</summary>
+public sealed record FaultPolicy(IReadOnlySet<string> Targets, bool DryRun)
+{
+    public void EnsureTarget(string fault, string node)
+    {
+        if (!Targets.Contains(node))
+            throw new InvalidOperationException(
+                $"Refused to inject '{fault}' into {node}: it is not a fault target of this profile (targets: {string.Join(", ", Targets.Order())}). " +
+                "Add it to 'faultTargets' in the profile if you really mean it.");
+    }
+}
+
+/// <summary>
+/// The faults of one check. Every revert is registered (in memory and in the ledger on disk) before its fault is
+/// injected; whatever is still in place when the scope ends is reverted, newest first, even when the check failed or
+/// was cancelled. A revert that fails is reported as an unreverted fault.
+/// </summary>
+public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPolicy policy, string runId, string check,
+    Action<string>? log = null) : IAsyncDisposable
+{
+    private readonly Stack<InjectedFault> _inPlace = new();
+    private readonly List<string> _unreverted = [];
+
+    /// <summary>How long reverts may take at the end, whatever state the check's own token is in.</summary>
+    public static TimeSpan RevertDeadline { get; set; } = TimeSpan.FromMinutes(10);
+
+    public IReadOnlyList<string> Unreverted => _unreverted;
+
+    /// <summary>What was injected, for the report ("what was broken where").</summary>
+    public List<LedgerEntry> History { get; } = [];
+
+    /// <param name="fault">Short name, e.g. "kubelet stopped".</param>
+    /// <param name="node">Node or object the fault touches; must be a fault target when <paramref name="nodeFault"/>.</param>
+    /// <param name="injected">What is done, as the book would type it.</param>
+    public async Task<InjectedFault> InjectAsync(string fault, string node, string injected, Revert revert,
+        Func<CancellationToken, Task> inject, CancellationToken ct, bool nodeFault = true)
+    {
+        if (nodeFault) policy.EnsureTarget(fault, node);
+        if (policy.DryRun)
+            throw new DryRunException($"dry run: would inject '{fault}' on {node} with `{injected}`; revert: {revert}");
+        ct.ThrowIfCancellationRequested();
+
+        var entry = new LedgerEntry(Guid.NewGuid().ToString("N"), runId, check, fault, node, injected, revert,
+            DateTimeOffset.UtcNow, Environment.MachineName, Environment.ProcessId);
+        ledger.Open(entry);                       // 1. on disk
+        var handle = new InjectedFault(entry, Stopwatch.StartNew());
+        _inPlace.Push(handle);                    // 2. in memory
+        History.Add(entry);
+        log?.Invoke($"inject '{fault}' on {node}: {injected} (revert registered: {revert})");
+        await inject(ct);                         // 3. only now the fault itself
+        return handle;
+    }
+
+    /// <summary>
+    /// Undo a fault as part of the check's story (the book's recovery step). <paramref name="recovery"/> defaults to
+    /// the registered revert; either way the ledger entry is closed only when it succeeded.
+    /// </summary>
+    public async Task RecoverAsync(InjectedFault fault, CancellationToken ct, Func<CancellationToken, Task>? recovery = null)
+    {
+        if (fault.Closed) return;
+        await (recovery ?? (t => reverter.RevertAsync(fault.Revert, t)))(ct);
+        fault.Closed = true;
+        ledger.Close(fault.Entry.Id, "recovered by the check");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var deadline = new CancellationTokenSource(RevertDeadline);
+        while (_inPlace.TryPop(out var fault))
+        {
+            if (fault.Closed) continue;
+            try
+            {
+                log?.Invoke($"revert '{fault.Name}' on {fault.Node}: {fault.Revert}");
+                await reverter.RevertAsync(fault.Revert, deadline.Token);
+                fault.Closed = true;
+                ledger.Close(fault.Entry.Id, "reverted at the end of the check");
+            }
+            catch (Exception e)
+            {
+                _unreverted.Add($"{fault.Name} on {fault.Node} ({fault.Revert}): {e.Message}");
+            }
+        }
+        if (_unreverted.Count > 0)
+            throw new UnrevertedFaultException(
+                $"Unreverted fault(s) left by {check}: {string.Join("; ", _unreverted)}. They stay in the ledger {ledger.Path}; " +
+                "the next run (or the heal command) retries them.");
+    }
+}
+
+/// <summary>Thrown instead of injecting when the profile asks for a dry run.</summary>
+public sealed class DryRunException(string message) : Exception(message);

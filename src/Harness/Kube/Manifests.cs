@@ -1,0 +1,41 @@
+using System.Text.RegularExpressions;
+using k8s;
+using k8s.Models;
+
+namespace Harness.Kube;
+
+/// <summary>A manifest that cannot be used. The message names the file and what is wrong.</summary>
+public sealed class ManifestException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The book's manifests, kept as YAML files in fixtures/manifests with <c>${NAME}</c> placeholders filled from the
+/// profile and the check.
+/// </summary>
+public static partial class Manifests
+{
+    public static string Directory { get; set; } = "fixtures/manifests";
+
+    public static T Load<T>(string file, IReadOnlyDictionary<string, string> values)
+    {
+        var path = Path.Combine(Directory, file);
+        if (!File.Exists(path))
+            throw new ManifestException($"Manifest {path} is missing. Restore it from the repository (git checkout -- {Path.Combine("fixtures", "manifests", file)}).");
+        var text = Placeholder().Replace(File.ReadAllText(path), m =>
+            values.TryGetValue(m.Groups[1].Value, out var v) ? v
+                : throw new ManifestException($"Manifest {path} uses ${{{m.Groups[1].Value}}}, which the check does not fill."));
+        try { return KubernetesYaml.Deserialize<T>(text); }
+        catch (Exception e) { throw new ManifestException($"Manifest {path} is not a valid {typeof(T).Name}: {e.Message.Split('\n')[0]}", e); }
+    }
+
+    public static V1Pod Pod(string name, string image, string node) =>
+        Load<V1Pod>("nginx-pod.yaml", new Dictionary<string, string> { ["NAME"] = name, ["IMAGE"] = image, ["NODE"] = node });
+
+    public static V1Deployment EchoHname(string image, int replicas) =>
+        Load<V1Deployment>("echo-hname.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["REPLICAS"] = replicas.ToString() });
+
+    public static V1Deployment RolloutNginx(string image, int progressDeadlineSeconds) =>
+        Load<V1Deployment>("rollout-nginx.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString() });
+
+    [GeneratedRegex(@"\$\{([A-Z_]+)\}")]
+    private static partial Regex Placeholder();
+}

@@ -1,0 +1,59 @@
+using System.Text;
+using Harness.Reporting;
+using Harness.Safety;
+using k8s;
+using k8s.Models;
+
+namespace Harness.Probes;
+
+/// <summary>
+/// What a Kubernetes engineer asks for first when a check is red: the objects, the events, the kubelet journal of the
+/// nodes involved since the check began. Collecting evidence never hides the original failure: each piece is tried
+/// on its own and a piece that cannot be had says why.
+/// </summary>
+public static class Evidence
+{
+    public static async Task AttachAsync(Cluster cluster, DateTimeOffset since, IEnumerable<string> nodes, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        var token = deadline.Token;
+        var ns = cluster.Namespace;
+
+        await Piece("pods (YAML)", "application/yaml", "yaml", async () =>
+        {
+            var pods = await cluster.Api.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: token);
+            return string.Join("---\n", pods.Items.Select(p => { p.Metadata.ManagedFields = null; return KubernetesYaml.Serialize(p); }));
+        });
+        await Piece("deployments (YAML)", "application/yaml", "yaml", async () =>
+        {
+            var deployments = await cluster.Api.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token);
+            return string.Join("---\n", deployments.Items.Select(d => { d.Metadata.ManagedFields = null; return KubernetesYaml.Serialize(d); }));
+        });
+        await Piece("events", "text/plain", "txt", async () => FormatEvents(
+            (await cluster.Api.CoreV1.ListNamespacedEventAsync(ns, cancellationToken: token)).Items
+            .Concat((await cluster.Api.CoreV1.ListNamespacedEventAsync("default", cancellationToken: token)).Items
+                .Where(e => e.InvolvedObject.Kind == "Node"))));
+        await Piece("kubectl get nodes", "text/plain", "txt", async () => (await cluster.KubectlAsync("get nodes -o wide", token)).ToString());
+        await Piece($"kubectl get pods -n {ns} -o wide", "text/plain", "txt", async () => (await cluster.KubectlAsync($"get pods -n {ns} -o wide", token)).ToString());
+        foreach (var node in nodes.Distinct())
+            await Piece($"journalctl -u kubelet on {node}", "text/plain", "txt", () => cluster.KubeletJournalAsync(node, since, token));
+    }
+
+    public static string FormatEvents(IEnumerable<Corev1Event> events)
+    {
+        var text = new StringBuilder("LAST SEEN  TYPE  REASON  OBJECT  MESSAGE\n");
+        foreach (var e in events.OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp))
+            text.AppendLine($"{(e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp):HH:mm:ss}  {e.Type}  {e.Reason}  " +
+                            $"{e.InvolvedObject.Kind.ToLowerInvariant()}/{e.InvolvedObject.Name}  {e.Message}");
+        return text.ToString();
+    }
+
+    private static async Task Piece(string name, string mime, string ext, Func<Task<string>> collect)
+    {
+        string content;
+        try { content = await collect(); }
+        catch (Exception e) { content = $"could not collect {name}: {Secrets.Redact(e.Message)}"; }
+        Report.Attach(name, content, mime, ext);
+    }
+}

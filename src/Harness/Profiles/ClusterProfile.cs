@@ -1,0 +1,157 @@
+namespace Harness.Profiles;
+
+/// <summary>
+/// Which cluster to verify and how: read from fixtures/profiles/&lt;name&gt;.yaml (see <see cref="ProfileLoader"/>).
+/// Mutable classes only because YamlDotNet fills them; nothing changes them after loading.
+/// </summary>
+public sealed class ClusterProfile
+{
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+
+    /// <summary>Where the profile file was read from; relative paths in it are resolved against its folder.</summary>
+    public string SourcePath { get; set; } = "";
+
+    public DiscoverySettings Discovery { get; set; } = new();
+    public LoginSettings Login { get; set; } = new();
+    public string ControlPlane { get; set; } = "m-k8s";
+    public List<string> Workers { get; set; } = [];
+
+    /// <summary>Nodes the harness may inject faults into. The control plane is never a target unless listed here.</summary>
+    public List<string> FaultTargets { get; set; } = [];
+
+    public KubernetesSettings Kubernetes { get; set; } = new();
+    public ImageSettings Images { get; set; } = new();
+    public FaultCommands Commands { get; set; } = new();
+    public Timeouts Timeouts { get; set; } = new();
+    public SafetySettings Safety { get; set; } = new();
+
+    /// <summary>What this cluster does differently from the book, shown in the report's environment.</summary>
+    public List<string> DifferencesFromBook { get; set; } = [];
+
+    /// <summary>The pod network, for the report (e.g. "Calico v3.9.4").</summary>
+    public string Cni { get; set; } = "";
+
+    public IEnumerable<string> AllNodes => new[] { ControlPlane }.Concat(Workers);
+
+    public string ResolvePath(string path)
+    {
+        if (path.StartsWith("~/", StringComparison.Ordinal))
+            path = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..]);
+        return Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(SourcePath) ?? ".", path));
+    }
+}
+
+public sealed class DiscoverySettings
+{
+    /// <summary><c>vagrant</c>: read <c>vagrant ssh-config</c> in <see cref="VagrantDirectory"/>; <c>static</c>: use <see cref="Nodes"/>.</summary>
+    public string Mode { get; set; } = "static";
+    public string VagrantDirectory { get; set; } = "";
+
+    /// <summary>Extra environment for the vagrant command (e.g. DOCKER_HOST for the podman-backed lab).</summary>
+    public Dictionary<string, string> VagrantEnvironment { get; set; } = [];
+
+    public List<StaticNode> Nodes { get; set; } = [];
+}
+
+public sealed class StaticNode
+{
+    public string Name { get; set; } = "";
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 22;
+}
+
+public sealed class LoginSettings
+{
+    /// <summary>Login user; empty means "what vagrant ssh-config says".</summary>
+    public string User { get; set; } = "";
+
+    /// <summary>Private key file; empty means "what vagrant ssh-config says" (or password login).</summary>
+    public string PrivateKey { get; set; } = "";
+
+    /// <summary>Name of the environment variable holding the password. The password itself is never in a profile.</summary>
+    public string PasswordVariable { get; set; } = "";
+
+    /// <summary>Where host key fingerprints are pinned on first contact.</summary>
+    public string KnownHostsFile { get; set; } = "~/.cache/verification/known_hosts.json";
+}
+
+public sealed class KubernetesSettings
+{
+    /// <summary>The suite's own namespace: every object it creates lives here and the namespace is deleted afterwards.</summary>
+    public string Namespace { get; set; } = "verification";
+    public string AdminKubeconfig { get; set; } = "/etc/kubernetes/admin.conf";
+
+    /// <summary>Replaces the kubeconfig's server address when the API is reachable only through another address.</summary>
+    public string ApiServer { get; set; } = "";
+
+    /// <summary>kubectl on the nodes (for the book's commands shown in the report).</summary>
+    public string Kubectl { get; set; } = "kubectl";
+
+    /// <summary>True for kubectl older than 1.26, which still has <c>--record</c>.</summary>
+    public bool KubectlHasRecord { get; set; } = true;
+}
+
+public sealed class ImageSettings
+{
+    public string Nginx { get; set; } = "nginx";
+    public string EchoHname { get; set; } = "sysnet4admin/echo-hname";
+    public string RolloutInitial { get; set; } = "nginx:1.15.12";
+    public string RolloutUpdate { get; set; } = "nginx:1.16.0";
+    public string RolloutMissing { get; set; } = "nginx:1.17.23";
+
+    /// <summary>Whether nginx's Server header carries the tag's version (true for the real nginx images, not for rebuilt ones).</summary>
+    public bool ServerHeaderShowsVersion { get; set; } = true;
+}
+
+/// <summary>Node-level commands for each fault, per OS: CentOS 7 restarts <c>network</c>, Debian/Ubuntu differ.</summary>
+public sealed class FaultCommands
+{
+    public string StopKubelet { get; set; } = "systemctl stop kubelet";
+    public string StartKubelet { get; set; } = "systemctl start kubelet";
+    public string KubeletActive { get; set; } = "systemctl is-active kubelet";
+
+    /// <summary>Breaks routed traffic to pods on the node (the book: remove br_netfilter and restart the network).</summary>
+    public string BreakPodNetwork { get; set; } = "modprobe -r br_netfilter && systemctl restart network";
+
+    /// <summary>Undoes <see cref="BreakPodNetwork"/> before the reboot (the book: modprobe br_netfilter).</summary>
+    public string RestorePodNetwork { get; set; } = "modprobe br_netfilter";
+
+    /// <summary>The book's recovery: reboot the node. Run detached, since it drops the SSH connection.</summary>
+    public string Reboot { get; set; } = "reboot";
+
+    public string KubeletJournal { get; set; } = "journalctl -u kubelet --no-pager --since '{since}'";
+
+    /// <summary>How curl is run from the control plane to a pod, as the book does.</summary>
+    public string Curl { get; set; } = "curl --silent --show-error --connect-timeout {timeout} --max-time {timeout} -i http://{ip}/";
+}
+
+public sealed class Timeouts
+{
+    public int ConnectSeconds { get; set; } = 20;
+    public int CommandSeconds { get; set; } = 60;
+    public int PodReadySeconds { get; set; } = 180;
+    public int PodGoneSeconds { get; set; } = 180;
+    public int NodeRebootSeconds { get; set; } = 300;
+    public int CurlSeconds { get; set; } = 5;
+
+    /// <summary>progressDeadlineSeconds of the rollout fixture, so S9 does not wait the default 10 minutes.</summary>
+    public int ProgressDeadlineSeconds { get; set; } = 30;
+    public int RolloutSeconds { get; set; } = 240;
+
+    /// <summary>How long the symptom of a fault is watched for before the check fails.</summary>
+    public int SymptomSeconds { get; set; } = 90;
+}
+
+public sealed class SafetySettings
+{
+    /// <summary>List what each check would inject where, and inject nothing.</summary>
+    public bool DryRun { get; set; }
+
+    /// <summary>Fault ledger on disk, outside the repo, so a crashed run is healed by the next one.</summary>
+    public string LedgerFile { get; set; } = "~/.cache/verification/fault-ledger.jsonl";
+
+    /// <summary>A Lease in this namespace keeps two runs off the same cluster.</summary>
+    public string LeaseNamespace { get; set; } = "default";
+    public int LeaseSeconds { get; set; } = 60;
+}

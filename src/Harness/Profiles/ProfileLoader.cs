@@ -1,0 +1,110 @@
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Harness.Profiles;
+
+/// <summary>A profile that cannot be used. The message names the file and what to fix.</summary>
+public sealed class ProfileException(string message) : Exception(message);
+
+/// <summary>
+/// Loads a profile by name from fixtures/profiles (or by path) and applies overrides given as dotted keys,
+/// e.g. <c>login.user=vagrant</c> or <c>timeouts.podReadySeconds=300</c>, as runsettings or
+/// <c>dotnet test -- TestRunParameters.Parameter(name="login.user", value="vagrant")</c> pass them.
+/// </summary>
+public static class ProfileLoader
+{
+    private static readonly IDeserializer Strict = new DeserializerBuilder()
+        .WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+    private static readonly IDeserializer Loose = new DeserializerBuilder().Build();
+    private static readonly ISerializer Writer = new SerializerBuilder().Build();
+
+    public static IReadOnlyList<string> Available(string profilesDirectory) =>
+        Directory.Exists(profilesDirectory)
+            ? Directory.GetFiles(profilesDirectory, "*.yaml").Select(f => Path.GetFileNameWithoutExtension(f)).Order().ToList()
+            : [];
+
+    public static ClusterProfile Load(string nameOrPath, string profilesDirectory, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var path = nameOrPath.EndsWith(".yaml", StringComparison.Ordinal) || nameOrPath.Contains('/')
+            ? Path.GetFullPath(nameOrPath)
+            : Path.Combine(profilesDirectory, nameOrPath + ".yaml");
+        if (!File.Exists(path))
+            throw new ProfileException(
+                $"Unknown profile '{nameOrPath}': no file {path}. Known profiles: {string.Join(", ", Available(profilesDirectory))}. " +
+                "Pick one with the run parameter 'profile' (runsettings.xml or dotnet test -- TestRunParameters.Parameter(name=\"profile\", value=\"lab\")).");
+        return Parse(File.ReadAllText(path), path, overrides);
+    }
+
+    public static ClusterProfile Parse(string yaml, string sourcePath, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        object? tree;
+        try { tree = Loose.Deserialize<object>(yaml); }
+        catch (YamlException e) { throw Malformed(sourcePath, e); }
+        if (tree is not Dictionary<object, object> root)
+            throw new ProfileException($"Profile {sourcePath} is not a YAML mapping; see fixtures/profiles/lab.yaml for the shape.");
+
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+            ApplyOverride(root, key, value, sourcePath);
+
+        ClusterProfile profile;
+        try { profile = Strict.Deserialize<ClusterProfile>(Writer.Serialize(root)) ?? new ClusterProfile(); }
+        catch (YamlException e) { throw Malformed(sourcePath, e); }
+        profile.SourcePath = sourcePath;
+        if (string.IsNullOrEmpty(profile.Name)) profile.Name = Path.GetFileNameWithoutExtension(sourcePath);
+        Validate(profile);
+        return profile;
+    }
+
+    private static ProfileException Malformed(string path, YamlException e)
+    {
+        var why = (e.InnerException?.Message ?? e.Message).Split('\n')[0];
+        return new ProfileException($"Profile {path} is malformed at line {e.Start.Line}, column {e.Start.Column}: {why}");
+    }
+
+    private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value, string path)
+    {
+        var parts = dottedKey.Split('.');
+        var map = root;
+        foreach (var part in parts[..^1])
+        {
+            if (!map.TryGetValue(part, out var child) || child is not Dictionary<object, object> childMap)
+                map[part] = childMap = new Dictionary<object, object>();
+            map = childMap;
+        }
+        var leaf = parts[^1];
+        // Lists are given comma-separated: workers=w1-k8s,w2-k8s
+        map[leaf] = map.TryGetValue(leaf, out var existing) && existing is List<object>
+            ? value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Cast<object>().ToList()
+            : value;
+        _ = path;
+    }
+
+    private static void Validate(ClusterProfile p)
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(p.ControlPlane)) problems.Add("'controlPlane' is empty");
+        if (p.Workers.Count == 0) problems.Add("'workers' lists no node");
+        var nodes = p.AllNodes.ToHashSet();
+        foreach (var target in p.FaultTargets.Where(t => !nodes.Contains(t)))
+            problems.Add($"fault target '{target}' is not a node of this profile ({string.Join(", ", nodes)})");
+        switch (p.Discovery.Mode)
+        {
+            case "vagrant":
+                if (string.IsNullOrWhiteSpace(p.Discovery.VagrantDirectory)) problems.Add("'discovery.vagrantDirectory' is empty");
+                break;
+            case "static":
+                foreach (var missing in nodes.Where(n => p.Discovery.Nodes.All(s => s.Name != n)))
+                    problems.Add($"node '{missing}' has no entry under 'discovery.nodes'");
+                foreach (var unknown in p.Discovery.Nodes.Where(s => !nodes.Contains(s.Name)))
+                    problems.Add($"'discovery.nodes' names '{unknown.Name}', which is neither controlPlane nor a worker");
+                break;
+            default:
+                problems.Add($"'discovery.mode' is '{p.Discovery.Mode}'; use 'vagrant' or 'static'");
+                break;
+        }
+        if (p.Discovery.Mode == "static" && string.IsNullOrEmpty(p.Login.User)) problems.Add("'login.user' is empty (static discovery has no default user)");
+        if (problems.Count > 0)
+            throw new ProfileException($"Profile {p.SourcePath} cannot be used: {string.Join("; ", problems)}.");
+    }
+}

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using Harness.Reporting;
+using Harness.Safety;
+using NUnit.Framework;
+
+namespace Harness.Tests.Reporting;
+
+public class ReportTests
+{
+    [Test]
+    public async Task Nested_steps_get_their_own_status_and_timing_and_the_exception_propagates_unchanged()
+    {
+        using var folder = new ResultsFolder();
+        var boom = new InvalidOperationException("kubelet did not answer");
+
+        var scope = Report.StartTest("steps", "Tests:Steps.Nested()", folder.Writer);
+        await Report.Step("outer", async () =>
+        {
+            await Report.Step("inner passes", () => Task.CompletedTask);
+            Report.Step("inner sync passes", () => { });
+        });
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => Report.Step("broken step", async () => { await Task.Yield(); throw boom; }));
+        Assert.Throws<AssertionException>(() => Report.Step("failed step", () => Assert.That(1, Is.EqualTo(2))));
+        var answer = await Report.Step("returns a value", () => Task.FromResult(42));
+        scope.Stop(Status.Passed);
+
+        Assert.That(thrown, Is.SameAs(boom));
+        Assert.That(answer, Is.EqualTo(42));
+        var steps = folder.Results()["steps"].GetProperty("steps");
+        Assert.That(steps.EnumerateArray().Select(s => s.GetProperty("name").GetString()),
+            Is.EqualTo(new[] { "outer", "broken step", "failed step", "returns a value" }));
+        var outer = steps[0];
+        Assert.That(outer.GetProperty("status").GetString(), Is.EqualTo("passed"));
+        Assert.That(outer.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()),
+            Is.EqualTo(new[] { "inner passes", "inner sync passes" }));
+        Assert.That(steps[1].GetProperty("status").GetString(), Is.EqualTo("broken"));
+        Assert.That(steps[1].GetProperty("statusDetails").GetProperty("message").GetString(), Is.EqualTo("kubelet did not answer"));
+        Assert.That(steps[2].GetProperty("status").GetString(), Is.EqualTo("failed"));
+        foreach (var step in steps.EnumerateArray())
+        {
+            Assert.That(step.GetProperty("stage").GetString(), Is.EqualTo("finished"));
+            Assert.That(step.GetProperty("stop").GetInt64(), Is.GreaterThanOrEqualTo(step.GetProperty("start").GetInt64()));
+        }
+    }
+
+    [Test]
+    public void A_result_file_has_allure_field_names_and_ids()
+    {
+        using var folder = new ResultsFolder();
+        var scope = Report.StartTest("shape", "Tests:Shape.Check()", folder.Writer);
+        Report.Parameter("profile", "book");
+        Report.Parameter("recovery seconds", "3.2", excluded: true);
+        Report.Parameter("profile", "lab"); // same name again replaces
+        Report.Label("story", "kubelet stopped");
+        Report.Link("book", "https://example.invalid/ch3", "tms");
+        Report.Description("what the check does");
+        var path = scope.Stop(Status.Failed, "Expected Ready", "at Check()");
+
+        Assert.That(Path.GetFileName(path), Is.EqualTo($"{scope.Result.Uuid}-result.json"));
+        var json = folder.Results()["shape"];
+        Assert.That(json.GetProperty("uuid").GetString(), Is.EqualTo(scope.Result.Uuid));
+        Assert.That(json.GetProperty("fullName").GetString(), Is.EqualTo("Tests:Shape.Check()"));
+        Assert.That(json.GetProperty("testCaseId").GetString(), Is.EqualTo(AllureIds.Md5Hex("Tests:Shape.Check()")));
+        Assert.That(json.GetProperty("historyId").GetString(), Is.EqualTo(AllureIds.HistoryId(AllureIds.Md5Hex("Tests:Shape.Check()"), [new Parameter("profile", "lab")])));
+        Assert.That(json.GetProperty("status").GetString(), Is.EqualTo("failed"));
+        Assert.That(json.GetProperty("stage").GetString(), Is.EqualTo("finished"));
+        Assert.That(json.GetProperty("statusDetails").GetProperty("message").GetString(), Is.EqualTo("Expected Ready"));
+        Assert.That(json.GetProperty("statusDetails").GetProperty("trace").GetString(), Is.EqualTo("at Check()"));
+        Assert.That(json.GetProperty("description").GetString(), Is.EqualTo("what the check does"));
+        var parameters = json.GetProperty("parameters").EnumerateArray()
+            .Select(p => (p.GetProperty("name").GetString(), p.GetProperty("value").GetString(), p.GetProperty("excluded").GetBoolean(), p.GetProperty("mode").GetString()));
+        Assert.That(parameters, Is.EquivalentTo(new[] { ("recovery seconds", "3.2", true, "default"), ("profile", "lab", false, "default") }));
+        Assert.That(json.GetProperty("labels")[0].GetProperty("name").GetString(), Is.EqualTo("story"));
+        Assert.That(json.GetProperty("links")[0].GetProperty("type").GetString(), Is.EqualTo("tms"));
+    }
+
+    [Test]
+    public void A_registered_secret_never_reaches_a_result_file_or_an_attachment()
+    {
+        using var folder = new ResultsFolder();
+        const string secret = "s3cret-Vagrant-pw";
+        Secrets.Register(secret);
+
+        var scope = Report.StartTest($"login with {secret}", "Tests:Secret.Check()", folder.Writer);
+        Report.Step($"ssh root:{secret}@w1", () =>
+        {
+            Report.Attach("ssh log", $"password was {secret}");
+            Report.Attach("as bytes", System.Text.Encoding.UTF8.GetBytes($"yaml: {secret}"), "application/yaml", "yaml");
+        });
+        Report.Parameter("password", secret);
+        scope.Stop(Status.Broken, $"Infrastructure: SSH refused {secret}", $"trace {secret}");
+
+        var files = Directory.GetFiles(folder.Directory);
+        Assert.That(files, Has.Length.EqualTo(3), "one result and two attachments");
+        foreach (var file in files)
+            Assert.That(File.ReadAllText(file), Does.Not.Contain(secret), Path.GetFileName(file));
+        var result = folder.Results()[$"login with {Secrets.Mask}"];
+        var attachments = result.GetProperty("steps")[0].GetProperty("attachments");
+        Assert.That(folder.AttachmentText(attachments[0]), Is.EqualTo($"password was {Secrets.Mask}"));
+        Assert.That(attachments[1].GetProperty("source").GetString(), Does.EndWith("-attachment.yaml"));
+        Assert.That(attachments[1].GetProperty("type").GetString(), Is.EqualTo("application/yaml"));
+    }
+
+    [Test]
+    public async Task Parallel_tests_record_only_their_own_steps()
+    {
+        using var folder = new ResultsFolder();
+        async Task RunTest(string name)
+        {
+            var scope = Report.StartTest(name, $"Tests:Parallel.{name}()", folder.Writer);
+            for (var i = 0; i < 20; i++)
+                await Report.Step($"{name} step {i}", async () =>
+                {
+                    await Task.Yield();
+                    Report.Attach("note", name);
+                });
+            scope.Stop(Status.Passed);
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => RunTest($"t{i}"))));
+
+        var results = folder.Results();
+        Assert.That(results, Has.Count.EqualTo(8));
+        foreach (var (name, json) in results)
+        {
+            var steps = json.GetProperty("steps").EnumerateArray().ToList();
+            Assert.That(steps, Has.Count.EqualTo(20), name);
+            Assert.That(steps.Select(s => s.GetProperty("name").GetString()), Has.All.StartWith(name + " "), name);
+            Assert.That(steps.Select(s => folder.AttachmentText(s.GetProperty("attachments")[0])), Has.All.EqualTo(name), name);
+        }
+    }
+
+    [Test]
+    public void Outside_a_recorded_test_calls_run_the_body_and_record_nothing()
+    {
+        var ran = false;
+        Report.Step("no test here", () => ran = true);
+
+        Assert.That(ran, Is.True);
+        Assert.That(Report.Attach("x", "y"), Is.Null);
+    }
+
+    [Test]
+    public void A_standalone_result_gets_default_labels_and_its_steps()
+    {
+        using var folder = new ResultsFolder();
+        var step = new StepResult { Name = "heal kubelet on w1", Status = Status.Passed, Start = 1, Stop = 2 };
+
+        Report.WriteStandaloneResult("Healed faults from an earlier run", "Verification:Ledger.HealedFaults()", Status.Broken,
+            "Unreverted fault: kubelet stopped on w1", [step], [new("ledger", "kubelet w1 stop")], writer: folder.Writer);
+
+        var json = folder.Results()["Healed faults from an earlier run"];
+        Assert.That(json.GetProperty("status").GetString(), Is.EqualTo("broken"));
+        Assert.That(json.GetProperty("steps")[0].GetProperty("name").GetString(), Is.EqualTo("heal kubelet on w1"));
+        Assert.That(folder.AttachmentText(json.GetProperty("attachments")[0]), Is.EqualTo("kubelet w1 stop"));
+        var labels = json.GetProperty("labels").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!, l => l.GetProperty("value").GetString());
+        Assert.That(labels["epic"], Is.EqualTo(AllureLabels.DefaultEpic));
+        Assert.That(labels["severity"], Is.EqualTo("normal"));
+        Assert.That(Report.Current, Is.Null, "the standalone result does not stay current");
+    }
+}

@@ -1,0 +1,47 @@
+using Harness.Faults;
+using Harness.Reporting;
+using NUnit.Framework;
+
+namespace Verification;
+
+/// <summary>S1: kubectl works anywhere the API's access information is — and nowhere without it.</summary>
+[TestFixture, Category("api")]
+public sealed class ApiAccessTests : ClusterCheck
+{
+    private const string CopiedKubeconfig = "/tmp/verification-admin.conf";
+
+    [Test, CancelAfter(120_000)]
+    [Description("On a worker, kubectl without a kubeconfig is refused; with the master's admin.conf it lists every node Ready.")]
+    public async Task KubectlOnAWorkerNeedsTheAdminKubeconfig()
+    {
+        var worker = LastWorker;
+        Involve(worker);
+        var shell = Cluster.Node(worker);
+
+        await Report.Step($"[{worker}]$ kubectl get pods (no kubeconfig)", async () =>
+        {
+            var refused = await shell.RunAsLoginUserAsync($"{Profile.Kubernetes.Kubectl} get pods", ct: Token);
+            Report.Attach("output", refused.ToString());
+            Assert.That(refused.ExitCode, Is.Not.Zero, "kubectl on a worker must fail without the API's address");
+            Assert.That(refused.Stderr, Does.Contain("The connection to the server localhost:8080 was refused"));
+        });
+
+        await Report.Step($"[{worker}]$ scp {Profile.ControlPlane}:{Profile.Kubernetes.AdminKubeconfig} {CopiedKubeconfig}", () =>
+            Faults.InjectAsync("admin.conf copied to a worker", worker, $"copy admin.conf to {worker}:{CopiedKubeconfig}",
+                Revert.OnNode(worker, $"rm -f {CopiedKubeconfig}"),
+                async t =>
+                {
+                    var kubeconfig = await Cluster.ControlPlane.DownloadAsync(Profile.Kubernetes.AdminKubeconfig, t);
+                    await shell.UploadAsync(kubeconfig, CopiedKubeconfig, "0600", t);
+                }, Token));
+
+        await Report.Step($"[{worker}]$ kubectl get nodes --kubeconfig admin.conf", async () =>
+        {
+            var listed = await shell.RunAsync($"{Profile.Kubernetes.Kubectl} get nodes --kubeconfig {CopiedKubeconfig}", ct: Token);
+            Report.Attach("output", listed.ToString());
+            Assert.That(listed.ExitCode, Is.Zero, listed.Stderr);
+            foreach (var node in Profile.AllNodes)
+                Assert.That(listed.Stdout, Does.Match($@"(?m)^{node}\s+Ready\s"), $"{node} must be listed Ready");
+        });
+    }
+}

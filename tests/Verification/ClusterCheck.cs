@@ -1,0 +1,180 @@
+using Harness;
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Nodes;
+using Harness.Probes;
+using Harness.Profiles;
+using Harness.Reporting;
+using Harness.Safety;
+using Harness.Waits;
+using k8s;
+using k8s.Models;
+using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+
+namespace Verification;
+
+/// <summary>
+/// What every check shares, in the order the book's narrative needs it: a steady-state check first, the suite's
+/// namespace (its deletion registered as a revert), faults whose reverts are registered before they are injected,
+/// evidence when the check is red, and after it the cluster as it was found.
+/// </summary>
+public abstract class ClusterCheck
+{
+    private CancellationTokenSource? _cancellation;
+    private readonly HashSet<string> _involvedNodes = [];
+
+    protected static Cluster Cluster => Suite.Cluster;
+    protected static ClusterProfile Profile => Cluster.Profile;
+    protected static IKubernetes Api => Cluster.Api;
+    protected static string Ns => Cluster.Namespace;
+
+    protected FaultScope Faults { get; private set; } = null!;
+    protected DateTimeOffset StartedAt { get; private set; }
+
+    /// <summary>The test's own deadline ([CancelAfter]) and Ctrl-C/SIGTERM together.</summary>
+    protected CancellationToken Token => _cancellation!.Token;
+
+    /// <summary>The worker the book uses for node-level faults: the first fault target that is a worker.</summary>
+    protected static string TargetWorker =>
+        Profile.Workers.FirstOrDefault(Profile.FaultTargets.Contains)
+        ?? throw new InvalidOperationException($"Profile '{Profile.Name}' marks no worker as a fault target ('faultTargets').");
+
+    /// <summary>The book's w3-k8s: the last worker, when it is a fault target.</summary>
+    protected static string LastWorker =>
+        Profile.Workers.LastOrDefault(Profile.FaultTargets.Contains)
+        ?? throw new InvalidOperationException($"Profile '{Profile.Name}' marks no worker as a fault target ('faultTargets').");
+
+    protected void Involve(string node) => _involvedNodes.Add(node);
+
+    [SetUp]
+    public async Task BeforeCheckAsync()
+    {
+        if (Suite.Blocked is { } reason) throw new InvalidOperationException($"Blocked: {reason}");
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CurrentContext.CancellationToken, Suite.Cancellation);
+        StartedAt = DateTimeOffset.UtcNow;
+        Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Report.Progress);
+
+        try
+        {
+            await Report.Step("steady state: every node Ready and schedulable, kubelet active", async () =>
+            {
+                var baseline = await ClusterBaseline.CheckAsync(Cluster, expectNamespaceGone: false, Token);
+                Assert.That(baseline.Problems, Is.Empty, "the cluster must be healthy before a fault is injected");
+            });
+            await Report.Step($"kubectl create namespace {Ns}", () =>
+                Faults.InjectAsync("the suite's namespace", Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns),
+                    Cluster.EnsureNamespaceAsync, Token, nodeFault: false));
+        }
+        catch
+        {
+            // NUnit skips TearDown when SetUp throws: revert here what SetUp already did.
+            await Faults.DisposeAsync();
+            throw;
+        }
+    }
+
+    [TearDown]
+    public async Task AfterCheckAsync()
+    {
+        var outcome = TestContext.CurrentContext.Result.Outcome.Status;
+        if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null)
+            await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, StartedAt, _involvedNodes.Append(Profile.ControlPlane), CancellationToken.None));
+
+        foreach (var entry in Faults.History.Where(e => e.Revert.Kind != RevertKind.DeleteNamespace))
+            Report.Parameter("fault", $"{entry.Fault} on {entry.Node}", excluded: true);
+        try
+        {
+            await Report.Step("leave the cluster as found: revert what is still in place", async () => await Faults.DisposeAsync());
+        }
+        finally
+        {
+            var after = await ClusterBaseline.CheckAsync(Cluster, expectNamespaceGone: true, CancellationToken.None);
+            if (!after.Healthy)
+            {
+                Suite.Blocked = $"{TestContext.CurrentContext.Test.Name} left the cluster not as it found it: {after}";
+                Report.Progress(Suite.Blocked);
+            }
+            _cancellation?.Dispose();
+        }
+        Metrics.RecordOutcome(TestContext.CurrentContext.Test.Name, Suite.Blocked is not null && outcome == TestStatus.Passed
+            ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
+        if (Suite.Blocked is { } blocked && outcome == TestStatus.Passed)
+            throw new UnrevertedFaultException($"Unreverted fault: {blocked}");
+    }
+
+    // ---- steps shared by several checks ----------------------------------------------------------------------
+
+    /// <summary><c>kubectl run nginx-pod --image=nginx</c>, pinned to <paramref name="node"/> so the fault lands where the pod is.</summary>
+    protected async Task<V1Pod> RunNginxPodAsync(string node, string name = "nginx-pod")
+    {
+        Involve(node);
+        return await Report.Step($"kubectl run {name} --image={Profile.Images.Nginx} (on {node})", async () =>
+        {
+            var pod = Manifests.Pod(name, Profile.Images.Nginx, node);
+            await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
+            var ready = await Watches.Pod(Api, Ns, name).UntilAsync(
+                pods => pods.TryGetValue(name, out var p) && p.IsReady(), $"{name} to be Running and Ready",
+                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            var running = ready.Objects[name];
+            Report.Attach("kubectl get pods -o wide", ObjectState.Describe(running));
+            return running;
+        });
+    }
+
+    protected Task<CurlResult> CurlFromControlPlaneAsync(string ip) =>
+        Report.Step($"[{Profile.ControlPlane}]$ curl {ip}", async () =>
+        {
+            var result = await HttpProbe.CurlAsync(Cluster.ControlPlane, Profile.Commands.Curl, ip, Profile.Timeouts.CurlSeconds, Token);
+            Report.Attach("curl", result.ToString());
+            return result;
+        });
+
+    protected async Task<CommandResult> KubectlStepAsync(string arguments, bool mustSucceed = true)
+    {
+        var display = arguments.Replace($" -n {Ns}", "");
+        return await Report.Step($"kubectl {display}", async () =>
+        {
+            var result = await Cluster.KubectlAsync(arguments, Token);
+            Report.Attach("output", result.ToString());
+            if (mustSucceed) result.EnsureSuccess();
+            return result;
+        });
+    }
+
+    /// <summary><c>kubectl apply -f echo-hname.yaml</c>: create, or set replicas when it exists; then wait for the pods.</summary>
+    protected async Task<IReadOnlyList<V1Pod>> ApplyEchoHnameAsync(int replicas) =>
+        await Report.Step($"kubectl apply -f echo-hname.yaml (replicas: {replicas})", async () =>
+        {
+            var deployment = Manifests.EchoHname(Profile.Images.EchoHname, replicas);
+            var existing = await Api.AppsV1.ListNamespacedDeploymentAsync(Ns, fieldSelector: "metadata.name=echo-hname", cancellationToken: Token);
+            if (existing.Items.Count == 0) await Api.AppsV1.CreateNamespacedDeploymentAsync(deployment, Ns, cancellationToken: Token);
+            else await ScaleDeploymentAsync("echo-hname", replicas);
+            return await WaitForReadyPodsAsync("app=nginx", replicas);
+        });
+
+    protected Task ScaleDeploymentAsync(string name, int replicas) =>
+        Api.AppsV1.PatchNamespacedDeploymentScaleAsync(
+            new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), name, Ns, cancellationToken: Token);
+
+    /// <summary>Exactly <paramref name="count"/> pods, all Ready, none Terminating.</summary>
+    protected async Task<IReadOnlyList<V1Pod>> WaitForReadyPodsAsync(string labelSelector, int count, Func<V1Pod, bool>? also = null)
+    {
+        var outcome = await Watches.Pods(Api, Ns, labelSelector).UntilAsync(
+            pods => pods.Count == count && pods.Values.All(p => p.IsReady() && (also?.Invoke(p) ?? true)),
+            $"{count} Ready pods ({labelSelector})", Seconds(Profile.Timeouts.PodReadySeconds),
+            pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+        var pods = outcome.Objects.Values.OrderBy(p => p.Name()).ToList();
+        Report.Attach("kubectl get pods -o=custom-columns=NAME,IP,STATUS,NODE",
+            string.Join("\n", pods.Select(ObjectState.Describe)));
+        return pods;
+    }
+
+    protected static Dictionary<string, int> PodsPerNode(IEnumerable<V1Pod> pods) =>
+        pods.GroupBy(p => p.Spec.NodeName ?? "<none>").ToDictionary(g => g.Key, g => g.Count());
+
+    /// <summary>A recovery figure of this check: in reports/metrics.jsonl and as an (excluded) Allure parameter.</summary>
+    protected static void Record(string phase, TimeSpan duration) => Metrics.Record(TestContext.CurrentContext.Test.Name, phase, duration);
+
+    protected static TimeSpan Seconds(int seconds) => TimeSpan.FromSeconds(seconds);
+}

@@ -1,0 +1,73 @@
+using Harness.Kube;
+using Harness.Reporting;
+using Harness.Waits;
+using k8s;
+using k8s.Models;
+using NUnit.Framework;
+
+namespace Verification;
+
+/// <summary>S5 and S6: a Deployment keeps its replica count, and scaling spreads pods over the workers.</summary>
+[TestFixture, Category("deployment")]
+public sealed class DeploymentTests : ClusterCheck
+{
+    [Test, CancelAfter(600_000)]
+    [Description("echo-hname with 3 then 6 replicas; delete one pod: a new one replaces it. Deleting the Deployment removes its pods.")]
+    public async Task DeploymentReplacesADeletedPod()
+    {
+        await ApplyEchoHnameAsync(3);
+        var six = await ApplyEchoHnameAsync(6);
+        var victim = six[0].Name();
+
+        await Report.Step($"kubectl delete pods {victim} → a new pod replaces it", async () =>
+        {
+            await Api.CoreV1.DeleteNamespacedPodAsync(victim, Ns, cancellationToken: Token);
+            var deleted = DateTimeOffset.UtcNow;
+            var seen = await Watches.Pods(Api, Ns, "app=nginx").UntilAsync(
+                pods => pods.TryGetValue(victim, out var p) && p.IsTerminating() || !pods.ContainsKey(victim),
+                $"{victim} to be deleted", Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            Record("detection", seen.ObservedAt - deleted);
+            var again = await WaitForReadyPodsAsync("app=nginx", 6, p => p.Name() != victim);
+            Record("recovery", DateTimeOffset.UtcNow - deleted);
+            Assert.That(again.Select(p => p.Name()), Does.Not.Contain(victim));
+            Assert.That(again.Select(p => p.Name()).Except(six.Select(p => p.Name())), Has.Exactly(1).Items, "exactly one new pod");
+        });
+
+        await Report.Step("kubectl delete deployment echo-hname → its pods are gone", async () =>
+        {
+            await Api.AppsV1.DeleteNamespacedDeploymentAsync("echo-hname", Ns, propagationPolicy: "Foreground", cancellationToken: Token);
+            var gone = await Watches.Pods(Api, Ns, "app=nginx").UntilAsync(pods => pods.Count == 0, "echo-hname's pods to be deleted",
+                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            Assert.That(gone.Objects, Is.Empty);
+        });
+        await KubectlStepAsync($"get pods -n {Ns}");
+    }
+
+    [Test, CancelAfter(600_000)]
+    [Description("Scale echo-hname to 9: pods on every worker; back to 3: one pod per worker.")]
+    public async Task ScalingSpreadsPodsOverTheWorkers()
+    {
+        await ApplyEchoHnameAsync(3);
+
+        await Report.Step("kubectl scale deployment echo-hname --replicas=9 → pods on every worker", async () =>
+        {
+            await ScaleDeploymentAsync("echo-hname", 9);
+            var nine = await WaitForReadyPodsAsync("app=nginx", 9);
+            var perNode = PodsPerNode(nine);
+            Report.Attach("pods per node", string.Join("\n", perNode.Select(kv => $"{kv.Key}: {kv.Value}")));
+            Assert.That(perNode.Keys, Is.EquivalentTo(Profile.Workers), "the scheduler spreads replicas over every worker, none on the control plane");
+        });
+
+        await Report.Step("kubectl scale deployment echo-hname --replicas=3 → one pod per worker", async () =>
+        {
+            await ScaleDeploymentAsync("echo-hname", 3);
+            var three = await WaitForReadyPodsAsync("app=nginx", 3);
+            var perNode = PodsPerNode(three);
+            Report.Attach("pods per node", string.Join("\n", perNode.Select(kv => $"{kv.Key}: {kv.Value}")));
+            if (Profile.Workers.Count == 3)
+                Assert.That(perNode.Values, Is.All.EqualTo(1).And.Count.EqualTo(3), "scale-down removes pods from the busiest nodes first");
+            else
+                Assert.That(perNode.Values.Max() - perNode.Values.Min(), Is.LessThanOrEqualTo(1));
+        });
+    }
+}

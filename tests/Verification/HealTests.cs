@@ -1,0 +1,29 @@
+using Harness.Reporting;
+using NUnit.Framework;
+
+namespace Verification;
+
+/// <summary>
+/// `./verify heal`: the suite's set-up reverts every fault an earlier run left in the ledger before anything else;
+/// this check confirms nothing is left open and injects nothing itself.
+/// </summary>
+[TestFixture, Category("heal")]
+public sealed class HealTests
+{
+    [Test]
+    [Description("After the suite's set-up, the fault ledger has no open entry and the cluster is healthy.")]
+    public async Task NoFaultIsLeftInTheLedger()
+    {
+        Report.Step($"open entries in {Suite.Ledger.Path}", () =>
+        {
+            var open = Suite.Ledger.OpenEntries();
+            Report.Attach("open entries", string.Join("\n", open.Select(e => $"{e.Fault} on {e.Node}: {e.Revert}")));
+            Assert.That(open, Is.Empty);
+        });
+        await Report.Step("cluster as found: nodes Ready and schedulable, kubelet active, no leftovers", async () =>
+        {
+            var baseline = await Harness.Safety.ClusterBaseline.CheckAsync(Suite.Cluster, expectNamespaceGone: true, Suite.Cancellation);
+            Assert.That(baseline.Problems, Is.Empty);
+        });
+    }
+}

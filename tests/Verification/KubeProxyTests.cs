@@ -1,0 +1,83 @@
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Reporting;
+using Harness.Waits;
+using k8s;
+using NUnit.Framework;
+using Polly;
+using Polly.Retry;
+
+namespace Verification;
+
+/// <summary>
+/// S3: kube-proxy's traffic runs through br_netfilter and iptables on the node. Break the node's pod networking and
+/// the pod keeps Running while nobody can reach it; restore it and reboot, as the book does, and it answers again.
+/// </summary>
+[TestFixture, Category("kube-proxy")]
+public sealed class KubeProxyTests : ClusterCheck
+{
+    [Test, CancelAfter(900_000)]
+    [Description("Remove br_netfilter and restart the network on a worker: curl to its pod times out while the pod stays Running; restore and reboot: it answers again.")]
+    public async Task PodIsUnreachableWhileItsNodeNetworkIsBrokenAndAnswersAfterReboot()
+    {
+        var worker = TargetWorker;
+        var pod = await RunNginxPodAsync(worker);
+        var ip = pod.Status.PodIP;
+        var restartsBefore = pod.Restarts();
+
+        await Report.Step($"curl {ip} answers with the nginx welcome page", async () =>
+        {
+            var answer = await CurlFromControlPlaneAsync(ip);
+            Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
+            Assert.That(answer.Body, Does.Contain("Welcome to nginx"));
+        });
+
+        var broken = await Report.Step($"[{worker}]$ {Profile.Commands.BreakPodNetwork}", () =>
+            Faults.InjectAsync("pod network broken", worker, Profile.Commands.BreakPodNetwork,
+                Revert.RebootNode(worker, Profile.Commands.RestorePodNetwork),
+                async t => (await Cluster.Node(worker).RunAsync(Profile.Commands.BreakPodNetwork, ct: t)).EnsureSuccess(), Token));
+
+        await Report.Step($"curl --connect-timeout {Profile.Timeouts.CurlSeconds} {ip} times out", async () =>
+        {
+            // A network restart takes a moment to bite: probe until the first timeout, within the symptom deadline.
+            var firstTimeout = await new ResiliencePipelineBuilder<Harness.Probes.CurlResult>()
+                .AddTimeout(Seconds(Profile.Timeouts.SymptomSeconds))
+                .AddRetry(new RetryStrategyOptions<Harness.Probes.CurlResult>
+                {
+                    ShouldHandle = new PredicateBuilder<Harness.Probes.CurlResult>().HandleResult(r => !r.TimedOut),
+                    MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Constant,
+                })
+                .Build().ExecuteAsync(async t => await Harness.Probes.HttpProbe.CurlAsync(
+                    Cluster.ControlPlane, Profile.Commands.Curl, ip, Profile.Timeouts.CurlSeconds, t), Token);
+            Report.Attach("curl", firstTimeout.ToString());
+            Record("symptom", broken.SinceInject);
+            Assert.That(firstTimeout.TimedOut, Is.True, "curl must time out while the node's pod network is broken");
+        });
+
+        await Report.Step("nginx-pod is still Running with the same IP", async () =>
+        {
+            var now = await Api.CoreV1.ReadNamespacedPodAsync("nginx-pod", Ns, cancellationToken: Token);
+            Report.Attach("kubectl get pods -o wide", ObjectState.Describe(now));
+            Assert.That(now.IsRunning(), Is.True, "the pod does not know its network is gone");
+            Assert.That(now.Status.PodIP, Is.EqualTo(ip));
+        });
+
+        await Report.Step($"[{worker}]$ {Profile.Commands.RestorePodNetwork}; {Profile.Commands.Reboot}", async () =>
+        {
+            var started = DateTimeOffset.UtcNow;
+            await Faults.RecoverAsync(broken, Token);
+            Record("node reboot", DateTimeOffset.UtcNow - started);
+            var back = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
+                pods => pods.TryGetValue("nginx-pod", out var p) && p.IsReady() && p.Restarts() > restartsBefore,
+                "nginx-pod to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds),
+                pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            var after = back.Objects["nginx-pod"];
+            Report.Attach("kubectl get pods -o wide", ObjectState.Describe(after));
+            Assert.That(after.Restarts(), Is.GreaterThan(restartsBefore), "the book shows the restart count going up after the reboot");
+            ip = after.Status.PodIP; // the IP may change
+            var answer = await CurlFromControlPlaneAsync(ip);
+            Record("recovery", DateTimeOffset.UtcNow - started);
+            Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
+        });
+    }
+}

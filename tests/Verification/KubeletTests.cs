@@ -1,0 +1,63 @@
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Reporting;
+using Harness.Waits;
+using k8s;
+using NUnit.Framework;
+
+namespace Verification;
+
+/// <summary>S2: without kubelet a node cannot finish deleting its pods; with kubelet back, it does.</summary>
+[TestFixture, Category("kubelet")]
+public sealed class KubeletTests : ClusterCheck
+{
+    [Test, CancelAfter(600_000)]
+    [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
+    public async Task PodHangsInTerminatingUntilKubeletIsBack()
+    {
+        var worker = TargetWorker;
+        var pod = await RunNginxPodAsync(worker);
+
+        var kubeletStopped = await Report.Step($"[{worker}]$ systemctl stop kubelet", () =>
+            Faults.InjectAsync("kubelet stopped", worker, Profile.Commands.StopKubelet,
+                Revert.OnNode(worker, Profile.Commands.StartKubelet),
+                async t => (await Cluster.Node(worker).RunAsync(Profile.Commands.StopKubelet, ct: t)).EnsureSuccess(), Token));
+
+        await Report.Step($"[{worker}]$ systemctl is-active kubelet → inactive", async () =>
+            Assert.That(await Cluster.IsKubeletActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
+
+        var grace = pod.Spec.TerminationGracePeriodSeconds ?? 30;
+        await Report.Step("kubectl delete pod nginx-pod → Terminating", async () =>
+        {
+            await Api.CoreV1.DeleteNamespacedPodAsync("nginx-pod", Ns, cancellationToken: Token);
+            var deleted = DateTimeOffset.UtcNow;
+            var terminating = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
+                pods => pods.TryGetValue("nginx-pod", out var p) && p.IsTerminating(), "nginx-pod to show Terminating",
+                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            Record("detection", terminating.ObservedAt - deleted);
+            Record("symptom", kubeletStopped.SinceInject);
+        });
+
+        await Report.Step($"nginx-pod stays Terminating past its {grace} s grace period while kubelet is stopped", async () =>
+        {
+            var hold = Seconds((int)grace + 15);
+            var gone = Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(pods => pods.Count == 0, "nginx-pod to be deleted",
+                hold, pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await gone,
+                "without kubelet nobody can confirm the pod's containers stopped, so it must not disappear");
+            Assert.That(timeout!.LastState, Does.Contain("Terminating"));
+        });
+
+        await Report.Step($"[{worker}]$ systemctl start kubelet → nginx-pod is gone", async () =>
+        {
+            var started = DateTimeOffset.UtcNow;
+            await Faults.RecoverAsync(kubeletStopped, Token);
+            var gone = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(pods => pods.Count == 0, "nginx-pod to be deleted",
+                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            Record("recovery", gone.ObservedAt - started);
+            Assert.That(gone.Objects, Is.Empty);
+        });
+
+        await KubectlStepAsync($"get pods -n {Ns}");
+    }
+}

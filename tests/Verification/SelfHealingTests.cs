@@ -1,0 +1,58 @@
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Reporting;
+using Harness.Waits;
+using k8s;
+using NUnit.Framework;
+
+namespace Verification;
+
+/// <summary>S4: kill the container's PID 1 and kubelet starts it again — the pod heals itself.</summary>
+[TestFixture, Category("self-healing")]
+public sealed class SelfHealingTests : ClusterCheck
+{
+    [Test, CancelAfter(300_000)]
+    [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
+    public async Task KilledContainerIsRestartedByKubelet()
+    {
+        var pod = await RunNginxPodAsync(TargetWorker);
+        var restartsBefore = pod.Restarts();
+
+        var pidFileBefore = await Report.Step($"kubectl exec nginx-pod -- cat /run/nginx.pid → 1", async () =>
+        {
+            var pid = await KubectlStepAsync($"exec nginx-pod -n {Ns} -- cat /run/nginx.pid");
+            Assert.That(pid.Stdout.Trim(), Is.EqualTo("1"), "nginx must be the container's PID 1");
+            return (await KubectlStepAsync($"exec nginx-pod -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
+        });
+
+        var killed = await Report.Step("kubectl exec nginx-pod -- kill 1", () =>
+            // Nothing to revert on a node: kubelet is what brings the container back. The namespace revert cleans up.
+            Faults.InjectAsync("container PID 1 killed", "nginx-pod", "kubectl exec nginx-pod -- kill 1", Revert.DeleteNamespace(Ns),
+                async t => await Cluster.KubectlAsync($"exec nginx-pod -n {Ns} -- kill 1", t), Token, nodeFault: false));
+
+        await Report.Step("kubelet restarts the container: RESTARTS +1, Running and Ready", async () =>
+        {
+            var restarted = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
+                pods => pods.TryGetValue("nginx-pod", out var p) && p.Restarts() > restartsBefore, "nginx-pod's restart count to go up",
+                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            Record("symptom", killed.SinceInject);
+            var ready = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
+                pods => pods.TryGetValue("nginx-pod", out var p) && p.IsReady(), "nginx-pod to be Ready again",
+                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            Record("recovery", killed.SinceInject);
+            var pod = ready.Objects["nginx-pod"];
+            Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));
+            Assert.That(pod.Restarts(), Is.EqualTo(restartsBefore + 1));
+            _ = restarted;
+        });
+
+        await Report.Step("the new nginx wrote a new pid file and answers", async () =>
+        {
+            var pidFileAfter = (await KubectlStepAsync($"exec nginx-pod -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
+            Assert.That(pidFileAfter, Is.Not.EqualTo(pidFileBefore), "a restarted nginx writes its pid file anew");
+            var now = await Api.CoreV1.ReadNamespacedPodAsync("nginx-pod", Ns, cancellationToken: Token);
+            var answer = await CurlFromControlPlaneAsync(now.Status.PodIP);
+            Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
+        });
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Harness;
+using Harness.Faults;
+using Harness.Profiles;
+using Harness.Reporting;
+using Harness.Safety;
+using NUnit.Framework;
+
+[assembly: AllureNUnit]
+[assembly: NonParallelizable]
+
+namespace Verification;
+
+/// <summary>
+/// Once per run, before any check: load the profile, reach the cluster (30 s budget), take the run lease, heal
+/// faults left by an earlier run, and check the cluster is healthy. Any failure here stops the suite with one
+/// message and nothing injected.
+/// </summary>
+[SetUpFixture]
+public sealed class Suite
+{
+    private static readonly CancellationTokenSource Interrupted = new();
+    private static RunLease? _lease;
+    private static readonly List<PosixSignalRegistration> Signals = [];
+
+    public static Cluster Cluster { get; private set; } = null!;
+    public static FaultLedger Ledger { get; private set; } = null!;
+    public static FaultPolicy Policy { get; private set; } = null!;
+    public static string RunId { get; } = $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
+
+    /// <summary>Ctrl-C or SIGTERM: checks stop where they are and their reverts run.</summary>
+    public static CancellationToken Cancellation => Interrupted.Token;
+
+    /// <summary>Set when a check left the cluster not as it found it: the following checks report that instead of failing one after another.</summary>
+    public static string? Blocked { get; set; }
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
+            Signals.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true; // keep the process alive long enough to revert
+                Report.Progress($"{signal}: cancelling the running check; its faults are being reverted");
+                Interrupted.Cancel();
+            }));
+
+        var root = AllureResults.RepositoryRoot() ?? Directory.GetCurrentDirectory();
+        var profile = LoadProfile(root);
+        Metrics.FilePath = Path.Combine(root, "reports", "metrics.jsonl");
+        Harness.Kube.Manifests.Directory = Path.Combine(root, "fixtures", "manifests");
+        Metrics.RunId = RunId;
+        Metrics.Profile = profile.Name;
+
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token);
+        budget.CancelAfter(TimeSpan.FromSeconds(30));
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
+        }
+        catch (ClusterUnreachableException e)
+        {
+            AllureResults.StartRun(new Dictionary<string, string> { ["profile"] = profile.Name });
+            Report.Progress($"{e.Message} ({clock.Elapsed.TotalSeconds:0.0} s; nothing was injected)");
+            throw;
+        }
+        Metrics.KubernetesVersion = Cluster.ServerVersion;
+        var environment = await Cluster.DescribeEnvironmentAsync(Interrupted.Token);
+        environment["run"] = RunId;
+        environment["cni"] = profile.Cni;
+        AllureResults.StartRun(environment);
+
+        _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace,
+            $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}", profile.Safety.LeaseSeconds, Interrupted.Token);
+
+        Ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
+        Policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun);
+        await Healing.HealAsync(Cluster, Ledger, Interrupted.Token);
+
+        var baseline = await ClusterBaseline.CheckAsync(Cluster, expectNamespaceGone: true, Interrupted.Token);
+        if (!baseline.Healthy)
+            throw new InvalidOperationException(
+                $"Preflight: profile '{profile.Name}': the cluster is not healthy, so no fault was injected: {baseline}.");
+        Report.Progress($"preflight passed: {Cluster.ServerVersion}, nodes {string.Join(", ", profile.AllNodes)} Ready, kubelet active");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_lease is not null) await _lease.DisposeAsync();
+        if (Cluster is not null) await Cluster.DisposeAsync();
+        foreach (var signal in Signals) signal.Dispose();
+    }
+
+    private static ClusterProfile LoadProfile(string root)
+    {
+        var parameters = TestContext.Parameters;
+        var name = parameters.Get("profile", Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab");
+        // Every other run parameter with a dot in its name overrides a profile setting, e.g. login.user=vagrant.
+        var overrides = parameters.Names.Where(n => n.Contains('.')).ToDictionary(n => n, n => parameters[n]!);
+        return ProfileLoader.Load(name, Path.Combine(root, "fixtures", "profiles"), overrides);
+    }
+}

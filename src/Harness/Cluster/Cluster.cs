@@ -211,7 +211,25 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         {
             Metadata = new V1ObjectMeta { Name = Namespace, Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "verification" } },
         }, cancellationToken: ct);
+
+        // Before 1.24 a pod is refused ("No API token found for service account default") until the token
+        // controller has given the namespace's default ServiceAccount its secret.
+        var tokenSecretsExpected = ServerMinor < 24;
+        var accounts = new ClusterWatch<V1ServiceAccount>($"service accounts in {Namespace}",
+            async t =>
+            {
+                var list = await Api.CoreV1.ListNamespacedServiceAccountAsync(Namespace, cancellationToken: t);
+                return (list.Items, list.ResourceVersion());
+            },
+            (rv, t) => Api.CoreV1.WatchListNamespacedServiceAccountAsync(Namespace, resourceVersion: rv, timeoutSeconds: 300, cancellationToken: t));
+        await accounts.UntilAsync(
+            all => all.TryGetValue("default", out var sa) && (!tokenSecretsExpected || sa.Secrets?.Count > 0),
+            $"the default service account of {Namespace}", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
+            all => string.Join(", ", all.Keys), Reporting.Report.Progress, ct);
     }
+
+    private int ServerMinor =>
+        int.TryParse(new string(ServerVersion.Split('.').ElementAtOrDefault(1)?.TakeWhile(char.IsDigit).ToArray()), out var minor) ? minor : 99;
 
     public async Task DeleteNamespaceAsync(string ns, CancellationToken ct)
     {

@@ -91,7 +91,7 @@ public static class AllureResults
         new("Harness or infrastructure problem", [Status.Broken])
         {
             Description = "SSH or the API was unreachable, or the harness itself timed out: not a verdict on Kubernetes.",
-            MessageRegex = @"^[\s\S]*(Infrastructure:|Preflight:|SSH|[Uu]nreachable|Harness timeout)[\s\S]*$",
+            MessageRegex = @"^[\s\S]*(Infrastructure:|Preflight:|SSH|[Uu]nreachable|Harness timeout|HttpRequestException|SocketException|Connection refused)[\s\S]*$",
         },
         new("Cluster did not recover", [Status.Failed])
         {

@@ -10,6 +10,7 @@ public sealed class ApiAccessTests : ClusterCheck
 {
     private const string CopiedKubeconfig = "/tmp/verification-admin.conf";
 
+    [Injects("admin.conf copied to a worker", "last worker", "copy admin.conf from the control plane to {node}:/tmp/verification-admin.conf", "rm -f /tmp/verification-admin.conf")]
     [Test, CancelAfter(120_000)]
     [Description("On a worker, kubectl without a kubeconfig is refused; with the master's admin.conf it lists every node Ready.")]
     public async Task KubectlOnAWorkerNeedsTheAdminKubeconfig()

@@ -51,6 +51,7 @@ public abstract class ClusterCheck
     public async Task BeforeCheckAsync()
     {
         if (Suite.Blocked is { } reason) throw new InvalidOperationException($"Blocked: {reason}");
+        if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CurrentContext.CancellationToken, Suite.Cancellation);
         StartedAt = DateTimeOffset.UtcNow;
         Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Report.Progress);
@@ -72,6 +73,17 @@ public abstract class ClusterCheck
             await Faults.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Dry run: say what this check would inject where, and stop before anything is created.</summary>
+    private static void ListPlannedFaultsAndStop()
+    {
+        var test = TestContext.CurrentContext.Test;
+        var method = Type.GetType(test.ClassName!)!.GetMethod(test.MethodName!)!;
+        var plan = method.GetCustomAttributes(typeof(InjectsAttribute), false).Cast<InjectsAttribute>()
+            .Select(a => a.Describe(Profile)).Prepend($"kubectl create namespace {Ns} — revert: `kubectl delete namespace {Ns}`").ToList();
+        Report.Attach("dry run: what this check would inject", string.Join("\n", plan));
+        Assert.Ignore("dry run, nothing injected. Would inject: " + string.Join("; ", plan));
     }
 
     [TearDown]

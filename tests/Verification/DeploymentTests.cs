@@ -11,6 +11,7 @@ namespace Verification;
 [TestFixture, Category("deployment")]
 public sealed class DeploymentTests : ClusterCheck
 {
+    [Injects("echo-hname pod deleted", "echo-hname", "kubectl delete pods <one of echo-hname's pods>", "none: the Deployment replaces it")]
     [Test, CancelAfter(600_000)]
     [Description("echo-hname with 3 then 6 replicas; delete one pod: a new one replaces it. Deleting the Deployment removes its pods.")]
     public async Task DeploymentReplacesADeletedPod()
@@ -43,6 +44,7 @@ public sealed class DeploymentTests : ClusterCheck
         await KubectlStepAsync($"get pods -n {Ns}");
     }
 
+    [Injects("echo-hname scaled", "echo-hname", "kubectl scale deployment echo-hname --replicas=9, then 3", "kubectl delete namespace {namespace}")]
     [Test, CancelAfter(600_000)]
     [Description("Scale echo-hname to 9: pods on every worker; back to 3: one pod per worker.")]
     public async Task ScalingSpreadsPodsOverTheWorkers()

@@ -16,6 +16,8 @@ namespace Verification;
 [TestFixture, Category("kube-proxy")]
 public sealed class KubeProxyTests : ClusterCheck
 {
+    [Injects("nginx-pod", "worker", "kubectl run nginx-pod --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
+    [Injects("pod network broken", "worker", "{breakPodNetwork}", "{restorePodNetwork}; {reboot}")]
     [Test, CancelAfter(900_000)]
     [Description("Remove br_netfilter and restart the network on a worker: curl to its pod times out while the pod stays Running; restore and reboot: it answers again.")]
     public async Task PodIsUnreachableWhileItsNodeNetworkIsBrokenAndAnswersAfterReboot()

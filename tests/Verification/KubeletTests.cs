@@ -11,6 +11,8 @@ namespace Verification;
 [TestFixture, Category("kubelet")]
 public sealed class KubeletTests : ClusterCheck
 {
+    [Injects("nginx-pod", "worker", "kubectl run nginx-pod --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
+    [Injects("kubelet stopped", "worker", "{stopKubelet}", "{startKubelet}")]
     [Test, CancelAfter(600_000)]
     [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
     public async Task PodHangsInTerminatingUntilKubeletIsBack()

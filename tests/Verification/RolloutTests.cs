@@ -13,6 +13,7 @@ public sealed class RolloutTests : ClusterCheck
 {
     private const string Name = "rollout-nginx";
 
+    [Injects("missing image tag", "rollout-nginx", "kubectl set image deployment rollout-nginx nginx=<rolloutMissing>", "kubectl rollout undo deployment rollout-nginx")]
     [Test, CancelAfter(900_000)]
     [Description("rollout-nginx 1.15.12 → 1.16.0; a missing tag exceeds its progress deadline; rollout undo restores 1.16.0; undo --to-revision=1 restores 1.15.12.")]
     public async Task RolloutUndoRecoversFromABadImageTag()

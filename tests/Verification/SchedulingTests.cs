@@ -13,6 +13,7 @@ namespace Verification;
 [TestFixture, Category("scheduling")]
 public sealed class SchedulingTests : ClusterCheck
 {
+    [Injects("node cordoned", "last worker", "kubectl cordon {node}", "kubectl uncordon {node}")]
     [Test, CancelAfter(600_000)]
     [Description("Cordon w3-k8s: it shows SchedulingDisabled and gets no new pods when echo-hname scales to 9; uncordon makes it schedulable again.")]
     public async Task CordonedNodeGetsNoNewPods()
@@ -50,6 +51,7 @@ public sealed class SchedulingTests : ClusterCheck
         });
     }
 
+    [Injects("node drained", "last worker", "kubectl drain {node} [--ignore-daemonsets]", "kubectl uncordon {node}")]
     [Test, CancelAfter(600_000)]
     [Description("kubectl drain w3-k8s is refused for DaemonSet pods; with --ignore-daemonsets the node is emptied and the replicas run elsewhere; uncordon.")]
     public async Task DrainIsRefusedForDaemonSetPodsUnlessIgnored()

@@ -11,6 +11,8 @@ namespace Verification;
 [TestFixture, Category("self-healing")]
 public sealed class SelfHealingTests : ClusterCheck
 {
+    [Injects("nginx-pod", "worker", "kubectl run nginx-pod --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
+    [Injects("container PID 1 killed", "nginx-pod", "kubectl exec nginx-pod -- kill 1", "none: kubelet restarts the container")]
     [Test, CancelAfter(300_000)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()

@@ -38,6 +38,7 @@ public sealed class Suite
     [OneTimeSetUp]
     public async Task StartAsync()
     {
+        var clock = Stopwatch.StartNew();
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
             Signals.Add(PosixSignalRegistration.Create(signal, context =>
             {
@@ -48,14 +49,13 @@ public sealed class Suite
 
         var root = AllureResults.RepositoryRoot() ?? Directory.GetCurrentDirectory();
         var profile = LoadProfile(root);
-        Metrics.FilePath = Path.Combine(root, "reports", "metrics.jsonl");
+        Metrics.FilePath = TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl"));
         Harness.Kube.Manifests.Directory = Path.Combine(root, "fixtures", "manifests");
         Metrics.RunId = RunId;
         Metrics.Profile = profile.Name;
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token);
         budget.CancelAfter(TimeSpan.FromSeconds(30));
-        var clock = Stopwatch.StartNew();
         try
         {
             Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
@@ -72,18 +72,38 @@ public sealed class Suite
         environment["cni"] = profile.Cni;
         AllureResults.StartRun(environment);
 
-        _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace,
-            $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}", profile.Safety.LeaseSeconds, Interrupted.Token);
-
         Ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
         Policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun);
+        if (profile.Safety.DryRun)
+        {
+            // A dry run changes nothing: no lease, no healing, no preflight pods; each check lists its faults.
+            var open = Ledger.OpenEntries();
+            Report.Progress(open.Count == 0 ? "dry run: the ledger has no open fault"
+                : $"dry run: a real run would first heal {string.Join("; ", open.Select(e => $"{e.Fault} on {e.Node} ({e.Revert})"))}");
+            return;
+        }
+
+        try
+        {
+            _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace,
+                $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}", profile.Safety.LeaseSeconds, Interrupted.Token);
+        }
+        catch (ClusterBusyException e)
+        {
+            var refused = $"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)";
+            Report.Progress(refused);
+            throw new ClusterBusyException(refused);
+        }
         await Healing.HealAsync(Cluster, Ledger, Interrupted.Token);
 
-        var baseline = await ClusterBaseline.CheckAsync(Cluster, expectNamespaceGone: true, Interrupted.Token);
-        if (!baseline.Healthy)
+        IReadOnlyList<string> problems;
+        await using (var preflight = new FaultScope(Ledger, Cluster, Policy with { DryRun = false }, RunId, "preflight", Report.Progress))
+            problems = await Preflight.CheckAsync(Cluster, preflight, Interrupted.Token);
+        if (problems.Count > 0)
             throw new InvalidOperationException(
-                $"Preflight: profile '{profile.Name}': the cluster is not healthy, so no fault was injected: {baseline}.");
-        Report.Progress($"preflight passed: {Cluster.ServerVersion}, nodes {string.Join(", ", profile.AllNodes)} Ready, kubelet active");
+                $"Preflight: profile '{profile.Name}': the cluster is not ready for faults, so none was injected: {string.Join("; ", problems)}.");
+        Report.Progress($"preflight passed: {Cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +
+                        $"pods on every worker answer curl from {profile.ControlPlane}");
     }
 
     [OneTimeTearDown]

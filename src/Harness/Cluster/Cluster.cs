@@ -63,7 +63,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             foreach (var done in await Task.WhenAll(connecting)) shells[done.Name] = done.Shell;
             log?.Invoke($"logged in to {string.Join(", ", shells.Keys)}");
 
-            var kubeconfig = await FetchKubeconfigAsync(profile, shells[profile.ControlPlane], ct);
+            var kubeconfig = await FetchKubeconfigAsync(profile, where, shells[profile.ControlPlane], ct);
             var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig,
                 masterUrl: string.IsNullOrEmpty(profile.Kubernetes.ApiServer) ? null : profile.Kubernetes.ApiServer);
             config.HttpClientTimeout = TimeSpan.FromSeconds(30);
@@ -103,16 +103,24 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     }
 
     /// <summary>The book copies /etc/kubernetes/admin.conf from the master; so do we, into a 0600 file removed at the end.</summary>
-    private static async Task<string> FetchKubeconfigAsync(ClusterProfile profile, NodeShell controlPlane, CancellationToken ct)
+    private static async Task<string> FetchKubeconfigAsync(ClusterProfile profile, string where, NodeShell controlPlane, CancellationToken ct)
     {
         var remote = profile.Kubernetes.AdminKubeconfig;
         byte[] bytes;
         try { bytes = await controlPlane.DownloadAsync(remote, ct); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // One line saying why: over SFTP (root) the file is missing; through sudo the shell's stderr says what it could not open.
+            var why = e switch
+            {
+                FileNotFoundException => "the file does not exist",
+                NodeCommandFailedException { Result: var r } when !string.IsNullOrWhiteSpace(r.Stderr) =>
+                    string.Join(" ", r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+                _ => e.Message.Split('\n')[0],
+            };
             throw new ClusterUnreachableException(
-                $"Infrastructure: profile '{profile.Name}': no kubeconfig at {remote} on the control plane {profile.ControlPlane} " +
-                $"({Secrets.Redact(e.Message)}). Is this node really the control plane (kubeadm init done)? " +
+                $"Infrastructure: {where}: no kubeconfig at {remote} on the control plane {profile.ControlPlane} " +
+                $"({Secrets.Redact(why)}). Is this node really the control plane (kubeadm init done)? " +
                 "Fix 'controlPlane' or 'kubernetes.adminKubeconfig' in the profile.", e);
         }
         var text = System.Text.Encoding.UTF8.GetString(bytes);

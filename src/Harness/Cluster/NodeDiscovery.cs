@@ -50,7 +50,13 @@ public static class NodeDiscovery
     private static NodeCredentials Credentials(ClusterProfile profile, string? discoveredKey)
     {
         var login = profile.Login;
-        var key = string.IsNullOrEmpty(login.PrivateKey) ? discoveredKey : profile.ResolvePath(login.PrivateKey);
+        // "none" turns off the key vagrant ssh-config offers, for a password-only login.
+        var key = login.PrivateKey switch
+        {
+            "none" => null,
+            "" => discoveredKey,
+            _ => profile.ResolvePath(login.PrivateKey),
+        };
         string? password = null;
         if (!string.IsNullOrEmpty(login.PasswordVariable))
         {

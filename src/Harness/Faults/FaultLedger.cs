@@ -56,6 +56,14 @@ public sealed class FaultLedger(string path)
         }
     }
 
+    private bool EndsTorn()
+    {
+        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (stream.Length == 0) return false;
+        stream.Seek(-1, SeekOrigin.End);
+        return stream.ReadByte() != '\n';
+    }
+
     private void Append(Line line)
     {
         var text = JsonSerializer.Serialize(line, Json) + "\n";
@@ -63,6 +71,7 @@ public sealed class FaultLedger(string path)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
             using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            if (EndsTorn()) text = "\n" + text; // else this line would be glued to a crashed run's half line, and lost with it
             stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
             stream.Flush(flushToDisk: true); // the promise to revert must survive a SIGKILL right after this line
         }

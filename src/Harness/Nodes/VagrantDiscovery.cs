@@ -57,10 +57,10 @@ public sealed class VagrantDiscovery(string directory, IReadOnlyDictionary<strin
     {
         var shown = $"vagrant {string.Join(' ', arguments)}";
         if (!System.IO.Directory.Exists(Directory))
-            throw new VagrantDiscoveryException($"The Vagrant directory {Directory} does not exist; fix the profile's Vagrant directory.");
+            throw new VagrantDiscoveryException($"The Vagrant directory {Directory} does not exist; fix 'discovery.vagrantDirectory' in the profile.");
         if (!File.Exists(Path.Combine(Directory, "Vagrantfile")))
             throw new VagrantDiscoveryException(
-                $"{Directory} has no Vagrantfile; point the profile's Vagrant directory at the folder holding the cluster's Vagrantfile " +
+                $"{Directory} has no Vagrantfile; point 'discovery.vagrantDirectory' in the profile at the folder holding the cluster's Vagrantfile " +
                 "(for the book: ch3/3.1.3).");
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -81,7 +81,7 @@ public sealed class VagrantDiscovery(string directory, IReadOnlyDictionary<strin
         catch (Exception e) when (e is Win32Exception || e.InnerException is Win32Exception)
         {
             throw new VagrantDiscoveryException(
-                $"`{executable}` is not installed or not on PATH ({e.Message}). Install Vagrant (e.g. `apt-get install vagrant`), " +
+                $"`{executable}` is not installed or not on PATH. Install Vagrant (e.g. `apt-get install vagrant`), " +
                 "or describe the nodes in the profile as a static host list.", e);
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)

@@ -66,7 +66,7 @@ public sealed class LoginSettings
     /// <summary>Login user; empty means "what vagrant ssh-config says".</summary>
     public string User { get; set; } = "";
 
-    /// <summary>Private key file; empty means "what vagrant ssh-config says" (or password login).</summary>
+    /// <summary>Private key file; empty means "what vagrant ssh-config says"; <c>none</c> means password login only.</summary>
     public string PrivateKey { get; set; } = "";
 
     /// <summary>Name of the environment variable holding the password. The password itself is never in a profile.</summary>

@@ -44,22 +44,50 @@ public static class ProfileLoader
         if (tree is not Dictionary<object, object> root)
             throw new ProfileException($"Profile {sourcePath} is not a YAML mapping; see fixtures/profiles/lab.yaml for the shape.");
 
-        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
-            ApplyOverride(root, key, value, sourcePath);
-
+        // The file as written first, so a typo's line and column are those of the file.
         ClusterProfile profile;
-        try { profile = Strict.Deserialize<ClusterProfile>(Writer.Serialize(root)) ?? new ClusterProfile(); }
+        try { profile = Strict.Deserialize<ClusterProfile>(yaml) ?? new ClusterProfile(); }
         catch (YamlException e) { throw Malformed(sourcePath, e); }
+
+        if (overrides is { Count: > 0 })
+        {
+            foreach (var (key, value) in overrides)
+                ApplyOverride(root, key, value, sourcePath);
+            try { profile = Strict.Deserialize<ClusterProfile>(Writer.Serialize(root)) ?? new ClusterProfile(); }
+            catch (YamlException e)
+            {
+                throw new ProfileException(
+                    $"Profile {sourcePath}: the overrides ({string.Join(", ", overrides.Select(o => $"{o.Key}={o.Value}"))}) do not fit it: {Reason(e)}");
+            }
+        }
+        FillEmpty(profile);
         profile.SourcePath = sourcePath;
         if (string.IsNullOrEmpty(profile.Name)) profile.Name = Path.GetFileNameWithoutExtension(sourcePath);
         Validate(profile);
         return profile;
     }
 
-    private static ProfileException Malformed(string path, YamlException e)
+    private static ProfileException Malformed(string path, YamlException e) =>
+        new($"Profile {path} is malformed at line {e.Start.Line}, column {e.Start.Column}: {Reason(e)}");
+
+    private static string Reason(YamlException e) => (e.InnerException?.Message ?? e.Message).Split('\n')[0];
+
+    // A key given without a value (`workers:`) reads as null; make it "empty" so validation, not a
+    // NullReferenceException, says what is missing.
+    private static void FillEmpty(ClusterProfile p)
     {
-        var why = (e.InnerException?.Message ?? e.Message).Split('\n')[0];
-        return new ProfileException($"Profile {path} is malformed at line {e.Start.Line}, column {e.Start.Column}: {why}");
+        p.Discovery ??= new DiscoverySettings();
+        p.Discovery.Nodes ??= [];
+        p.Discovery.VagrantEnvironment ??= [];
+        p.Login ??= new LoginSettings();
+        p.Workers ??= [];
+        p.FaultTargets ??= [];
+        p.Kubernetes ??= new KubernetesSettings();
+        p.Images ??= new ImageSettings();
+        p.Commands ??= new FaultCommands();
+        p.Timeouts ??= new Timeouts();
+        p.Safety ??= new SafetySettings();
+        p.DifferencesFromBook ??= [];
     }
 
     private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value, string path)

@@ -44,7 +44,9 @@ public static class Gate
                 var now = current.Where(m => m.Check == check && m.Phase == phase).Max(m => m.Seconds);
                 double? before = baseline?.Where(m => m.Check == check && m.Phase == phase).Select(m => (double?)m.Seconds).Max();
                 var slower = phase == "recovery" && before is { } b && now > b * factor && now - b >= minimumSlowdownSeconds;
-                if (slower) reasons.Add($"{check} recovery {now:0.0} s is more than {factor:0.#}× the baseline {before:0.0} s");
+                if (slower)
+                    reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{check} recovery {now:0.0} s is more than {factor:0.#}× the baseline {before:0.0} s"));
                 figures.Add(new GateFigure(phase, now, before, slower));
             }
             rows.Add(new GateRow(check, status, baseline is null ? null : Status(baseline, check), figures));
@@ -67,12 +69,14 @@ public static class Gate
     {
         var text = new StringBuilder();
         text.AppendLine($"run {verdict.RunId} vs baseline {verdict.BaselineRunId ?? "(no earlier green run)"}");
-        text.AppendLine($"{"check",-16} {"status",-8} {"recovery now",12} {"baseline",10}  note");
+        // The check column is as wide as the longest name: the suite's test names run to 60+ characters.
+        var width = verdict.Rows.Select(r => r.Check.Length).Append("check".Length).Max();
+        text.AppendLine($"{"check".PadRight(width)} {"status",-8} {"recovery now",12} {"baseline",10}  note");
         foreach (var row in verdict.Rows)
         {
             var recovery = row.Figures.FirstOrDefault(f => f.Phase == "recovery");
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Check,-16} {row.Status,-8} {Seconds(recovery?.Now),12} {Seconds(recovery?.Baseline),10}  {(recovery?.Slower == true ? "SLOWER" : "")}"));
+                $"{row.Check.PadRight(width)} {row.Status,-8} {Seconds(recovery?.Now),12} {Seconds(recovery?.Baseline),10}  {(recovery?.Slower == true ? "SLOWER" : "")}").TrimEnd());
         }
         text.AppendLine(verdict.MayBump ? "verdict: GREEN — the version may be bumped"
             : "verdict: RED — do not bump:\n  - " + string.Join("\n  - ", verdict.Reasons));

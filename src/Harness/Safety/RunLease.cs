@@ -45,7 +45,7 @@ public sealed class RunLease : IAsyncDisposable
             {
                 var s = existing.Spec;
                 var expires = (s.RenewTime ?? s.AcquireTime ?? DateTime.MinValue).AddSeconds(s.LeaseDurationSeconds ?? 0);
-                if (!string.IsNullOrEmpty(s.HolderIdentity) && expires > now)
+                if (!string.IsNullOrEmpty(s.HolderIdentity) && expires > now && !HolderIsDeadHere(s.HolderIdentity))
                     throw Busy(s, expires);
                 existing.Spec = spec; // resourceVersion kept: if another run takes it meanwhile, this replace fails with 409
                 await api.CoordinationV1.ReplaceNamespacedLeaseAsync(existing, Name, ns, cancellationToken: ct);
@@ -57,6 +57,19 @@ public sealed class RunLease : IAsyncDisposable
             throw Busy(winner.Spec, (winner.Spec.RenewTime ?? now).AddSeconds(winner.Spec.LeaseDurationSeconds ?? 0));
         }
         return new RunLease(api, ns, holder, seconds);
+    }
+
+    /// <summary>
+    /// A holder on this machine whose process is gone (killed, crashed) cannot renew: take over at once instead of
+    /// waiting out its lease. Holders elsewhere are trusted until their lease expires.
+    /// </summary>
+    private static bool HolderIsDeadHere(string holder)
+    {
+        var parts = holder.Split('/');
+        if (parts.Length < 2 || parts[0] != Environment.MachineName || !parts[1].StartsWith("pid ", StringComparison.Ordinal)) return false;
+        if (!int.TryParse(parts[1][4..], out var pid)) return false;
+        try { using var process = System.Diagnostics.Process.GetProcessById(pid); return process.HasExited; }
+        catch (ArgumentException) { return true; } // no such process
     }
 
     private static ClusterBusyException Busy(V1LeaseSpec s, DateTime expires) => new(

@@ -1,0 +1,1 @@
+return await VersionGate.GateCommand.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,134 @@
+using Harness.Reporting;
+using NUnit.Framework;
+using GateOf = Harness.Reporting.Gate;
+
+namespace Harness.Tests.Gate;
+
+public class GateTests
+{
+    private const string Kubelet = "PodHangsInTerminatingUntilKubeletIsBack";
+    private const string Rollout = "RolloutUndoRecoversFromABadImageTag";
+
+    private static GateVerdict Evaluate(RunHistory history, string? runId = null, params string[] unreverted) =>
+        GateOf.Evaluate(history.Metrics, "lab", factor: 2, minimumSlowdownSeconds: 5, unreverted, runId);
+
+    [Test]
+    public void All_passed_and_no_recovery_slower_is_green_against_the_last_green_run()
+    {
+        var history = new RunHistory()
+            .Run("r1", (Kubelet, "passed", 40), (Rollout, "passed", 1))
+            .Run("r2", (Kubelet, "passed", 42), (Rollout, "passed", 1.5));
+
+        var verdict = Evaluate(history);
+
+        Assert.That(verdict.MayBump, Is.True, string.Join("; ", verdict.Reasons));
+        Assert.That(verdict.RunId, Is.EqualTo("r2"));
+        Assert.That(verdict.BaselineRunId, Is.EqualTo("r1"));
+        var kubelet = verdict.Rows.Single(r => r.Check == Kubelet).Figures.Single();
+        Assert.That((kubelet.Phase, kubelet.Now, kubelet.Baseline, kubelet.Slower), Is.EqualTo(("recovery", 42.0, (double?)40.0, false)));
+    }
+
+    [Test]
+    public void The_baseline_is_the_last_fully_green_run_before_the_one_judged()
+    {
+        var history = new RunHistory()
+            .Run("green-1", (Kubelet, "passed", 40))
+            .Run("red", (Kubelet, "failed", 10))
+            .Run("judged", (Kubelet, "passed", 41))
+            .Run("green-later", (Kubelet, "passed", 39));
+
+        var verdict = Evaluate(history, runId: "judged");
+
+        Assert.That(verdict.BaselineRunId, Is.EqualTo("green-1"));
+        Assert.That(Evaluate(history).BaselineRunId, Is.EqualTo("judged"), "without a run id the newest run is judged");
+    }
+
+    [Test]
+    public void A_failed_check_is_red_with_its_name()
+    {
+        var history = new RunHistory()
+            .Run("r1", (Kubelet, "passed", 40), (Rollout, "passed", 1))
+            .Run("r2", (Kubelet, "passed", 40), (Rollout, "failed", null));
+
+        var verdict = Evaluate(history);
+
+        Assert.That(verdict.MayBump, Is.False);
+        Assert.That(verdict.Reasons, Is.EqualTo(new[] { $"{Rollout} failed" }));
+    }
+
+    [Test]
+    public void An_unreverted_fault_is_red_even_when_every_check_passed()
+    {
+        var history = new RunHistory().Run("r1", (Kubelet, "passed", 40));
+
+        var verdict = Evaluate(history, null, "kubelet stopped on w1-k8s (on w1-k8s: systemctl start kubelet)");
+
+        Assert.That(verdict.MayBump, Is.False);
+        Assert.That(verdict.Reasons, Is.EqualTo(new[] { "unreverted fault: kubelet stopped on w1-k8s (on w1-k8s: systemctl start kubelet)" }));
+    }
+
+    [TestCase(40, 81, false, TestName = "A recovery more than factor times slower and 5 s slower is red")]
+    [TestCase(40, 79, true, TestName = "A recovery under factor times the baseline is green")]
+    [TestCase(0.2, 0.5, true, TestName = "A 0.2 s to 0.5 s wobble is green although it is more than factor times")]
+    [TestCase(3, 8.5, false, TestName = "A 3 s to 8.5 s slowdown is red: factor and minimum both exceeded")]
+    public void Recovery_against_the_baseline(double baseline, double now, bool mayBump)
+    {
+        var history = new RunHistory().Run("r1", (Kubelet, "passed", baseline)).Run("r2", (Kubelet, "passed", now));
+
+        var verdict = Evaluate(history);
+
+        Assert.That(verdict.MayBump, Is.EqualTo(mayBump), string.Join("; ", verdict.Reasons));
+        Assert.That(verdict.Rows.Single().Figures.Single().Slower, Is.EqualTo(!mayBump));
+        if (!mayBump)
+            Assert.That(verdict.Reasons.Single(), Does.StartWith($"{Kubelet} recovery {now:0.0} s is more than 2× the baseline {baseline:0.0} s"));
+    }
+
+    [Test]
+    public void Runs_of_other_profiles_are_neither_judged_nor_a_baseline()
+    {
+        var history = new RunHistory()
+            .RunOf("book", "book-green", (Kubelet, "passed", 10))
+            .Run("lab-1", (Kubelet, "passed", 40))
+            .RunOf("book", "book-newest", (Kubelet, "failed", null));
+
+        var verdict = Evaluate(history);
+
+        Assert.That(verdict.RunId, Is.EqualTo("lab-1"));
+        Assert.That(verdict.BaselineRunId, Is.Null);
+        Assert.That(verdict.MayBump, Is.True);
+    }
+
+    [Test]
+    public void No_run_of_the_profile_is_red_and_says_to_run_verify()
+    {
+        var history = new RunHistory().RunOf("book", "b1", (Kubelet, "passed", 10));
+
+        var verdict = Evaluate(history);
+
+        Assert.That(verdict.MayBump, Is.False);
+        Assert.That(verdict.Reasons.Single(), Does.Contain("no run of profile 'lab'").And.Contain("run ./verify first"));
+    }
+
+    [Test]
+    public void Format_prints_one_aligned_row_per_check_and_the_reasons()
+    {
+        var history = new RunHistory()
+            .Run("r1", (Kubelet, "passed", 40), (Rollout, "passed", 1))
+            .Run("r2", (Kubelet, "passed", 90.25), (Rollout, "failed", null));
+
+        var lines = GateOf.Format(Evaluate(history)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.That(lines[0], Is.EqualTo("run r2 vs baseline r1"));
+        Assert.That(lines[1], Does.StartWith("check ").And.EndWith("note"));
+        Assert.That(lines[2], Does.Match($@"^{Kubelet} +passed +90\.3 s +40\.0 s  SLOWER$"));
+        Assert.That(lines[3], Does.Match($@"^{Rollout} +failed +- +-$"), "it failed before recovering: no figure now");
+        Assert.That(new[] { lines[1].IndexOf("status"), lines[2].IndexOf("passed"), lines[3].IndexOf("failed") }, Is.All.EqualTo(Kubelet.Length + 1),
+            "the status column starts after the longest check name");
+        Assert.That(lines[4], Is.EqualTo("verdict: RED — do not bump:"));
+        Assert.That(lines[5..], Is.EqualTo(new[]
+        {
+            $"  - {Kubelet} recovery 90.3 s is more than 2× the baseline 40.0 s",
+            $"  - {Rollout} failed",
+        }));
+    }
+}

@@ -1,0 +1,177 @@
+using Harness.Profiles;
+using Harness.Reporting;
+using NUnit.Framework;
+
+namespace Harness.Tests.Profiles;
+
+public class ProfileLoaderTests
+{
+    private static readonly string ProfilesDirectory =
+        Path.Combine(AllureResults.RepositoryRoot() ?? throw new InvalidOperationException("no Verification.sln above the test binaries"),
+            "fixtures", "profiles");
+
+    // The smallest profile that passes validation; each error test breaks one thing in it.
+    private const string Minimal = """
+        name: tiny
+        discovery:
+          mode: static
+          nodes:
+          - {name: cp, host: 10.0.0.1}
+          - {name: w1, host: 10.0.0.2}
+        login: {user: root}
+        controlPlane: cp
+        workers: [w1]
+        faultTargets: [w1]
+        """;
+
+    private static ProfileException Refused(string yaml) =>
+        Assert.Throws<ProfileException>(() => ProfileLoader.Parse(yaml, "/profiles/tiny.yaml"))!;
+
+    [TestCase("lab", "m-k8s", "sysctl -w net.ipv4.ip_forward=0", false)]
+    [TestCase("book", "m-k8s", "modprobe -r br_netfilter && systemctl restart network", true)]
+    [TestCase("revised", "cp-k8s", "modprobe -r br_netfilter && netplan apply", true)]
+    public void Every_real_profile_loads_with_its_nodes_targets_and_commands(
+        string name, string controlPlane, string breakPodNetwork, bool serverHeaderShowsVersion)
+    {
+        var profile = ProfileLoader.Load(name, ProfilesDirectory);
+
+        Assert.That(profile.Name, Is.EqualTo(name));
+        Assert.That(profile.ControlPlane, Is.EqualTo(controlPlane));
+        Assert.That(profile.Workers, Is.EqualTo(new[] { "w1-k8s", "w2-k8s", "w3-k8s" }));
+        Assert.That(profile.FaultTargets, Is.EqualTo(profile.Workers), "the control plane is never a target of a shipped profile");
+        Assert.That(profile.Discovery.Mode, Is.EqualTo("vagrant"));
+        Assert.That(profile.Commands.BreakPodNetwork, Is.EqualTo(breakPodNetwork));
+        Assert.That(profile.Commands.StopKubelet, Is.EqualTo("systemctl stop kubelet"));
+        Assert.That(profile.Images.ServerHeaderShowsVersion, Is.EqualTo(serverHeaderShowsVersion));
+        Assert.That(profile.SourcePath, Is.EqualTo(Path.Combine(ProfilesDirectory, name + ".yaml")));
+    }
+
+    [Test]
+    public void The_lab_profile_finds_its_vagrant_directory_next_to_the_profiles()
+    {
+        var lab = ProfileLoader.Load("lab", ProfilesDirectory);
+
+        Assert.That(lab.ResolvePath(lab.Discovery.VagrantDirectory), Is.EqualTo(Path.GetFullPath(Path.Combine(ProfilesDirectory, "..", "lab"))));
+        Assert.That(lab.Discovery.VagrantEnvironment["DOCKER_HOST"], Is.EqualTo("unix:///run/podman/podman.sock"));
+        Assert.That(lab.Kubernetes.KubectlHasRecord, Is.True);
+    }
+
+    [Test]
+    public void Dotted_overrides_replace_scalars_nested_values_and_lists()
+    {
+        var profile = ProfileLoader.Load("lab", ProfilesDirectory, new Dictionary<string, string>
+        {
+            ["login.user"] = "vagrant",
+            ["timeouts.podReadySeconds"] = "300",
+            ["faultTargets"] = "w1-k8s, w2-k8s",
+            ["safety.dryRun"] = "true",
+        });
+
+        Assert.That(profile.Login.User, Is.EqualTo("vagrant"));
+        Assert.That(profile.Timeouts.PodReadySeconds, Is.EqualTo(300));
+        Assert.That(profile.FaultTargets, Is.EqualTo(new[] { "w1-k8s", "w2-k8s" }));
+        Assert.That(profile.Safety.DryRun, Is.True);
+        Assert.That(profile.Timeouts.PodGoneSeconds, Is.EqualTo(180), "settings not overridden keep the file's value");
+    }
+
+    [Test]
+    public void An_override_is_still_validated()
+    {
+        var e = Assert.Throws<ProfileException>(() =>
+            ProfileLoader.Load("lab", ProfilesDirectory, new Dictionary<string, string> { ["faultTargets"] = "w1-k8s,m-k9s" }))!;
+
+        Assert.That(e.Message, Does.Contain("fault target 'm-k9s' is not a node"));
+    }
+
+    [Test]
+    public void An_override_that_does_not_fit_names_the_override()
+    {
+        var e = Assert.Throws<ProfileException>(() =>
+            ProfileLoader.Load("lab", ProfilesDirectory, new Dictionary<string, string> { ["timeouts.podReadySecs"] = "300" }))!;
+
+        Assert.That(e.Message, Does.Contain("the overrides (timeouts.podReadySecs=300) do not fit it"));
+        Assert.That(e.Message, Does.Contain("podReadySecs"));
+    }
+
+    [Test]
+    public void An_unknown_profile_lists_the_known_ones()
+    {
+        var e = Assert.Throws<ProfileException>(() => ProfileLoader.Load("labb", ProfilesDirectory))!;
+
+        Assert.That(e.Message, Does.StartWith("Unknown profile 'labb'"));
+        Assert.That(e.Message, Does.Contain("Known profiles: book, lab, revised"));
+    }
+
+    [Test]
+    public void Malformed_yaml_names_the_file_line_and_column()
+    {
+        var e = Refused(Minimal + "\nworkers: [w1\n");
+
+        Assert.That(e.Message, Does.StartWith("Profile /profiles/tiny.yaml is malformed at line "));
+        Assert.That(e.Message, Does.Match(@"at line \d+, column \d+: \S"));
+    }
+
+    [Test]
+    public void A_typo_in_a_key_is_refused_at_its_line()
+    {
+        var e = Refused(Minimal.Replace("workers:", "workerz:"));
+
+        // Line 9 of the file as written, not of any re-serialised copy.
+        Assert.That(e.Message, Does.StartWith("Profile /profiles/tiny.yaml is malformed at line 9, column 1"));
+        Assert.That(e.Message, Does.Contain("workerz"));
+    }
+
+    [Test]
+    public void The_minimal_profile_is_valid()
+    {
+        var profile = ProfileLoader.Parse(Minimal, "/profiles/tiny.yaml");
+
+        Assert.That(profile.AllNodes, Is.EqualTo(new[] { "cp", "w1" }));
+        Assert.That(profile.Discovery.Nodes.Select(n => n.Port), Is.All.EqualTo(22));
+    }
+
+    [Test]
+    public void A_fault_target_that_is_not_a_node_is_refused()
+    {
+        var e = Refused(Minimal.Replace("faultTargets: [w1]", "faultTargets: [w1, w9]"));
+
+        Assert.That(e.Message, Does.StartWith("Profile /profiles/tiny.yaml cannot be used:"));
+        Assert.That(e.Message, Does.Contain("fault target 'w9' is not a node of this profile (cp, w1)"));
+    }
+
+    [Test]
+    public void A_static_node_without_an_address_entry_is_refused()
+    {
+        var e = Refused(Minimal.Replace("workers: [w1]", "workers: [w1, w2]"));
+
+        Assert.That(e.Message, Does.Contain("node 'w2' has no entry under 'discovery.nodes'"));
+    }
+
+    [Test]
+    public void An_unknown_discovery_mode_is_refused()
+    {
+        var e = Refused(Minimal.Replace("mode: static", "mode: virtualbox"));
+
+        Assert.That(e.Message, Does.Contain("'discovery.mode' is 'virtualbox'; use 'vagrant' or 'static'"));
+    }
+
+    [Test]
+    public void An_empty_list_is_refused_with_a_message_not_a_null_reference()
+    {
+        var e = Refused(Minimal.Replace("workers: [w1]", "workers:"));
+
+        Assert.That(e.Message, Does.Contain("'workers' lists no node"));
+    }
+
+    [Test]
+    public void Relative_paths_resolve_against_the_profile_folder_and_tilde_against_home()
+    {
+        var profile = new ClusterProfile { SourcePath = "/srv/profiles/lab.yaml" };
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+        Assert.That(profile.ResolvePath("../lab"), Is.EqualTo("/srv/lab"));
+        Assert.That(profile.ResolvePath("keys/id_ed25519"), Is.EqualTo("/srv/profiles/keys/id_ed25519"));
+        Assert.That(profile.ResolvePath("~/.cache/verification/fault-ledger.jsonl"), Is.EqualTo(Path.Combine(home, ".cache/verification/fault-ledger.jsonl")));
+        Assert.That(profile.ResolvePath("/etc/kubernetes/admin.conf"), Is.EqualTo("/etc/kubernetes/admin.conf"));
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Text;
+using Harness.Reporting;
+
+namespace Lab.Tests;
+
+/// <summary>
+/// One run of the live suite (tests/Verification) as a child process, with its own results, metrics and ledger files,
+/// so these tests can crash it, race two of them, or read everything it wrote.
+/// </summary>
+public sealed class LiveRun : IDisposable
+{
+    private readonly StringBuilder _output = new();
+    private readonly Process _process;
+
+    public static string Root { get; } = AllureResults.RepositoryRoot() ?? throw new InvalidOperationException("repository root not found");
+
+    private LiveRun(Process process) => _process = process;
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+    public int Pid => _process.Id;
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <param name="filter">dotnet test --filter expression.</param>
+    /// <param name="parameters">Run parameters (profile overrides, ledger, results folder).</param>
+    public static LiveRun Start(string filter, IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { "test", "tests/Verification/Verification.csproj", "--no-build", "--settings", "runsettings.xml", "--filter", filter, "--" })
+            info.ArgumentList.Add(arg);
+        foreach (var (name, value) in parameters)
+            info.ArgumentList.Add($"TestRunParameters.Parameter(name=\"{name}\", value=\"{value}\")");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
+        var run = new LiveRun(Process.Start(info)!);
+        run._process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (run._output) run._output.AppendLine(e.Data); };
+        run._process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (run._output) run._output.AppendLine(e.Data); };
+        run._process.BeginOutputReadLine();
+        run._process.BeginErrorReadLine();
+        return run;
+    }
+
+    public async Task<int> WaitAsync(TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        try { await _process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"the live run did not finish within {deadline.TotalSeconds:0} s:\n{Output}");
+        }
+        _process.WaitForExit(); // flush the output readers
+        return _process.ExitCode;
+    }
+
+    /// <summary>Ends this run and everything it started (dotnet test, vstest, testhost), by its own process handle.</summary>
+    public void KillTree()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+    }
+
+    public void Dispose()
+    {
+        KillTree();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Harness;
+using Harness.Faults;
+using Harness.Profiles;
+using k8s;
+using k8s.Autorest;
+using NUnit.Framework;
+using Polly;
+using Polly.Retry;
+
+namespace Lab.Tests;
+
+/// <summary>
+/// The harness's safety promises, proven against the running lab (fixtures/lab; `fixtures/lab/lab up` first):
+/// a killed run is healed by the next one, two runs never share the cluster, and no secret reaches a report.
+/// Each test drives the real live suite as a child process.
+/// </summary>
+[TestFixture, NonParallelizable]
+public sealed class SafetyOnTheLabTests
+{
+    private Cluster _lab = null!;
+    private string _work = null!;
+
+    [OneTimeSetUp]
+    public async Task ConnectAsync()
+    {
+        // Child runs use --no-build: build once here rather than racing builds between them.
+        var build = Process.Start(new ProcessStartInfo("dotnet", ["build", "tests/Verification/Verification.csproj", "-v", "q", "-nologo"])
+            { WorkingDirectory = LiveRun.Root })!;
+        await build.WaitForExitAsync();
+        Assert.That(build.ExitCode, Is.Zero, "the live suite must build");
+
+        var profile = ProfileLoader.Load("lab", Path.Combine(LiveRun.Root, "fixtures", "profiles"));
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        _lab = await Cluster.ConnectAsync(profile, TestContext.Progress.WriteLine, budget.Token);
+    }
+
+    [OneTimeTearDown]
+    public async Task DisconnectAsync()
+    {
+        if (_lab is not null) await _lab.DisposeAsync();
+    }
+
+    [SetUp]
+    public void MakeWorkFolder() => _work = Directory.CreateTempSubdirectory("lab-tests-").FullName;
+
+    [TearDown]
+    public void RemoveWorkFolder()
+    {
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Passed)
+            Directory.Delete(_work, recursive: true);
+        else
+            TestContext.Progress.WriteLine($"kept {_work} for inspection");
+    }
+
+    private Dictionary<string, string> RunParameters(string name, string ledger) => new()
+    {
+        ["profile"] = "lab",
+        ["safety.ledgerFile"] = ledger,
+        ["allureResults"] = Path.Combine(_work, name, "allure-results"),
+        ["metrics"] = Path.Combine(_work, name, "metrics.jsonl"),
+    };
+
+    [Test, Repeat(10), CancelAfter(900_000)]
+    [Description("SIGKILL a run while kubelet is stopped on a worker; the next run starts kubelet again and empties the ledger before it injects anything.")]
+    public async Task AKilledRunIsHealedByTheNextRunBeforeAnyNewFault()
+    {
+        var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+        var ledger = new FaultLedger(ledgerPath);
+
+        using var crashed = LiveRun.Start("Name=PodHangsInTerminatingUntilKubeletIsBack", RunParameters("crashed", ledgerPath));
+        var kubeletStopped = await UntilAsync(() => ledger.OpenEntries().FirstOrDefault(e => e.Fault == "kubelet stopped"),
+            TimeSpan.FromMinutes(5), () => $"the run to stop kubelet; its output so far:\n{crashed.Output}");
+        // The fault is in place once the node says so; the ledger line is written just before the command runs.
+        await UntilAsync(async () => await _lab.IsKubeletActiveAsync(kubeletStopped.Node, default) ? null : "stopped",
+            TimeSpan.FromSeconds(60), () => $"kubelet to be stopped on {kubeletStopped.Node}");
+
+        using (var testhost = Process.GetProcessById(kubeletStopped.Pid)) testhost.Kill(); // SIGKILL: no revert can run
+        crashed.KillTree();
+        Assert.That(await _lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.False, "the killed run left kubelet stopped");
+        Assert.That(ledger.OpenEntries().Select(e => e.Id), Does.Contain(kubeletStopped.Id));
+
+        using var next = LiveRun.Start("Category=heal", RunParameters("next", ledgerPath));
+        var exitCode = await next.WaitAsync(TimeSpan.FromMinutes(8));
+        Assert.That(exitCode, Is.Zero, next.Output);
+
+        Assert.That(await _lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.True, $"kubelet runs again on {kubeletStopped.Node}");
+        Assert.That(ledger.OpenEntries(), Is.Empty, "the ledger has no open entry");
+        // Healed before anything new: the kubelet entry is closed before the next run opens its first entry.
+        var lines = File.ReadAllLines(ledgerPath);
+        var closedAt = Array.FindIndex(lines, l => l.Contains("\"op\":\"close\"") && l.Contains(kubeletStopped.Id));
+        var firstNewOpen = Array.FindIndex(lines, l => l.Contains("\"op\":\"open\"") && !l.Contains(kubeletStopped.RunId));
+        Assert.That(closedAt, Is.GreaterThanOrEqualTo(0));
+        Assert.That(firstNewOpen < 0 || closedAt < firstNewOpen, Is.True, "healing comes before the next run's first fault");
+        var healed = Directory.GetFiles(Path.Combine(_work, "next", "allure-results"), "*-result.json")
+            .Select(File.ReadAllText).Where(t => t.Contains(Healing.CheckName)).ToList();
+        Assert.That(healed, Has.Count.EqualTo(1), "the healing is reported as a check of its own");
+        Assert.That(healed[0], Does.Contain("\"status\": \"passed\"").Or.Contain("\"status\":\"passed\""));
+    }
+
+    [Test, CancelAfter(600_000)]
+    [Description("Two runs started together: one runs, the other refuses within 5 s naming the holder; the lease is gone afterwards.")]
+    public async Task TwoRunsAtOnceOneRunsTheOtherRefuses()
+    {
+        var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+        using var first = LiveRun.Start("Category=api", RunParameters("first", ledgerPath));
+        using var second = LiveRun.Start("Category=api", RunParameters("second", ledgerPath));
+        var codes = await Task.WhenAll(first.WaitAsync(TimeSpan.FromMinutes(8)), second.WaitAsync(TimeSpan.FromMinutes(8)));
+
+        Assert.That(codes.Count(c => c == 0), Is.EqualTo(1), $"exactly one run may pass.\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
+        var refused = codes[0] == 0 ? second : first;
+        Assert.That(refused.Output, Does.Contain("Another verification run holds this cluster"));
+        Assert.That(refused.Output, Does.Match(@"holds this cluster: \S+/pid \d+/run \S+, since"), "the refusal names the holder and since when");
+        var seconds = Regex.Match(refused.Output, @"refused (\d+(\.\d+)?) s after the run started");
+        Assert.That(seconds.Success, Is.True, "the refusal says how long it took");
+        Assert.That(double.Parse(seconds.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(5));
+
+        var lease = await ReadLeaseAsync();
+        Assert.That(lease, Is.Null, "the lease is released when the run finishes");
+    }
+
+    [Test, CancelAfter(900_000)]
+    [Description("After runs that logged in with a password and with a key, no password, key or token is found in results, reports, metrics or output.")]
+    public async Task NoSecretReachesTheReports()
+    {
+        var user = $"vtest{Random.Shared.Next(1000, 9999)}";
+        var password = $"pw-{Guid.NewGuid():N}";
+        var nodes = _lab.Profile.AllNodes.ToList();
+        try
+        {
+            foreach (var node in nodes)
+                (await _lab.Node(node).RunAsync(
+                    $"useradd -m {user} && printf '%s:%s\\n' {user} '{password}' | chpasswd && " +
+                    $"echo '{user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{user} && chmod 440 /etc/sudoers.d/{user}")).EnsureSuccess();
+
+            var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+            var withPassword = RunParameters("password", ledgerPath);
+            withPassword["login.user"] = user;
+            withPassword["login.privateKey"] = "none";
+            withPassword["login.passwordVariable"] = "VERIFICATION_TEST_PASSWORD";
+            using var passwordRun = LiveRun.Start("Category=api", withPassword, new Dictionary<string, string> { ["VERIFICATION_TEST_PASSWORD"] = password });
+            Assert.That(await passwordRun.WaitAsync(TimeSpan.FromMinutes(8)), Is.Zero, passwordRun.Output);
+
+            using var keyRun = LiveRun.Start("Category=api", RunParameters("key", ledgerPath));
+            Assert.That(await keyRun.WaitAsync(TimeSpan.FromMinutes(8)), Is.Zero, keyRun.Output);
+
+            foreach (var name in new[] { "password", "key" })
+            {
+                var render = Process.Start(new ProcessStartInfo(Path.Combine(LiveRun.Root, "tools", "allure", "render"),
+                    [Path.Combine(_work, name, "allure-results"), Path.Combine(_work, name, "allure-report")]) { WorkingDirectory = LiveRun.Root })!;
+                await render.WaitForExitAsync();
+            }
+
+            var adminConf = System.Text.Encoding.UTF8.GetString(await _lab.ControlPlane.DownloadAsync(_lab.Profile.Kubernetes.AdminKubeconfig));
+            var keyFile = File.ReadAllText(Directory.GetFiles(Path.Combine(LiveRun.Root, "fixtures", "lab", ".state", "ssh"), "id_*").First(f => !f.EndsWith(".pub")));
+            var secrets = new Dictionary<string, string> { ["the login password"] = password };
+            foreach (Match m in Regex.Matches(adminConf, @"(client-key-data|token):\s*(\S+)")) secrets[$"admin.conf {m.Groups[1].Value}"] = m.Groups[2].Value;
+            foreach (var (line, i) in keyFile.Split('\n').Where(l => l.Length > 40 && !l.StartsWith("-----")).Select((l, i) => (l, i)))
+                secrets[$"private key line {i + 1}"] = line.Trim();
+            Assert.That(secrets.Keys, Has.Some.StartsWith("admin.conf client-key-data").And.Some.StartsWith("private key"));
+
+            var haystack = Directory.GetFiles(_work, "*", SearchOption.AllDirectories)
+                .Where(f => new FileInfo(f).Length < 20_000_000)
+                .Select(f => (Name: f, Text: File.ReadAllText(f)))
+                .Append((Name: "console output of the password run", Text: passwordRun.Output))
+                .Append((Name: "console output of the key run", Text: keyRun.Output)).ToList();
+            Assert.That(haystack.Count(h => h.Name.EndsWith("-result.json")), Is.GreaterThanOrEqualTo(2), "both runs wrote results");
+            foreach (var (what, secret) in secrets)
+                Assert.That(haystack.Where(h => h.Text.Contains(secret)).Select(h => h.Name), Is.Empty, $"{what} leaked");
+        }
+        finally
+        {
+            foreach (var node in nodes)
+                await _lab.Node(node).RunAsync($"userdel -r {user} 2>/dev/null; rm -f /etc/sudoers.d/{user}");
+        }
+    }
+
+    private async Task<k8s.Models.V1Lease?> ReadLeaseAsync()
+    {
+        try { return await _lab.Api.CoordinationV1.ReadNamespacedLeaseAsync(Harness.Safety.RunLease.Name, _lab.Profile.Safety.LeaseNamespace); }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return null; }
+    }
+
+    /// <summary>Polls a local reading (a file, a command) until it yields something; Polly keeps the deadline.</summary>
+    private static async Task<T> UntilAsync<T>(Func<Task<T?>> read, TimeSpan deadline, Func<string> what) where T : class
+    {
+        try
+        {
+            return (await new ResiliencePipelineBuilder<T?>()
+                .AddTimeout(deadline)
+                .AddRetry(new RetryStrategyOptions<T?>
+                {
+                    ShouldHandle = new PredicateBuilder<T?>().HandleResult(r => r is null),
+                    MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromMilliseconds(200), BackoffType = DelayBackoffType.Constant,
+                })
+                .Build().ExecuteAsync(async _ => await read()))!;
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            throw new TimeoutException($"timed out after {deadline.TotalSeconds:0} s waiting for {what()}");
+        }
+    }
+
+    private static Task<T> UntilAsync<T>(Func<T?> read, TimeSpan deadline, Func<string> what) where T : class =>
+        UntilAsync(() => Task.FromResult(read()), deadline, what);
+}

@@ -44,10 +44,10 @@ public static class GateCommand
         }
 
         var metricsPath = Path.GetFullPath(options.Metrics ?? Path.Combine(root, "reports", "metrics.jsonl"));
-        var ledger = new FaultLedger(options.Ledger is { } l ? profile.ResolvePath(l) : profile.ResolvePath(profile.Safety.LedgerFile));
+        // A path typed on the command line is relative to the current folder; the profile's own is relative to the profile.
+        var ledger = new FaultLedger(options.Ledger is { } typed ? Path.GetFullPath(typed) : profile.ResolvePath(profile.Safety.LedgerFile));
 
-        string? runId = null;
-        var extraReasons = new List<string>();
+        string? runId = null, verifyFailed = null;
         if (options.Run)
         {
             var before = RunIds(metricsPath);
@@ -58,7 +58,7 @@ public static class GateCommand
                 await stderr.WriteLineAsync($"gate: ./verify (exit code {exitCode}) recorded no run in {metricsPath}; see its output above.");
                 return DoNotBump;
             }
-            if (exitCode != 0) extraReasons.Add($"./verify exited with code {exitCode}");
+            if (exitCode != 0) verifyFailed = $"./verify exited with code {exitCode}";
         }
         else if (!File.Exists(metricsPath))
         {
@@ -68,7 +68,7 @@ public static class GateCommand
 
         var unreverted = ledger.OpenEntries().Select(e => $"{e.Fault} on {e.Node} ({e.Revert})").ToList();
         var verdict = Gate.Evaluate(Metrics.ReadAll(metricsPath), profile.Name, options.Factor, options.MinimumSlowdown, unreverted, runId);
-        if (extraReasons.Count > 0) verdict = verdict with { Reasons = [.. verdict.Reasons, .. extraReasons] };
+        if (verifyFailed is not null) verdict = verdict with { Reasons = [.. verdict.Reasons, verifyFailed] };
 
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"gate: profile {profile.Name}, slower = more than {options.Factor:0.##}× and {options.MinimumSlowdown:0.##} s over the baseline; metrics {metricsPath}; ledger {ledger.Path}"));
@@ -81,6 +81,7 @@ public static class GateCommand
         var options = new Options(Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab", 2, 5, null, null, false, []);
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--") { options = options with { VerifyArguments = args[(i + 1)..] }; break; }
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             options = args[i] switch
             {
@@ -90,10 +91,8 @@ public static class GateCommand
                 "--metrics" => options with { Metrics = Value() },
                 "--ledger" => options with { Ledger = Value() },
                 "--run" => options with { Run = true },
-                "--" => options with { VerifyArguments = args[(i + 1)..] },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
-            if (args[i] == "--") break;
         }
         if (options.VerifyArguments.Count > 0 && !options.Run) throw new ArgumentException("arguments after -- are for ./verify and need --run");
         return options;

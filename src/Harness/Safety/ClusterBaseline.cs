@@ -1,4 +1,5 @@
 using Harness.Kube;
+using Harness.Waits;
 using k8s;
 using k8s.Models;
 
@@ -12,16 +13,36 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
 {
     public bool Healthy => Problems.Count == 0;
 
-    public static async Task<ClusterBaseline> CheckAsync(Cluster cluster, bool expectNamespaceGone, CancellationToken ct)
+    /// <summary>Taints the node controller puts on a node it lost touch with; they linger a few seconds after recovery.</summary>
+    private static bool HasLifecycleTaint(V1Node node) =>
+        node.Spec?.Taints?.Any(t => t.Key.StartsWith("node.kubernetes.io/", StringComparison.Ordinal)) == true;
+
+    /// <param name="settle">How long nodes may take to settle (Ready, schedulable, untainted) before a deviation counts:
+    /// right after a recovery the node controller needs a few seconds to lift its taints.</param>
+    public static async Task<ClusterBaseline> CheckAsync(Cluster cluster, bool expectNamespaceGone, CancellationToken ct, TimeSpan? settle = null)
     {
         var problems = new List<string>();
-        var nodes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items;
-        foreach (var name in cluster.Profile.AllNodes)
+        var names = cluster.Profile.AllNodes.ToList();
+        IReadOnlyDictionary<string, V1Node> nodes;
+        try
         {
-            var node = nodes.FirstOrDefault(n => n.Name() == name);
+            nodes = (await Watches.Nodes(cluster.Api).UntilAsync(
+                all => names.All(n => all.TryGetValue(n, out var node) && node.IsReady() && node.IsSchedulable() && !HasLifecycleTaint(node)),
+                "every node Ready, schedulable and untainted", settle ?? TimeSpan.FromSeconds(60),
+                all => ObjectState.Describe(all.Values), null, ct)).Objects;
+        }
+        catch (WaitTimeoutException)
+        {
+            nodes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items.ToDictionary(n => n.Name());
+        }
+        foreach (var name in names)
+        {
+            var node = nodes.GetValueOrDefault(name);
             if (node is null) problems.Add($"node {name} is not registered in the cluster (kubeadm join it, or fix the profile)");
             else if (!node.IsReady()) problems.Add($"node {name} is NotReady (check `journalctl -u kubelet` on it)");
             else if (!node.IsSchedulable()) problems.Add($"node {name} is cordoned (SchedulingDisabled): `kubectl uncordon {name}` if nobody is maintaining it");
+            else if (HasLifecycleTaint(node))
+                problems.Add($"node {name} still has the taint(s) {string.Join(", ", node.Spec.Taints.Select(t => $"{t.Key}:{t.Effect}"))}: check its kubelet and the node controller");
         }
         var checks = cluster.Profile.AllNodes.Select(async name =>
         {

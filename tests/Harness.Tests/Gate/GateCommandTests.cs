@@ -109,16 +109,9 @@ public class GateCommandTests
     [Test]
     public async Task With_run_it_runs_verify_and_judges_the_run_verify_recorded()
     {
-        // A stand-in repository whose ./verify appends one failed run (r2) to the metrics file.
-        var root = Path.Combine(_folder, "repo");
-        Directory.CreateDirectory(Path.Combine(root, "fixtures", "profiles"));
-        File.Copy(Path.Combine(Repository, "fixtures", "profiles", "lab.yaml"), Path.Combine(root, "fixtures", "profiles", "lab.yaml"));
         new RunHistory().Run("r1", (Kubelet, "passed", 40)).WriteTo(Metrics);
-        var failedRun = new RunHistory().Run("r0", (Kubelet, "passed", 40)).Run("r2", (Kubelet, "failed", null)).Metrics
-            .Where(m => m.RunId == "r2").Select(m => System.Text.Json.JsonSerializer.Serialize(m, System.Text.Json.JsonSerializerOptions.Web));
-        var verify = Path.Combine(root, "verify");
-        File.WriteAllText(verify, $"#!/usr/bin/env bash\necho \"verify called with: $*\"\ncat >> '{Metrics}' <<'EOF'\n{string.Join("\n", failedRun)}\nEOF\nexit 1\n");
-        File.SetUnixFileMode(verify, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var failedRun = new RunHistory().Run("r0").Run("r2", (Kubelet, "failed", null)).Metrics;
+        var root = RepositoryWithVerify(failedRun, exitCode: 1);
 
         var (exitCode, output, _) = await Gate(root, "--run", "--", "--filter", "Category=kubelet");
 
@@ -126,5 +119,32 @@ public class GateCommandTests
         Assert.That(output, Does.Contain("verify called with: --profile lab --filter Category=kubelet"));
         Assert.That(output, Does.Contain("run r2 vs baseline r1"));
         Assert.That(output, Does.Contain($"  - {Kubelet} failed").And.Contain("  - ./verify exited with code 1"));
+    }
+
+    [Test]
+    public async Task With_run_a_verify_that_recorded_nothing_is_not_judged_by_an_older_run()
+    {
+        new RunHistory().Run("r1", (Kubelet, "passed", 40)).WriteTo(Metrics);
+        var root = RepositoryWithVerify([], exitCode: 1); // e.g. the preflight refused the cluster
+
+        var (exitCode, output, error) = await Gate(root, "--run");
+
+        Assert.That(exitCode, Is.EqualTo(GateCommand.DoNotBump));
+        Assert.That(error, Does.Contain("./verify (exit code 1) recorded no run in"));
+        Assert.That(output, Does.Not.Contain("verdict"));
+    }
+
+    /// <summary>A stand-in repository: the lab profile, and a ./verify that echoes its arguments and appends <paramref name="run"/> to the metrics.</summary>
+    private string RepositoryWithVerify(IEnumerable<Metric> run, int exitCode)
+    {
+        var root = Path.Combine(_folder, "repo");
+        Directory.CreateDirectory(Path.Combine(root, "fixtures", "profiles"));
+        File.Copy(Path.Combine(Repository, "fixtures", "profiles", "lab.yaml"), Path.Combine(root, "fixtures", "profiles", "lab.yaml"));
+        var lines = run.Select(m => System.Text.Json.JsonSerializer.Serialize(m, System.Text.Json.JsonSerializerOptions.Web) + "\n");
+        var verify = Path.Combine(root, "verify");
+        File.WriteAllText(verify, $"#!/usr/bin/env bash\necho \"verify called with: $*\"\nprintf '%s' '{string.Concat(lines)}' >> '{Metrics}'\nexit {exitCode}\n");
+        if (!OperatingSystem.IsWindows()) // ./verify is a bash script: the gate's --run is for Linux and macOS
+            File.SetUnixFileMode(verify, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return root;
     }
 }

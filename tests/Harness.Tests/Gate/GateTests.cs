@@ -83,6 +83,14 @@ public class GateTests
             Assert.That(verdict.Reasons.Single(), Does.StartWith($"{Kubelet} recovery {now:0.0} s is more than 2× the baseline {baseline:0.0} s"));
     }
 
+    [Test, SetCulture("de-DE")]
+    public void Reasons_use_a_decimal_point_whatever_the_machine_culture()
+    {
+        var history = new RunHistory().Run("r1", (Kubelet, "passed", 3)).Run("r2", (Kubelet, "passed", 8.5));
+
+        Assert.That(Evaluate(history).Reasons.Single(), Does.Contain("recovery 8.5 s is more than 2× the baseline 3.0 s"));
+    }
+
     [Test]
     public void Runs_of_other_profiles_are_neither_judged_nor_a_baseline()
     {

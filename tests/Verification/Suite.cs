@@ -118,8 +118,9 @@ public sealed class Suite
     {
         var parameters = TestContext.Parameters;
         var name = parameters.Get("profile", Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab");
-        // Every other run parameter with a dot in its name overrides a profile setting, e.g. login.user=vagrant.
-        var overrides = parameters.Names.Where(n => n.Contains('.')).ToDictionary(n => n, n => parameters[n]!);
+        // Every other run parameter overrides a profile setting by its dotted name, e.g. login.user=vagrant or workers=w1-k8s,w2-k8s.
+        string[] harnessParameters = ["profile", "allureResults", "metrics"];
+        var overrides = parameters.Names.Except(harnessParameters).ToDictionary(n => n, n => parameters[n]!);
         return ProfileLoader.Load(name, Path.Combine(root, "fixtures", "profiles"), overrides);
     }
 }

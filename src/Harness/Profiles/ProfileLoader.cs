@@ -70,7 +70,11 @@ public static class ProfileLoader
     private static ProfileException Malformed(string path, YamlException e) =>
         new($"Profile {path} is malformed at line {e.Start.Line}, column {e.Start.Column}: {Reason(e)}");
 
-    private static string Reason(YamlException e) => (e.InnerException?.Message ?? e.Message).Split('\n')[0];
+    // YamlDotNet wraps deserialization errors ("Exception during deserialization") around the real reason;
+    // syntax errors carry theirs in the message itself.
+    private static string Reason(YamlException e) =>
+        (e.InnerException is { } inner && e.Message.Contains("Exception during deserialization") ? inner.Message : e.Message)
+        .Split('\n')[0].Replace($"({e.Start}) - ({e.End}): ", "");
 
     // A key given without a value (`workers:`) reads as null; make it "empty" so validation, not a
     // NullReferenceException, says what is missing.
@@ -102,10 +106,23 @@ public static class ProfileLoader
         }
         var leaf = parts[^1];
         // Lists are given comma-separated: workers=w1-k8s,w2-k8s
-        map[leaf] = map.TryGetValue(leaf, out var existing) && existing is List<object>
+        map[leaf] = IsList(parts) || map.TryGetValue(leaf, out var existing) && existing is List<object>
             ? value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Cast<object>().ToList()
             : value;
         _ = path;
+    }
+
+    /// <summary>Whether the dotted key names a list setting of <see cref="ClusterProfile"/> (also when the file leaves it out).</summary>
+    private static bool IsList(string[] dottedKey)
+    {
+        var type = typeof(ClusterProfile);
+        foreach (var part in dottedKey)
+        {
+            var property = type.GetProperties().FirstOrDefault(p => string.Equals(p.Name, part, StringComparison.OrdinalIgnoreCase));
+            if (property is null) return false;
+            type = property.PropertyType;
+        }
+        return type == typeof(List<string>);
     }
 
     private static void Validate(ClusterProfile p)

@@ -122,6 +122,23 @@ public class ProfileLoaderTests
     }
 
     [Test]
+    public void Malformed_yaml_says_what_the_parser_expected()
+    {
+        var e = Refused(Minimal + "\nworkers: [w1\n");
+
+        Assert.That(e.Message, Does.Contain("did not find expected"), "the parser's own reason, not a generic one");
+    }
+
+    [Test]
+    public void A_list_override_works_when_the_file_leaves_the_list_out()
+    {
+        var profile = ProfileLoader.Parse(Minimal.Replace("faultTargets: [w1]\n", ""), "/profiles/tiny.yaml",
+            new Dictionary<string, string> { ["faultTargets"] = "w1, cp" });
+
+        Assert.That(profile.FaultTargets, Is.EqualTo(new[] { "w1", "cp" }));
+    }
+
+    [Test]
     public void The_minimal_profile_is_valid()
     {
         var profile = ProfileLoader.Parse(Minimal, "/profiles/tiny.yaml");

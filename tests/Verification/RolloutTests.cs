@@ -57,8 +57,8 @@ public sealed class RolloutTests : ClusterCheck
             var started = DateTimeOffset.UtcNow;
             Report.Attach("output", await RolloutUndo.UndoAsync(Api, Ns, Name, 0, Token));
             await ExpectRolloutAsync(RolloutPhase.Complete);
-            Record("recovery", DateTimeOffset.UtcNow - started);
             await ExpectImageServedAsync(images.RolloutUpdate);
+            Record("recovery", DateTimeOffset.UtcNow - started);
             await ExpectHistoryAsync(1, 3, 4);
         });
 

@@ -239,9 +239,32 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     private int ServerMinor =>
         int.TryParse(new string(ServerVersion.Split('.').ElementAtOrDefault(1)?.TakeWhile(char.IsDigit).ToArray()), out var minor) ? minor : 99;
 
+    /// <summary>
+    /// Deletes the suite's namespace. Its workloads go first, while their service-account secrets still exist: a kubelet
+    /// that was just restarted re-mounts a terminating pod's volumes before it kills it, and if the namespace (and so the
+    /// secret) is already gone, the pod hangs in Terminating (seen with kubelet 1.20). A pod that still does not go
+    /// within the deadline is force-deleted, so the cluster is left as found.
+    /// </summary>
     public async Task DeleteNamespaceAsync(string ns, CancellationToken ct)
     {
-        try { await Api.CoreV1.DeleteNamespaceAsync(ns, gracePeriodSeconds: 0, cancellationToken: ct); }
+        var deadline = TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds);
+        try
+        {
+            foreach (var deployment in (await Api.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: ct)).Items)
+                await Api.AppsV1.DeleteNamespacedDeploymentAsync(deployment.Name(), ns, propagationPolicy: "Background", cancellationToken: ct);
+            await Api.CoreV1.DeleteCollectionNamespacedPodAsync(ns, cancellationToken: ct);
+            await Watches.Pods(Api, ns).UntilAsync(pods => pods.Count == 0, $"the pods of {ns} to be deleted", deadline,
+                pods => ObjectState.Describe(pods.Values), Reporting.Report.Progress, ct);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
+        catch (WaitTimeoutException e)
+        {
+            Reporting.Report.Progress($"{e.Message}: force-deleting them (kubectl delete pod --force --grace-period=0)");
+            foreach (var pod in (await Api.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: ct)).Items)
+                await Api.CoreV1.DeleteNamespacedPodAsync(pod.Name(), ns, gracePeriodSeconds: 0, cancellationToken: ct);
+        }
+
+        try { await Api.CoreV1.DeleteNamespaceAsync(ns, cancellationToken: ct); }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
         var watch = new ClusterWatch<V1Namespace>($"namespace {ns}",
             async t =>
@@ -251,7 +274,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             },
             (rv, t) => Api.CoreV1.WatchListNamespaceAsync(fieldSelector: $"metadata.name={ns}", resourceVersion: rv, timeoutSeconds: 300, cancellationToken: t));
         await watch.UntilAsync(all => all.Count == 0, $"namespace {ns} to be deleted",
-            TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds), all => all.Count == 0 ? "gone" : "Terminating", Reporting.Report.Progress, ct);
+            deadline, all => all.Count == 0 ? "gone" : "Terminating", Reporting.Report.Progress, ct);
     }
 
     /// <summary>Facts for the report's environment: versions, OS, kernel and runtime as the nodes report them.</summary>

@@ -83,6 +83,7 @@ public sealed class Suite
             return;
         }
 
+        var reached = clock.Elapsed;
         try
         {
             _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace,
@@ -90,7 +91,8 @@ public sealed class Suite
         }
         catch (ClusterBusyException e)
         {
-            var refused = $"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)";
+            var refused = $"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
+                          $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)";
             Report.Progress(refused);
             throw new ClusterBusyException(refused);
         }

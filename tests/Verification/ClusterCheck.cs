@@ -95,9 +95,15 @@ public abstract class ClusterCheck
 
         foreach (var entry in Faults.History.Where(e => e.Revert.Kind != RevertKind.DeleteNamespace))
             Report.Parameter("fault", $"{entry.Fault} on {entry.Node}", excluded: true);
+        var unreverted = false;
         try
         {
             await Report.Step("leave the cluster as found: revert what is still in place", async () => await Faults.DisposeAsync());
+        }
+        catch (UnrevertedFaultException)
+        {
+            unreverted = true;
+            throw;
         }
         finally
         {
@@ -108,9 +114,10 @@ public abstract class ClusterCheck
                 Report.Progress(Suite.Blocked);
             }
             _cancellation?.Dispose();
+            // Recorded even when a revert failed, so the gate sees this run's verdict on the check.
+            Metrics.RecordOutcome(TestContext.CurrentContext.Test.Name, unreverted || Suite.Blocked is not null && outcome == TestStatus.Passed
+                ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
         }
-        Metrics.RecordOutcome(TestContext.CurrentContext.Test.Name, Suite.Blocked is not null && outcome == TestStatus.Passed
-            ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
         if (Suite.Blocked is { } blocked && outcome == TestStatus.Passed)
             throw new UnrevertedFaultException($"Unreverted fault: {blocked}");
     }

@@ -26,21 +26,14 @@ public sealed class VagrantDiscovery(string directory, IReadOnlyDictionary<strin
     /// <summary>Every machine must be running; returns each one's ssh-config block (turn it into an endpoint with <see cref="SshConfigHost.ToEndpoint"/>).</summary>
     public async Task<IReadOnlyList<SshConfigHost>> DiscoverAsync(CancellationToken ct = default)
     {
-        // Both commands take seconds (Ruby start-up, provider queries): ask both at once. The status explains a
-        // failed ssh-config (a stopped machine), so it is read first.
-        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var sshConfig = RunAsync(["ssh-config"], abandon.Token);
         var machines = await StatusAsync(ct);
         var stopped = machines.Where(m => !m.IsRunning).ToList();
         if (stopped.Count > 0)
-        {
-            await abandon.CancelAsync();
-            try { await sshConfig; } catch (Exception) { /* superseded by the clearer message below */ }
             throw new VagrantDiscoveryException(
                 string.Join(" ", stopped.Select(m => $"Vagrant machine {m.Name} is not running (state: {m.State}).")) +
                 $" Start it with `{string.Join("; ", stopped.Select(m => $"vagrant up {m.Name}"))}` in {Directory}.");
-        }
-        return SshConfigParser.Parse(await sshConfig);
+        // One after the other: two vagrant commands at once in one directory can fail on Vagrant's own locks.
+        return SshConfigParser.Parse(await RunAsync(["ssh-config"], ct));
     }
 
     public async Task<IReadOnlyList<VagrantMachine>> StatusAsync(CancellationToken ct = default) =>

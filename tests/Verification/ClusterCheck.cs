@@ -93,8 +93,8 @@ public abstract class ClusterCheck
         if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null)
             await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, StartedAt, _involvedNodes.Append(Profile.ControlPlane), CancellationToken.None));
 
-        foreach (var entry in Faults.History.Where(e => e.Revert.Kind != RevertKind.DeleteNamespace))
-            Report.Parameter("fault", $"{entry.Fault} on {entry.Node}", excluded: true);
+        var faults = Faults.History.Where(e => e.Revert.Kind != RevertKind.DeleteNamespace).Select(e => $"{e.Fault} on {e.Node}").ToList();
+        if (faults.Count > 0) Report.Parameter("faults", string.Join("; ", faults), excluded: true);
         var unreverted = false;
         try
         {

@@ -29,9 +29,8 @@ public sealed class SchedulingTests : ClusterCheck
 
         await Report.Step($"kubectl get nodes → {node} Ready,SchedulingDisabled", async () =>
         {
-            var seen = await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
+            await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
             Record("detection", cordon.SinceInject);
-            _ = seen;
         });
 
         await Report.Step($"kubectl scale deployment echo-hname --replicas=9 → no new pod on {node}", async () =>

@@ -34,7 +34,7 @@ public sealed class SelfHealingTests : ClusterCheck
 
         await Report.Step("kubelet restarts the container: RESTARTS +1, Running and Ready", async () =>
         {
-            var restarted = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
+            await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
                 pods => pods.TryGetValue("nginx-pod", out var p) && p.Restarts() > restartsBefore, "nginx-pod's restart count to go up",
                 Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
             Record("symptom", killed.SinceInject);
@@ -45,7 +45,6 @@ public sealed class SelfHealingTests : ClusterCheck
             var pod = ready.Objects["nginx-pod"];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));
             Assert.That(pod.Restarts(), Is.EqualTo(restartsBefore + 1));
-            _ = restarted;
         });
 
         await Report.Step("the new nginx wrote a new pid file and answers", async () =>

@@ -52,7 +52,7 @@ public static class ProfileLoader
         if (overrides is { Count: > 0 })
         {
             foreach (var (key, value) in overrides)
-                ApplyOverride(root, key, value, sourcePath);
+                ApplyOverride(root, key, value);
             try { profile = Strict.Deserialize<ClusterProfile>(Writer.Serialize(root)) ?? new ClusterProfile(); }
             catch (YamlException e)
             {
@@ -94,7 +94,7 @@ public static class ProfileLoader
         p.DifferencesFromBook ??= [];
     }
 
-    private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value, string path)
+    private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value)
     {
         var parts = dottedKey.Split('.');
         var map = root;
@@ -109,7 +109,6 @@ public static class ProfileLoader
         map[leaf] = IsList(parts) || map.TryGetValue(leaf, out var existing) && existing is List<object>
             ? value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Cast<object>().ToList()
             : value;
-        _ = path;
     }
 
     /// <summary>Whether the dotted key names a list setting of <see cref="ClusterProfile"/> (also when the file leaves it out).</summary>

@@ -27,7 +27,7 @@ public sealed class ApiAccessTests : ClusterCheck
             Assert.That(refused.Stderr, Does.Contain("The connection to the server localhost:8080 was refused"));
         });
 
-        await Report.Step($"[{worker}]$ scp {Profile.ControlPlane}:{Profile.Kubernetes.AdminKubeconfig} {CopiedKubeconfig}", () =>
+        var copied = await Report.Step($"[{worker}]$ scp {Profile.ControlPlane}:{Profile.Kubernetes.AdminKubeconfig} {CopiedKubeconfig}", () =>
             Faults.InjectAsync("admin.conf copied to a worker", worker, $"copy admin.conf to {worker}:{CopiedKubeconfig}",
                 Revert.OnNode(worker, $"rm -f {CopiedKubeconfig}"),
                 async t =>
@@ -43,6 +43,7 @@ public sealed class ApiAccessTests : ClusterCheck
             Assert.That(listed.ExitCode, Is.Zero, listed.Stderr);
             foreach (var node in Profile.AllNodes)
                 Assert.That(listed.Stdout, Does.Match($@"(?m)^{node}\s+Ready\s"), $"{node} must be listed Ready");
+            Record("recovery", copied.SinceInject);
         });
     }
 }

@@ -53,8 +53,10 @@ public sealed class DeploymentTests : ClusterCheck
 
         await Report.Step("kubectl scale deployment echo-hname --replicas=9 → pods on every worker", async () =>
         {
+            var started = DateTimeOffset.UtcNow;
             await ScaleDeploymentAsync("echo-hname", 9);
             var nine = await WaitForReadyPodsAsync("app=nginx", 9);
+            Record("scale up", DateTimeOffset.UtcNow - started);
             var perNode = PodsPerNode(nine);
             Report.Attach("pods per node", string.Join("\n", perNode.Select(kv => $"{kv.Key}: {kv.Value}")));
             Assert.That(perNode.Keys, Is.EquivalentTo(Profile.Workers), "the scheduler spreads replicas over every worker, none on the control plane");
@@ -62,8 +64,10 @@ public sealed class DeploymentTests : ClusterCheck
 
         await Report.Step("kubectl scale deployment echo-hname --replicas=3 → one pod per worker", async () =>
         {
+            var started = DateTimeOffset.UtcNow;
             await ScaleDeploymentAsync("echo-hname", 3);
             var three = await WaitForReadyPodsAsync("app=nginx", 3);
+            Record("scale down", DateTimeOffset.UtcNow - started);
             var perNode = PodsPerNode(three);
             Report.Attach("pods per node", string.Join("\n", perNode.Select(kv => $"{kv.Key}: {kv.Value}")));
             // The book's 3 workers end with one pod each: scale-down removes pods from the busiest nodes first.

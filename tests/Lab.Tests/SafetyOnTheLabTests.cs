@@ -113,11 +113,11 @@ public sealed class SafetyOnTheLabTests
         var refused = codes[0] == 0 ? second : first;
         Assert.That(refused.Output, Does.Contain("Another verification run holds this cluster"));
         Assert.That(refused.Output, Does.Match(@"holds this cluster: \S+/pid \d+/run \S+, since"), "the refusal names the holder and since when");
-        // Reaching the cluster (vagrant status + ssh-config, SSH, kubeconfig) takes seconds of its own; the refusal
-        // itself must follow within 5 s of that. Both figures are in the message.
-        var seconds = Regex.Match(refused.Output, @"refused (\d+(\.\d+)?) s after reaching the cluster, (\d+(\.\d+)?) s after the run started");
+        // A run on this machine is refused by the local lock before anything slow; one from elsewhere by the Lease
+        // once it reaches the cluster. Either way the message says how long after the run's start it came.
+        var seconds = Regex.Match(refused.Output, @"(\d+(\.\d+)?) s after the run started");
         Assert.That(seconds.Success, Is.True, "the refusal says how long it took");
-        TestContext.Progress.WriteLine($"refused {seconds.Groups[1].Value} s after reaching the cluster, {seconds.Groups[3].Value} s after its start");
+        TestContext.Progress.WriteLine($"refused {seconds.Groups[1].Value} s after the run started");
         Assert.That(double.Parse(seconds.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(5));
 
         var lease = await ReadLeaseAsync();

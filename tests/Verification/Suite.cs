@@ -22,6 +22,7 @@ public sealed class Suite
 {
     private static readonly CancellationTokenSource Interrupted = new();
     private static RunLease? _lease;
+    private static LocalRunLock? _localLock;
     private static readonly List<PosixSignalRegistration> Signals = [];
 
     public static Cluster Cluster { get; private set; } = null!;
@@ -53,6 +54,18 @@ public sealed class Suite
         Harness.Kube.Manifests.Directory = Path.Combine(root, "fixtures", "manifests");
         Metrics.RunId = RunId;
         Metrics.Profile = profile.Name;
+
+        var holder = $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}";
+        if (!profile.Safety.DryRun)
+        {
+            try { _localLock = LocalRunLock.Acquire(profile.ResolvePath($"~/.cache/verification/run-{profile.Name}.lock"), holder); }
+            catch (ClusterBusyException e)
+            {
+                var refused = $"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)";
+                Report.Progress(refused);
+                throw new ClusterBusyException(refused);
+            }
+        }
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token);
         budget.CancelAfter(TimeSpan.FromSeconds(30));
@@ -86,8 +99,7 @@ public sealed class Suite
         var reached = clock.Elapsed;
         try
         {
-            _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace,
-                $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}", profile.Safety.LeaseSeconds, Interrupted.Token);
+            _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace, holder, profile.Safety.LeaseSeconds, Interrupted.Token);
         }
         catch (ClusterBusyException e)
         {
@@ -113,6 +125,7 @@ public sealed class Suite
     {
         if (_lease is not null) await _lease.DisposeAsync();
         if (Cluster is not null) await Cluster.DisposeAsync();
+        _localLock?.Dispose();
         foreach (var signal in Signals) signal.Dispose();
     }
 

@@ -89,6 +89,7 @@ public abstract class ClusterCheck
     [TearDown]
     public async Task AfterCheckAsync()
     {
+        if (Profile.Safety.DryRun) return; // nothing was created, nothing to revert or check
         var outcome = TestContext.CurrentContext.Result.Outcome.Status;
         if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null)
             await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, StartedAt, _involvedNodes.Append(Profile.ControlPlane), CancellationToken.None));

@@ -223,14 +223,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         // Before 1.24 a pod is refused ("No API token found for service account default") until the token
         // controller has given the namespace's default ServiceAccount its secret.
         var tokenSecretsExpected = ServerMinor < 24;
-        var accounts = new ClusterWatch<V1ServiceAccount>($"service accounts in {Namespace}",
-            async t =>
-            {
-                var list = await Api.CoreV1.ListNamespacedServiceAccountAsync(Namespace, cancellationToken: t);
-                return (list.Items, list.ResourceVersion());
-            },
-            (rv, t) => Api.CoreV1.WatchListNamespacedServiceAccountAsync(Namespace, resourceVersion: rv, timeoutSeconds: 300, cancellationToken: t));
-        await accounts.UntilAsync(
+        await Watches.ServiceAccounts(Api, Namespace).UntilAsync(
             all => all.TryGetValue("default", out var sa) && (!tokenSecretsExpected || sa.Secrets?.Count > 0),
             $"the default service account of {Namespace}", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
             all => string.Join(", ", all.Keys), Reporting.Report.Progress, ct);
@@ -266,14 +259,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
 
         try { await Api.CoreV1.DeleteNamespaceAsync(ns, cancellationToken: ct); }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
-        var watch = new ClusterWatch<V1Namespace>($"namespace {ns}",
-            async t =>
-            {
-                var list = await Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={ns}", cancellationToken: t);
-                return (list.Items, list.ResourceVersion());
-            },
-            (rv, t) => Api.CoreV1.WatchListNamespaceAsync(fieldSelector: $"metadata.name={ns}", resourceVersion: rv, timeoutSeconds: 300, cancellationToken: t));
-        await watch.UntilAsync(all => all.Count == 0, $"namespace {ns} to be deleted",
+        await Watches.Namespace(Api, ns).UntilAsync(all => all.Count == 0, $"namespace {ns} to be deleted",
             deadline, all => all.Count == 0 ? "gone" : "Terminating", Reporting.Report.Progress, ct);
     }
 

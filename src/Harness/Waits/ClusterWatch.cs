@@ -122,6 +122,24 @@ public static class Watches
             },
             (rv, ct) => api.CoreV1.WatchListNodeAsync(resourceVersion: rv, timeoutSeconds: 300, cancellationToken: ct));
 
+    public static ClusterWatch<V1Namespace> Namespace(IKubernetes api, string name) =>
+        new($"namespace {name}",
+            async ct =>
+            {
+                var list = await api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={name}", cancellationToken: ct);
+                return (list.Items, list.ResourceVersion());
+            },
+            (rv, ct) => api.CoreV1.WatchListNamespaceAsync(fieldSelector: $"metadata.name={name}", resourceVersion: rv, timeoutSeconds: 300, cancellationToken: ct));
+
+    public static ClusterWatch<V1ServiceAccount> ServiceAccounts(IKubernetes api, string ns) =>
+        new($"service accounts in {ns}",
+            async ct =>
+            {
+                var list = await api.CoreV1.ListNamespacedServiceAccountAsync(ns, cancellationToken: ct);
+                return (list.Items, list.ResourceVersion());
+            },
+            (rv, ct) => api.CoreV1.WatchListNamespacedServiceAccountAsync(ns, resourceVersion: rv, timeoutSeconds: 300, cancellationToken: ct));
+
     public static ClusterWatch<V1Deployment> Deployment(IKubernetes api, string ns, string name) =>
         new($"deployment {ns}/{name}",
             async ct =>

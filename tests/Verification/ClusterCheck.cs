@@ -50,7 +50,17 @@ public abstract class ClusterCheck
     [SetUp]
     public async Task BeforeCheckAsync()
     {
-        if (Suite.Blocked is { } reason) throw new InvalidOperationException($"Blocked: {reason}");
+        // NUnit keeps one fixture instance for all its tests: nothing of the previous test may leak into this one,
+        // even when this SetUp throws before it gets to make its own.
+        Faults = null!;
+        _cancellation = null;
+        _outcomeRecorded = false;
+        _involvedNodes.Clear();
+        if (Suite.Blocked is { } reason)
+        {
+            RecordOutcome("broken");
+            throw new InvalidOperationException($"Blocked: {reason}");
+        }
         if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CurrentContext.CancellationToken, Suite.Cancellation);
         StartedAt = DateTimeOffset.UtcNow;
@@ -58,21 +68,35 @@ public abstract class ClusterCheck
 
         try
         {
-            await Report.Step("steady state: every node Ready and schedulable, kubelet active", async () =>
+            await Report.Step("steady state: nodes Ready and schedulable, kubelet active, control plane and kube-system components healthy", async () =>
             {
-                var baseline = await ClusterBaseline.CheckAsync(Cluster, expectNamespaceGone: false, Token);
-                Assert.That(baseline.Problems, Is.Empty, "the cluster must be healthy before a fault is injected");
+                var problems = await Preflight.HealthAsync(Cluster, expectNamespaceGone: false, SteadyStateSettle, Token);
+                Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
             await Report.Step($"kubectl create namespace {Ns}", () =>
                 Faults.InjectAsync("the suite's namespace", Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns),
                     Cluster.EnsureNamespaceAsync, Token, nodeFault: false));
         }
-        catch
+        catch (Exception e)
         {
-            // NUnit skips TearDown when SetUp throws: revert here what SetUp already did.
-            await Faults.DisposeAsync();
+            // NUnit may skip TearDown when SetUp throws: revert here what SetUp already did, and record the outcome.
+            try { await Faults.DisposeAsync(); }
+            finally { RecordOutcome(Report.StatusOf(e).ToString().ToLowerInvariant()); }
             throw;
         }
+    }
+
+    /// <summary>How long the components may take to settle before a check (a node rebooted by the check before restarts its kube-proxy).</summary>
+    private static readonly TimeSpan SteadyStateSettle = TimeSpan.FromSeconds(60);
+
+    private bool _outcomeRecorded;
+
+    /// <summary>This run's verdict on this check, once, for the gate (reports/metrics.jsonl).</summary>
+    private void RecordOutcome(string status)
+    {
+        if (_outcomeRecorded) return;
+        _outcomeRecorded = true;
+        Metrics.RecordOutcome(TestContext.CurrentContext.Test.Name, status);
     }
 
     /// <summary>Dry run: say what this check would inject where, and stop before anything is created.</summary>
@@ -91,6 +115,11 @@ public abstract class ClusterCheck
     {
         if (Profile.Safety.DryRun) return; // nothing was created, nothing to revert or check
         var outcome = TestContext.CurrentContext.Result.Outcome.Status;
+        if (Faults is null) // SetUp stopped before this check had a scope (blocked): nothing of it to revert
+        {
+            RecordOutcome(AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
+            return;
+        }
         if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null)
             await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, StartedAt, _involvedNodes.Append(Profile.ControlPlane), CancellationToken.None));
 
@@ -116,7 +145,7 @@ public abstract class ClusterCheck
             }
             _cancellation?.Dispose();
             // Recorded even when a revert failed, so the gate sees this run's verdict on the check.
-            Metrics.RecordOutcome(TestContext.CurrentContext.Test.Name, unreverted || Suite.Blocked is not null && outcome == TestStatus.Passed
+            RecordOutcome(unreverted || Suite.Blocked is not null && outcome == TestStatus.Passed
                 ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
         }
         if (Suite.Blocked is { } blocked && outcome == TestStatus.Passed)

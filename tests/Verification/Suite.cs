@@ -24,6 +24,8 @@ public sealed class Suite
     private static RunLease? _lease;
     private static LocalRunLock? _localLock;
     private static readonly List<PosixSignalRegistration> Signals = [];
+    private static string? _interruptedBy;
+    private static bool _ended;
 
     public static Cluster Cluster { get; private set; } = null!;
     public static FaultLedger Ledger { get; private set; } = null!;
@@ -45,15 +47,34 @@ public sealed class Suite
             {
                 context.Cancel = true; // keep the process alive long enough to revert
                 Report.Progress($"{signal}: cancelling the running check; its faults are being reverted");
+                _interruptedBy = signal.ToString();
                 Interrupted.Cancel();
             }));
 
+        // Before anything can fail: a fresh results folder and a run record, so every way this run ends leaves a
+        // report and a line the gate reads, even when the profile is bad or the cluster never answers.
         var root = AllureResults.RepositoryRoot() ?? Directory.GetCurrentDirectory();
-        var profile = LoadProfile(root);
         Metrics.FilePath = TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl"));
-        Harness.Kube.Manifests.Directory = Path.Combine(root, "fixtures", "manifests");
         Metrics.RunId = RunId;
-        Metrics.Profile = profile.Name;
+        Metrics.Profile = RequestedProfile;
+        AllureResults.StartRun(new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
+        Metrics.RunStarted(FullRunChecks());
+        try
+        {
+            await PrepareAsync(root, clock);
+        }
+        catch (Exception e)
+        {
+            RecordStop(e, clock.Elapsed);
+            throw;
+        }
+    }
+
+    /// <summary>Profile, cluster, lease, healing and preflight: everything before the first check.</summary>
+    private static async Task PrepareAsync(string root, Stopwatch clock)
+    {
+        var profile = LoadProfile(root);
+        Harness.Kube.Manifests.Directory = Path.Combine(root, "fixtures", "manifests");
 
         var holder = $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}";
         if (!profile.Safety.DryRun)
@@ -61,29 +82,19 @@ public sealed class Suite
             try { _localLock = LocalRunLock.Acquire(profile.ResolvePath($"~/.cache/verification/run-{profile.Name}.lock"), holder); }
             catch (ClusterBusyException e)
             {
-                var refused = $"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)";
-                Report.Progress(refused);
-                throw new ClusterBusyException(refused);
+                throw new ClusterBusyException($"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
             }
         }
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token);
         budget.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
-        }
-        catch (ClusterUnreachableException e)
-        {
-            AllureResults.StartRun(new Dictionary<string, string> { ["profile"] = profile.Name });
-            Report.Progress($"{e.Message} ({clock.Elapsed.TotalSeconds:0.0} s; nothing was injected)");
-            throw;
-        }
+        Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
         Metrics.KubernetesVersion = Cluster.ServerVersion;
         var environment = await Cluster.DescribeEnvironmentAsync(Interrupted.Token);
+        Metrics.RunVersions(Cluster.ServerVersion, environment["kubelet"]);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
-        AllureResults.StartRun(environment);
+        AllureResults.WriteEnvironment(environment);
 
         Ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
         Policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun);
@@ -103,36 +114,88 @@ public sealed class Suite
         }
         catch (ClusterBusyException e)
         {
-            var refused = $"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
-                          $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)";
-            Report.Progress(refused);
-            throw new ClusterBusyException(refused);
+            throw new ClusterBusyException($"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
+                                           $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
         await Healing.HealAsync(Cluster, Ledger, Interrupted.Token);
 
         IReadOnlyList<string> problems;
         await using (var preflight = new FaultScope(Ledger, Cluster, Policy with { DryRun = false }, RunId, "preflight", Report.Progress))
-            problems = await Preflight.CheckAsync(Cluster, preflight, Interrupted.Token);
-        if (problems.Count > 0)
-            throw new InvalidOperationException(
-                $"Preflight: profile '{profile.Name}': the cluster is not ready for faults, so none was injected: {string.Join("; ", problems)}.");
-        Report.Progress($"preflight passed: {Cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +
-                        $"pods on every worker answer curl from {profile.ControlPlane}");
+            problems = await Preflight.CheckAsync(Cluster, preflight, PreflightSettle, Interrupted.Token);
+        if (problems.Count > 0) throw new ClusterUnhealthyException(profile.Name, problems);
+        Report.Progress($"preflight passed in {clock.Elapsed.TotalSeconds:0.0} s: {Cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +
+                        $"control plane, kube-system DaemonSets and pods on every worker healthy");
+    }
+
+    /// <summary>How long kube-system's pods may take to become Ready at the start: short, so a broken cluster is named within 30 s.</summary>
+    private static readonly TimeSpan PreflightSettle = TimeSpan.FromSeconds(15);
+
+    /// <summary>The run stopped before its checks: one result saying why (the report is never empty) and the run record.</summary>
+    private static void RecordStop(Exception e, TimeSpan after)
+    {
+        var (name, status) = e switch
+        {
+            ClusterUnhealthyException => ("Cluster health", Status.Failed),
+            ProfileException => ("Bad input", Status.Broken),
+            ClusterUnreachableException => ("Cluster unreachable", Status.Broken),
+            ClusterBusyException => ("Cluster busy", Status.Broken),
+            UnrevertedFaultException => ("Faults left by an earlier run", Status.Broken),
+            OperationCanceledException when _interruptedBy is not null => ("Run interrupted", Status.Broken),
+            _ => ("Run stopped", Status.Broken),
+        };
+        var outcome = _interruptedBy is null ? "stopped" : "interrupted";
+        var message = e is ClusterUnhealthyException
+            ? e.Message
+            : $"Run stopped: {(_interruptedBy is null ? "" : $"{_interruptedBy} during set-up: ")}{Secrets.Redact(e.Message)}";
+        message += $" (after {after.TotalSeconds:0.0} s; no check ran)";
+        Report.Progress(message);
+        Report.WriteStandaloneResult(name, $"Verification:Suite.{name.Replace(' ', '-')}", status, message,
+            textAttachments: e is ClusterUnhealthyException health
+                ? [new("what is broken, one line each", string.Join("\n", health.Problems))]
+                : null,
+            labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
+        Metrics.RunEnded(outcome, message);
+        _ended = true;
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
+        if (!_ended)
+        {
+            if (_interruptedBy is { } signal)
+            {
+                var message = $"Run interrupted by {signal}: the running check was cancelled and its faults reverted; the checks after it did not run.";
+                Report.WriteStandaloneResult("Run interrupted", "Verification:Suite.Run-interrupted", Status.Broken, message,
+                    labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
+                Metrics.RunEnded("interrupted", message);
+            }
+            else Metrics.RunEnded("completed", null);
+            _ended = true;
+        }
         if (_lease is not null) await _lease.DisposeAsync();
         if (Cluster is not null) await Cluster.DisposeAsync();
         _localLock?.Dispose();
         foreach (var signal in Signals) signal.Dispose();
     }
 
+    /// <summary>
+    /// The checks a full run has: every [Test] of every check fixture in this assembly (the heal command is not a
+    /// check). Derived from the suite itself, so the gate can say which checks a partial run left out.
+    /// </summary>
+    public static IReadOnlyList<string> FullRunChecks() =>
+        typeof(Suite).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && t.IsSubclassOf(typeof(ClusterCheck)))
+            .SelectMany(t => t.GetMethods().Where(m => m.GetCustomAttributes(typeof(TestAttribute), true).Length > 0))
+            .Select(m => m.Name).Distinct().Order().ToList();
+
+    private static string RequestedProfile =>
+        TestContext.Parameters.Get("profile", Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab");
+
     private static ClusterProfile LoadProfile(string root)
     {
         var parameters = TestContext.Parameters;
-        var name = parameters.Get("profile", Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab");
+        var name = RequestedProfile;
         // Every other run parameter overrides a profile setting by its dotted name, e.g. login.user=vagrant or workers=w1-k8s,w2-k8s.
         string[] harnessParameters = ["profile", "allureResults", "metrics"];
         var overrides = parameters.Names.Except(harnessParameters).ToDictionary(n => n, n => parameters[n]!);

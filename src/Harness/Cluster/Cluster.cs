@@ -78,10 +78,18 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 File.Delete(kubeconfig);
+                // Name the component when it is the API server itself that is down (its manifest moved away, as the
+                // revised edition's unload-kube-apiserver.sh does), rather than only "unreachable".
+                ComponentProblem? apiServer = null;
+                try { apiServer = await ComponentHealth.DiagnoseUnansweredApiAsync(shells[profile.ControlPlane], profile, config.Host, ct); }
+                catch (Exception) when (!ct.IsCancellationRequested) { }
+                if (apiServer is { Problem: var p } && p.Contains("missing", StringComparison.Ordinal))
+                    throw new ClusterUnhealthyException(profile.Name, [apiServer.ToString()]);
                 throw new ClusterUnreachableException(
                     $"Infrastructure: {where}: the Kubernetes API at {config.Host} did not answer ({Secrets.Redact(e.Message)}). " +
                     "Is kube-apiserver running on the control plane, and is that address reachable from here? " +
-                    "Set 'kubernetes.apiServer' in the profile if the API is reachable only through another address.", e);
+                    "Set 'kubernetes.apiServer' in the profile if the API is reachable only through another address." +
+                    (apiServer is null ? "" : $" Diagnosis: {apiServer}"), e);
             }
             log?.Invoke($"Kubernetes API {config.Host} answers: {version}");
             return new Cluster(profile, shells, api, kubeconfig, version);
@@ -91,7 +99,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             foreach (var shell in shells.Values) await shell.DisposeAsync();
             throw e switch
             {
-                ClusterUnreachableException => e,
+                ClusterUnreachableException or ClusterUnhealthyException => e,
                 OperationCanceledException when ct.IsCancellationRequested => new ClusterUnreachableException(
                     $"Infrastructure: {where}: gave up reaching the cluster (cancelled or out of time). " +
                     "Check that the nodes are running and reachable, or pick another profile.", e),

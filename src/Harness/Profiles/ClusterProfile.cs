@@ -25,6 +25,7 @@ public sealed class ClusterProfile
     public FaultCommands Commands { get; set; } = new();
     public Timeouts Timeouts { get; set; } = new();
     public SafetySettings Safety { get; set; } = new();
+    public ComponentSettings Components { get; set; } = new();
 
     /// <summary>What this cluster does differently from the book, shown in the report's environment.</summary>
     public List<string> DifferencesFromBook { get; set; } = [];
@@ -90,6 +91,31 @@ public sealed class KubernetesSettings
 
     /// <summary>True for kubectl older than 1.26, which still has <c>--record</c>.</summary>
     public bool KubectlHasRecord { get; set; } = true;
+
+    /// <summary>
+    /// The Kubernetes version every kubelet (and the API server) must run, e.g. <c>1.18.4</c>; <c>vagrantfile</c> reads
+    /// the Vagrantfile's <c>Ver</c> as the book's cluster installs it; empty skips the version check.
+    /// </summary>
+    public string Version { get; set; } = "";
+
+    /// <summary>Container runtime every node must report, e.g. <c>docker</c> or <c>containerd</c> (a version prefix may follow: <c>containerd://1.6</c>).</summary>
+    public string ContainerRuntime { get; set; } = "";
+}
+
+/// <summary>The cluster's components the steady state checks besides nodes and kubelets (the book's diagram of chapter 3).</summary>
+public sealed class ComponentSettings
+{
+    /// <summary>Where kubeadm keeps the control plane's static-pod manifests on the control plane.</summary>
+    public string ManifestsDirectory { get; set; } = "/etc/kubernetes/manifests";
+
+    /// <summary>Static pods of the control plane (kubeadm's names; each has the label component=&lt;name&gt;).</summary>
+    public List<string> ControlPlane { get; set; } = ["kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager"];
+
+    /// <summary>DaemonSets in kube-system that must have a Ready pod on every node (kube-proxy; the CNI's, e.g. calico-node).</summary>
+    public List<string> PerNodeDaemonSets { get; set; } = ["kube-proxy"];
+
+    /// <summary>Whether the cluster has CoreDNS (Deployment coredns in kube-system).</summary>
+    public bool CoreDns { get; set; } = true;
 }
 
 public sealed class ImageSettings

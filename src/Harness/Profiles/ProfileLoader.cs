@@ -92,6 +92,9 @@ public static class ProfileLoader
         p.Timeouts ??= new Timeouts();
         p.Safety ??= new SafetySettings();
         p.DifferencesFromBook ??= [];
+        p.Components ??= new ComponentSettings();
+        p.Components.ControlPlane ??= [];
+        p.Components.PerNodeDaemonSets ??= [];
     }
 
     private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value)

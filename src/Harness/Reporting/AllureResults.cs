@@ -61,11 +61,15 @@ public static class AllureResults
         foreach (var file in System.IO.Directory.EnumerateFiles(dir))
             if (IsRunFile(Path.GetFileName(file))) File.Delete(file);
 
-        File.WriteAllText(Path.Combine(dir, "environment.properties"), EnvironmentProperties(environment), new UTF8Encoding(false));
+        WriteEnvironment(environment);
         executor ??= new Executor(Environment.MachineName) { BuildName = $"local run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC" };
         WriteJson(Path.Combine(dir, "executor.json"), executor);
         WriteJson(Path.Combine(dir, "categories.json"), categories ?? Categories);
     }
+
+    /// <summary>(Re)writes environment.properties: the run starts with what it knows, and adds the cluster's facts once it answered.</summary>
+    public static void WriteEnvironment(IDictionary<string, string> environment) =>
+        File.WriteAllText(Path.Combine(Directory, "environment.properties"), EnvironmentProperties(environment), new UTF8Encoding(false));
 
     private static bool IsRunFile(string name) =>
         name.Contains("-result.json") || name.Contains("-container.json") || name.Contains("-attachment")
@@ -78,6 +82,16 @@ public static class AllureResults
     /// </summary>
     public static readonly IReadOnlyList<Category> Categories =
     [
+        new("Cluster not healthy: run stopped before any fault", [Status.Failed])
+        {
+            Description = "Preflight found a component of the cluster down (it is named with its node and where to look); no check ran, nothing was injected.",
+            MessageRegex = @"^[\s\S]*Cluster health:[\s\S]*$",
+        },
+        new("Run stopped before the checks", [Status.Broken])
+        {
+            Description = "Bad input, an unreachable or busy cluster, faults an earlier run left that could not be healed, or an interruption: the checks did not run.",
+            MessageRegex = @"^[\s\S]*Run (stopped|interrupted)[\s\S]*$",
+        },
         new("Unreverted fault", [Status.Failed, Status.Broken])
         {
             Description = "A fault's revert did not run or did not succeed: the cluster may still be broken. Heal it before the next run.",

@@ -35,6 +35,16 @@ public static class Metrics
     public static void RecordOutcome(string check, string status) =>
         Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, check, Harness.Reporting.Gate.ResultPhase, 0, status));
 
+    // Run records (placeholder until the gate's run records land): phase "run-…" lines of check "(run)".
+    public static void RunStarted(IReadOnlyList<string> expectedChecks) =>
+        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, "(run)", "run-started", 0, string.Join(",", expectedChecks)));
+
+    public static void RunVersions(string serverVersion, string kubeletVersions) =>
+        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, serverVersion, "(run)", "run-versions", 0, kubeletVersions));
+
+    public static void RunEnded(string outcome, string? reason) =>
+        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, "(run)", "run-ended", 0, $"{outcome}: {reason}"));
+
     private static void Append(Metric metric)
     {
         lock (FileLock)

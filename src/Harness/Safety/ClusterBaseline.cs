@@ -21,14 +21,21 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
     /// right after a recovery the node controller needs a few seconds to lift its taints.</param>
     public static async Task<ClusterBaseline> CheckAsync(Cluster cluster, bool expectNamespaceGone, CancellationToken ct, TimeSpan? settle = null)
     {
-        var problems = new List<string>();
+        // kubelet first, over SSH: a stopped kubelet is named at once, without waiting for its node to settle.
+        var checks = cluster.Profile.AllNodes.Select(async name =>
+        {
+            try { return await cluster.IsKubeletActiveAsync(name, ct) ? null : $"kubelet on {name}: not active — `systemctl start kubelet` there (without it: every pod on that node)"; }
+            catch (Exception e) when (e is not OperationCanceledException) { return $"kubelet on {name}: cannot check it ({Secrets.Redact(e.Message)})"; }
+        });
+        var problems = (await Task.WhenAll(checks)).OfType<string>().ToList();
+
         var names = cluster.Profile.AllNodes.ToList();
         IReadOnlyDictionary<string, V1Node> nodes;
         try
         {
             nodes = (await Watches.Nodes(cluster.Api).UntilAsync(
                 all => names.All(n => all.TryGetValue(n, out var node) && node.IsReady() && node.IsSchedulable() && !HasLifecycleTaint(node)),
-                "every node Ready, schedulable and untainted", settle ?? TimeSpan.FromSeconds(60),
+                "every node Ready, schedulable and untainted", problems.Count > 0 ? TimeSpan.FromSeconds(1) : settle ?? TimeSpan.FromSeconds(60),
                 all => ObjectState.Describe(all.Values), null, ct)).Objects;
         }
         catch (WaitTimeoutException)
@@ -44,12 +51,6 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
             else if (HasLifecycleTaint(node))
                 problems.Add($"node {name} still has the taint(s) {string.Join(", ", node.Spec.Taints.Select(t => $"{t.Key}:{t.Effect}"))}: check its kubelet and the node controller");
         }
-        var checks = cluster.Profile.AllNodes.Select(async name =>
-        {
-            try { return await cluster.IsKubeletActiveAsync(name, ct) ? null : $"kubelet is not active on {name}: `systemctl start kubelet` there"; }
-            catch (Exception e) when (e is not OperationCanceledException) { return $"cannot check kubelet on {name}: {Secrets.Redact(e.Message)}"; }
-        });
-        problems.AddRange((await Task.WhenAll(checks)).OfType<string>());
         if (expectNamespaceGone)
         {
             var ns = await cluster.Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={cluster.Namespace}", cancellationToken: ct);

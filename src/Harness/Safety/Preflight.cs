@@ -7,46 +7,73 @@ using k8s.Models;
 
 namespace Harness.Safety;
 
+/// <summary>The cluster is not healthy enough for faults. The message starts with "Cluster health:" (a report
+/// category of its own), names each broken component, its node and where to look, and says nothing was injected.</summary>
+public sealed class ClusterUnhealthyException(string profile, IReadOnlyList<string> problems)
+    : Exception($"Cluster health: profile '{profile}': {string.Join("; ", problems)}. Nothing was injected.")
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
 /// <summary>
-/// Before any fault: the cluster baseline (every node reachable, Ready, schedulable, kubelet active, no leftovers of
-/// the suite) and then the pod network: an nginx pod on every worker answering curl from the control plane.
-/// Returns every problem found, each naming the node and what to fix; empty means go.
+/// Before any fault: the cluster's health (nodes Ready and schedulable, kubelet active, the control plane's static
+/// pods, kube-system's DaemonSets on every node, CoreDNS, versions; no leftovers of the suite) and then the pod
+/// network: an nginx pod on every worker answering curl from the control plane.
+/// Returns every problem found, each naming the component, its node and what to fix; empty means go.
 /// </summary>
 public static class Preflight
 {
-    public static async Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, FaultScope scope, CancellationToken ct)
+    /// <summary>Nodes, kubelets and the components of the book's diagram; what a check's steady state also asks.</summary>
+    public static async Task<IReadOnlyList<string>> HealthAsync(Cluster cluster, bool expectNamespaceGone, TimeSpan settle, CancellationToken ct)
     {
-        var baseline = await ClusterBaseline.CheckAsync(cluster, expectNamespaceGone: true, ct);
-        if (!baseline.Healthy) return baseline.Problems;
+        var baseline = await ClusterBaseline.CheckAsync(cluster, expectNamespaceGone, ct, settle);
+        // Something is already down: report it now rather than give the rest time to settle.
+        var components = await ComponentHealth.CheckAsync(cluster, baseline.Healthy ? settle : TimeSpan.Zero, ct);
+        return [.. baseline.Problems, .. components.Select(c => c.ToString())];
+    }
+
+    public static async Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, FaultScope scope, TimeSpan settle, CancellationToken ct)
+    {
+        var health = await HealthAsync(cluster, expectNamespaceGone: true, settle, ct);
+        if (health.Count > 0) return health;
 
         var ns = cluster.Namespace;
         var profile = cluster.Profile;
         await scope.InjectAsync("preflight pods", ns, $"kubectl create namespace {ns}", Revert.DeleteNamespace(ns),
             cluster.EnsureNamespaceAsync, ct, nodeFault: false);
-        foreach (var worker in profile.Workers)
-            await cluster.Api.CoreV1.CreateNamespacedPodAsync(Manifests.Pod($"preflight-{worker}", profile.Images.Nginx, worker), ns, cancellationToken: ct);
-
-        var problems = new List<string>();
-        IReadOnlyDictionary<string, V1Pod> pods;
         try
         {
-            pods = (await Watches.Pods(cluster.Api, ns).UntilAsync(
-                all => profile.Workers.All(w => all.TryGetValue($"preflight-{w}", out var p) && p.IsReady()),
-                $"a Ready nginx pod on every worker", TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds),
-                all => ObjectState.Describe(all.Values), Reporting.Report.Progress, ct)).Objects;
+            foreach (var worker in profile.Workers)
+                await cluster.Api.CoreV1.CreateNamespacedPodAsync(Manifests.Pod($"preflight-{worker}", profile.Images.Nginx, worker), ns, cancellationToken: ct);
+            IReadOnlyDictionary<string, V1Pod> pods;
+            try
+            {
+                pods = (await Watches.Pods(cluster.Api, ns).UntilAsync(
+                    all => profile.Workers.All(w => all.TryGetValue($"preflight-{w}", out var p) && p.IsReady()),
+                    $"a Ready nginx pod on every worker", TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds),
+                    all => ObjectState.Describe(all.Values), Reporting.Report.Progress, ct)).Objects;
+            }
+            catch (WaitTimeoutException e)
+            {
+                return [$"pods cannot start on every worker ({e.LastState}): check `kubectl describe pod -n {ns}` and the kubelet journal of those nodes"];
+            }
+            // All workers at once: a broken one costs one curl timeout, not one per worker.
+            var curls = profile.Workers.Select(async worker =>
+            {
+                var ip = pods[$"preflight-{worker}"].Status.PodIP;
+                var curl = await HttpProbe.CurlAsync(cluster.ControlPlane, profile.Commands.Curl, ip, profile.Timeouts.CurlSeconds, ct);
+                return curl.Answered ? null
+                    : $"pod network (CNI) on {worker}: curl from {profile.ControlPlane} to a pod there ({ip}) " +
+                      $"{(curl.TimedOut ? "timed out" : $"failed (exit {curl.Command.ExitCode})")} — look at the CNI, ip_forward and routes on {worker}";
+            });
+            return (await Task.WhenAll(curls)).OfType<string>().ToList();
         }
-        catch (WaitTimeoutException e)
+        finally
         {
-            return [$"pods cannot start on every worker ({e.LastState}): check `kubectl describe pod -n {ns}` and the kubelet journal of those nodes"];
+            // The probes have answered (or not): remove them without their grace period, so the namespace goes quickly.
+            foreach (var worker in profile.Workers)
+                try { await cluster.Api.CoreV1.DeleteNamespacedPodAsync($"preflight-{worker}", ns, gracePeriodSeconds: 0, cancellationToken: CancellationToken.None); }
+                catch (k8s.Autorest.HttpOperationException) { }
         }
-        foreach (var worker in profile.Workers)
-        {
-            var ip = pods[$"preflight-{worker}"].Status.PodIP;
-            var curl = await HttpProbe.CurlAsync(cluster.ControlPlane, profile.Commands.Curl, ip, profile.Timeouts.CurlSeconds, ct);
-            if (!curl.Answered)
-                problems.Add($"pod network: curl from {profile.ControlPlane} to a pod on {worker} ({ip}) " +
-                             $"{(curl.TimedOut ? "timed out" : $"failed (exit {curl.Command.ExitCode})")}: check the CNI and routes on {worker}");
-        }
-        return problems;
     }
 }

@@ -1,0 +1,209 @@
+using System.Text.RegularExpressions;
+using Harness.Kube;
+using Harness.Profiles;
+using Harness.Waits;
+using k8s;
+using k8s.Models;
+
+namespace Harness.Safety;
+
+/// <summary>
+/// One unhealthy component of the book's cluster diagram: which component, on which node, what is wrong and where
+/// to look. <see cref="ToString"/> is the one line a user reads, e.g.
+/// <c>kube-controller-manager on m-k8s: /etc/kubernetes/manifests/kube-controller-manager.yaml missing on m-k8s …</c>.
+/// </summary>
+public sealed record ComponentProblem(string Component, string Node, string Problem, string WhereToLook)
+{
+    public override string ToString() =>
+        $"{Component} on {Node}: {Problem} — look at {WhereToLook}" +
+        (ComponentHealth.Dependents.TryGetValue(Component, out var needs) ? $" (without it: {needs})" : "");
+}
+
+/// <summary>
+/// The cluster's go/no-go signal before and between faults, in the spirit of Krkn's Cerberus: the control plane's
+/// static pods (manifest present, pod Running and Ready), every kube-system DaemonSet fully scheduled and ready,
+/// the per-node DaemonSets (kube-proxy, the CNI's) on every node, CoreDNS where the profile has it, and the kubelet
+/// and container-runtime versions the profile expects. Reads only; injects nothing.
+/// </summary>
+public static partial class ComponentHealth
+{
+    /// <summary>What stops working when a component is down: said with the problem, so a red check names its cause.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Dependents = new Dictionary<string, string>
+    {
+        ["kube-apiserver"] = "every check: kubectl and the harness talk to the cluster through it",
+        ["etcd"] = "every check: the API server keeps all objects in it",
+        ["kube-scheduler"] = "every check that creates a pod: new pods stay Pending",
+        ["kube-controller-manager"] = "the Deployment, scale, cordon, drain and rollout checks, and namespace deletion: nothing replaces pods or removes namespaces",
+        ["kube-proxy"] = "Service traffic from that node",
+        ["coredns"] = "name resolution inside pods",
+        ["kubelet"] = "every pod on that node",
+    };
+
+    /// <param name="settle">How long pods in kube-system may take to become Ready (a node just rebooted restarts its
+    /// kube-proxy) before a deviation counts. A missing manifest never settles: it is reported at once.</param>
+    public static async Task<IReadOnlyList<ComponentProblem>> CheckAsync(Cluster cluster, TimeSpan settle, CancellationToken ct)
+    {
+        var missing = await MissingManifestsAsync(cluster, ct);
+        if (missing.Count == 0 && settle > TimeSpan.Zero)
+        {
+            var daemonSets = (await cluster.Api.AppsV1.ListNamespacedDaemonSetAsync("kube-system", cancellationToken: ct)).Items;
+            try
+            {
+                await Watches.Pods(cluster.Api, "kube-system").UntilAsync(
+                    pods => PodProblems(cluster.Profile, pods.Values.ToList(), daemonSets).Count == 0,
+                    "the control plane's and the per-node DaemonSets' pods to be Ready", settle,
+                    pods => string.Join("; ", PodProblems(cluster.Profile, pods.Values.ToList(), daemonSets)), null, ct);
+            }
+            catch (WaitTimeoutException) { } // the full check below names what is still wrong
+        }
+        return await CheckNowAsync(cluster, missing, ct);
+    }
+
+    private static async Task<IReadOnlyList<ComponentProblem>> CheckNowAsync(Cluster cluster, IReadOnlyList<ComponentProblem> missing, CancellationToken ct)
+    {
+        var profile = cluster.Profile;
+        var problems = new List<ComponentProblem>(missing);
+        var kubeSystem = (await cluster.Api.CoreV1.ListNamespacedPodAsync("kube-system", cancellationToken: ct)).Items.ToList();
+        var daemonSets = (await cluster.Api.AppsV1.ListNamespacedDaemonSetAsync("kube-system", cancellationToken: ct)).Items;
+        problems.AddRange(PodProblems(profile, kubeSystem, daemonSets).Where(p => !missing.Any(m => m.Component == p.Component)));
+        foreach (var ds in daemonSets)
+        {
+            var s = ds.Status;
+            if (s.DesiredNumberScheduled != s.NumberReady || s.DesiredNumberScheduled != s.CurrentNumberScheduled)
+                problems.Add(new(ds.Name(), "kube-system",
+                    $"DaemonSet {ds.Name()} has {s.NumberReady} of {s.DesiredNumberScheduled} pods ready ({s.CurrentNumberScheduled} scheduled)",
+                    $"`kubectl -n kube-system get pods -o wide` and `kubectl -n kube-system describe ds {ds.Name()}`"));
+        }
+
+        if (profile.Components.CoreDns)
+        {
+            var coredns = (await cluster.Api.AppsV1.ListNamespacedDeploymentAsync("kube-system", fieldSelector: "metadata.name=coredns", cancellationToken: ct)).Items.FirstOrDefault();
+            if (coredns is null)
+                problems.Add(new("coredns", "kube-system", "Deployment coredns does not exist", "`kubectl -n kube-system get deploy`; set 'components.coreDns: false' if this cluster has no cluster DNS"));
+            else if ((coredns.Status.ReadyReplicas ?? 0) < Math.Max(1, coredns.Spec.Replicas ?? 1))
+                problems.Add(new("coredns", "kube-system", $"Deployment coredns has {coredns.Status.ReadyReplicas ?? 0} of {coredns.Spec.Replicas} replicas ready",
+                    "`kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide`"));
+        }
+
+        problems.AddRange(await VersionProblemsAsync(cluster, ct));
+        return problems;
+    }
+
+    /// <summary>What the pods of kube-system say: each control-plane static pod Ready on the control plane, each per-node DaemonSet's pod Ready on every node.</summary>
+    public static IReadOnlyList<ComponentProblem> PodProblems(ClusterProfile profile, IReadOnlyList<V1Pod> kubeSystem, IList<V1DaemonSet> daemonSets)
+    {
+        var problems = new List<ComponentProblem>();
+        foreach (var component in profile.Components.ControlPlane)
+        {
+            var pod = Best(kubeSystem.Where(p => p.Spec.NodeName == profile.ControlPlane && Label(p, "component") == component));
+            var describe = $"`kubectl -n kube-system describe pod {component}-{profile.ControlPlane}` and `journalctl -u kubelet` on {profile.ControlPlane}";
+            if (pod is null)
+                problems.Add(new(component, profile.ControlPlane, "its static pod is not running (no mirror pod in kube-system)", describe));
+            else if (!pod.IsReady())
+                problems.Add(new(component, profile.ControlPlane, $"static pod {pod.Name()} is not Ready ({ObjectState.Describe(pod)})", describe));
+        }
+
+        foreach (var name in profile.Components.PerNodeDaemonSets)
+        {
+            var ds = daemonSets.FirstOrDefault(d => d.Name() == name);
+            if (ds is null)
+            {
+                problems.Add(new(name, "kube-system", $"DaemonSet {name} does not exist", $"`kubectl -n kube-system get ds`; fix 'components.perNodeDaemonSets' if this cluster has none"));
+                continue;
+            }
+            foreach (var node in profile.AllNodes)
+            {
+                var pod = Best(kubeSystem.Where(p => p.Spec.NodeName == node && OwnedBy(p, ds)));
+                if (pod is null)
+                    problems.Add(new(name, node, $"no {name} pod on this node (DaemonSet {name} schedules {ds.Status.DesiredNumberScheduled} pods for {profile.AllNodes.Count()} nodes)",
+                        $"`kubectl -n kube-system get ds {name} -o yaml` (nodeSelector, affinity, tolerations) and `kubectl describe node {node}`"));
+                else if (!pod.IsReady())
+                    problems.Add(new(name, node, $"pod {pod.Name()} is not Ready ({ObjectState.Describe(pod)})",
+                        $"`kubectl -n kube-system logs {pod.Name()}` and `journalctl -u kubelet` on {node}"));
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>kubeadm's control plane lives in static-pod manifests: one look on the control plane says whether each is there.</summary>
+    public static async Task<IReadOnlyList<ComponentProblem>> MissingManifestsAsync(Cluster cluster, CancellationToken ct)
+    {
+        var profile = cluster.Profile;
+        var dir = profile.Components.ManifestsDirectory.TrimEnd('/');
+        if (profile.Components.ControlPlane.Count == 0) return [];
+        var script = string.Join("; ", profile.Components.ControlPlane.Select(c => $"test -f {dir}/{c}.yaml || echo {c}"));
+        var result = await cluster.ControlPlane.RunAsync(script, TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
+        return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(profile.Components.ControlPlane.Contains)
+            .Select(c => new ComponentProblem(c, profile.ControlPlane, $"{dir}/{c}.yaml missing on {profile.ControlPlane}, so kubelet does not run it",
+                $"put the manifest back into {dir}/ on {profile.ControlPlane} (the revised edition's load-kube-apiserver.sh does that for the API server)"))
+            .ToList();
+    }
+
+    /// <summary>The API did not answer: say whether the API server's manifest is gone, so the message names the component.</summary>
+    public static async Task<ComponentProblem> DiagnoseUnansweredApiAsync(Nodes.NodeShell controlPlane, ClusterProfile profile, string apiUrl, CancellationToken ct)
+    {
+        var manifest = $"{profile.Components.ManifestsDirectory.TrimEnd('/')}/kube-apiserver.yaml";
+        var result = await controlPlane.RunAsync($"test -f {manifest} && echo present || echo missing", TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
+        return result.Stdout.Trim() == "missing"
+            ? new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer: {manifest} missing on {profile.ControlPlane}, so kubelet does not run it",
+                $"put the manifest back into {profile.Components.ManifestsDirectory} on {profile.ControlPlane} (the revised edition's load-kube-apiserver.sh)")
+            : new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer although {manifest} is present",
+                $"`crictl ps -a --name kube-apiserver` (or `docker ps -a`) and `journalctl -u kubelet` on {profile.ControlPlane}; check etcd too");
+    }
+
+    private static async Task<IReadOnlyList<ComponentProblem>> VersionProblemsAsync(Cluster cluster, CancellationToken ct)
+    {
+        var profile = cluster.Profile;
+        var problems = new List<ComponentProblem>();
+        var (expected, source) = ExpectedVersion(profile);
+        var runtime = profile.Kubernetes.ContainerRuntime;
+        if (expected is null && string.IsNullOrEmpty(runtime)) return problems;
+        if (expected is not null && !SameVersion(cluster.ServerVersion, expected))
+            problems.Add(new("kube-apiserver", profile.ControlPlane, $"the API server is {cluster.ServerVersion}, {source} expects v{expected}",
+                "upgrade the control plane (kubeadm upgrade) or fix the expected version"));
+        var nodes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items;
+        foreach (var node in nodes.Where(n => profile.AllNodes.Contains(n.Name())))
+        {
+            var info = node.Status.NodeInfo;
+            if (expected is not null && !SameVersion(info.KubeletVersion, expected))
+                problems.Add(new("kubelet", node.Name(), $"kubelet is {info.KubeletVersion}, {source} expects v{expected}",
+                    $"upgrade kubelet on {node.Name()} or fix the expected version"));
+            var wanted = runtime.Contains("://") ? runtime : runtime + "://";
+            if (!string.IsNullOrEmpty(runtime) && !info.ContainerRuntimeVersion.StartsWith(wanted, StringComparison.Ordinal))
+                problems.Add(new("container runtime", node.Name(), $"the node runs {info.ContainerRuntimeVersion}, the profile expects {runtime} (kubernetes.containerRuntime)",
+                    $"`kubectl get node {node.Name()} -o wide`; fix the node or the profile"));
+        }
+        return problems;
+    }
+
+    /// <summary>The version every kubelet must run and where that expectation comes from (for the message).</summary>
+    public static (string? Version, string Source) ExpectedVersion(ClusterProfile profile)
+    {
+        var setting = profile.Kubernetes.Version.Trim();
+        if (setting.Length == 0) return (null, "");
+        if (!setting.Equals("vagrantfile", StringComparison.OrdinalIgnoreCase))
+            return (setting.TrimStart('v'), $"the profile (kubernetes.version {setting})");
+        var path = Path.Combine(profile.ResolvePath(profile.Discovery.VagrantDirectory), "Vagrantfile");
+        var match = File.Exists(path) ? VagrantVersion().Match(File.ReadAllText(path)) : Match.Empty;
+        return match.Success
+            ? (match.Groups["v"].Value, $"the Vagrantfile ({match.Groups["name"].Value} = '{match.Groups["v"].Value}' in {path})")
+            : throw new Profiles.ProfileException(
+                $"Profile {profile.SourcePath}: kubernetes.version is 'vagrantfile', but {path} has no line like Ver = '1.18.4'. Set kubernetes.version to the version the nodes run.");
+    }
+
+    private static bool SameVersion(string actual, string expected) =>
+        actual.TrimStart('v') == expected || actual.TrimStart('v').StartsWith(expected + "+", StringComparison.Ordinal)
+                                          || actual.TrimStart('v').StartsWith(expected + "-", StringComparison.Ordinal);
+
+    /// <summary>Of a component's pods on one node, the one that counts: not being deleted, Ready first (a rolling update may show two).</summary>
+    private static V1Pod? Best(IEnumerable<V1Pod> pods) =>
+        pods.Where(p => p.Metadata.DeletionTimestamp is null).OrderByDescending(p => p.IsReady()).FirstOrDefault();
+
+    private static string? Label(V1Pod pod, string key) => pod.Metadata.Labels?.TryGetValue(key, out var v) == true ? v : null;
+
+    private static bool OwnedBy(V1Pod pod, V1DaemonSet ds) => pod.Metadata.OwnerReferences?.Any(o => o.Uid == ds.Uid()) == true;
+
+    [GeneratedRegex(@"^\s*(?<name>Ver|k8s_V)\s*=\s*'(?<v>\d+\.\d+\.\d+)", RegexOptions.Multiline)]
+    private static partial Regex VagrantVersion();
+}

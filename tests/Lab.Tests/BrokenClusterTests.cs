@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using Harness;
+using Harness.Faults;
+using Harness.Profiles;
+using Harness.Safety;
+using k8s;
+using k8s.Models;
+using NUnit.Framework;
+using Polly;
+using Polly.Retry;
+
+namespace Lab.Tests;
+
+/// <summary>
+/// Negative controls: the lab broken on purpose before a run, one component at a time. Each run must end red within
+/// 60 s of its start, name the component and its node on the console and in the report, inject nothing, and turn the
+/// gate RED; once the component is back, the next run is green with nothing left in the ledger. If the harness stops
+/// noticing a broken component, its case here fails.
+/// </summary>
+[TestFixture, NonParallelizable]
+public sealed class BrokenClusterTests
+{
+    private const string Manifests = "/etc/kubernetes/manifests";
+    private const string Aside = "/etc/kubernetes"; // where the revised edition's unload-kube-apiserver.sh puts the manifest
+
+    private Cluster _lab = null!;
+    private ClusterProfile _profile = null!;
+    private string _work = null!;
+
+    /// <summary>One broken component: how to break it on the lab, how to put it back, and the words a red run must print.</summary>
+    public sealed record Breakage(string Name, string Names, Func<BrokenClusterTests, Task> Break, Func<BrokenClusterTests, Task> Restore)
+    {
+        public override string ToString() => Name;
+    }
+
+    private static Breakage StaticPodAway(string component) => new(
+        $"{component} stopped (manifest moved away)", $"{component} on m-k8s",
+        t => t.OnNodeAsync("m-k8s", $"mv {Manifests}/{component}.yaml {Aside}/{component}.yaml.negative-control"),
+        t => t.OnNodeAsync("m-k8s", $"test -f {Aside}/{component}.yaml.negative-control && mv {Aside}/{component}.yaml.negative-control {Manifests}/{component}.yaml || true"));
+
+    public static IEnumerable<Breakage> Breakages() =>
+    [
+        StaticPodAway("kube-controller-manager"),
+        StaticPodAway("kube-scheduler"),
+        StaticPodAway("kube-apiserver"),
+        new("kube-proxy pod missing on w2-k8s", "kube-proxy on w2-k8s", t => t.KeepKubeProxyOffAsync("w2-k8s"), t => t.LetKubeProxyEverywhereAsync()),
+        new("kubelet stopped on w1-k8s", "kubelet on w1-k8s",
+            t => t.OnNodeAsync("w1-k8s", "systemctl stop kubelet"), t => t.OnNodeAsync("w1-k8s", "systemctl start kubelet")),
+        // Forwarded traffic to the worker's pods dropped. (Forwarding off, as S3 does, is no control here: the CNI
+        // bridge plugin turns forwarding back on when preflight starts its pod there.)
+        new("pod network broken on w3-k8s", "pod network (CNI) on w3-k8s",
+            t => t.DropForwardedTrafficAsync("w3-k8s", insert: true), t => t.DropForwardedTrafficAsync("w3-k8s", insert: false)),
+    ];
+
+    [OneTimeSetUp]
+    public async Task ConnectAsync()
+    {
+        var build = Process.Start(new ProcessStartInfo("dotnet", ["build", "tests/Verification/Verification.csproj", "-v", "q", "-nologo"])
+            { WorkingDirectory = LiveRun.Root })!;
+        await build.WaitForExitAsync();
+        Assert.That(build.ExitCode, Is.Zero, "the live suite must build");
+        _profile = ProfileLoader.Load("lab", Path.Combine(LiveRun.Root, "fixtures", "profiles"));
+        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        _lab = await Cluster.ConnectAsync(_profile, TestContext.Progress.WriteLine, budget.Token);
+    }
+
+    [OneTimeTearDown]
+    public async Task DisconnectAsync()
+    {
+        if (_lab is not null) await _lab.DisposeAsync();
+    }
+
+    [SetUp]
+    public void MakeWorkFolder() => _work = Directory.CreateTempSubdirectory("negative-control-").FullName;
+
+    [TearDown]
+    public void RemoveWorkFolder()
+    {
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Passed)
+            Directory.Delete(_work, recursive: true);
+        else
+            TestContext.Progress.WriteLine($"kept {_work} for inspection");
+    }
+
+    [TestCaseSource(nameof(Breakages)), CancelAfter(900_000)]
+    public async Task ARunOnABrokenClusterEndsRedNamingTheComponentAndInjectsNothing(Breakage broken)
+    {
+        var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+        var metricsPath = Path.Combine(_work, "metrics.jsonl");
+        await WaitHealthyAsync("before breaking it");
+        TestContext.Progress.WriteLine($"negative control: {broken.Name}");
+        double secondsToRed;
+        try
+        {
+            await broken.Break(this);
+            var clock = Stopwatch.StartNew();
+            using var run = LiveRun.Start("Category!=heal", Parameters("broken", ledgerPath, metricsPath));
+            var exitCode = await run.WaitAsync(TimeSpan.FromMinutes(5));
+            secondsToRed = clock.Elapsed.TotalSeconds;
+            TestContext.Progress.WriteLine($"negative control: {broken.Name}: red after {secondsToRed:0.0} s (exit {exitCode})");
+
+            Assert.That(exitCode, Is.Not.Zero, $"a run on a cluster with {broken.Name} must fail:\n{run.Output}");
+            Assert.That(run.Output, Does.Contain(broken.Names), $"the console names the broken component and its node:\n{run.Output}");
+            Assert.That(secondsToRed, Is.LessThan(60), $"the run ends red within 60 s of its start:\n{run.Output}");
+
+            var results = Directory.GetFiles(Path.Combine(_work, "broken", "allure-results"), "*-result.json").Select(File.ReadAllText).ToList();
+            var health = results.Where(r => System.Text.RegularExpressions.Regex.IsMatch(r, "\"name\":\\s*\"Cluster health\"")).ToList();
+            Assert.That(health, Has.Count.EqualTo(1), "the report has one result 'Cluster health'");
+            Assert.That(health[0], Does.Contain(broken.Names), "the 'Cluster health' result names the component and its node");
+
+            var ledger = new FaultLedger(ledgerPath);
+            var opened = File.Exists(ledgerPath) ? File.ReadAllLines(ledgerPath).Where(l => l.Contains("\"op\":\"open\"")).ToList() : [];
+            Assert.That(opened.Where(l => !l.Contains("\"fault\":\"preflight pods\"")), Is.Empty, "no fault was injected (only preflight's own probe pods, if the fault is in the pod network)");
+            Assert.That(ledger.OpenEntries(), Is.Empty, "nothing is left open in the ledger");
+
+            var gateOutput = new StringWriter();
+            var gate = await VersionGate.GateCommand.RunAsync(["--profile", "lab", "--metrics", metricsPath, "--ledger", ledgerPath], gateOutput, gateOutput, LiveRun.Root);
+            Assert.That(gate, Is.EqualTo(VersionGate.GateCommand.DoNotBump), $"./verify gate says RED after this run:\n{gateOutput}");
+            Assert.That(gateOutput.ToString(), Does.Contain("RED"));
+        }
+        finally
+        {
+            await broken.Restore(this);
+        }
+
+        await WaitHealthyAsync($"after putting {broken.Name} right");
+        using var next = LiveRun.Start("Category=api", Parameters("restored", ledgerPath, metricsPath));
+        Assert.That(await next.WaitAsync(TimeSpan.FromMinutes(5)), Is.Zero, $"the run after restoring {broken.Name} is green:\n{next.Output}");
+        Assert.That(new FaultLedger(ledgerPath).OpenEntries(), Is.Empty, "nothing is left in the ledger");
+        TestContext.Out.WriteLine($"{broken.Name}: red verdict {secondsToRed:0.0} s after the run started");
+    }
+
+    private Dictionary<string, string> Parameters(string name, string ledger, string metrics) => new()
+    {
+        ["profile"] = "lab",
+        ["safety.ledgerFile"] = ledger,
+        ["allureResults"] = Path.Combine(_work, name, "allure-results"),
+        ["metrics"] = metrics,
+    };
+
+    private async Task OnNodeAsync(string node, string command) => (await _lab.Node(node).RunAsync(command)).EnsureSuccess();
+
+    /// <summary>A node affinity that keeps kube-proxy's DaemonSet off one node, and waits until its pod there is gone.</summary>
+    private async Task KeepKubeProxyOffAsync(string node)
+    {
+        var notOnNode = new V1Affinity
+        {
+            NodeAffinity = new V1NodeAffinity
+            {
+                RequiredDuringSchedulingIgnoredDuringExecution = new V1NodeSelector
+                {
+                    NodeSelectorTerms = [new V1NodeSelectorTerm { MatchExpressions = [new V1NodeSelectorRequirement { Key = "kubernetes.io/hostname", OperatorProperty = "NotIn", Values = [node] }] }],
+                },
+            },
+        };
+        var patch = k8s.KubernetesJson.Serialize(new { spec = new { template = new { spec = new { affinity = notOnNode } } } });
+        await _lab.Api.AppsV1.PatchNamespacedDaemonSetAsync(new V1Patch(patch, V1Patch.PatchType.StrategicMergePatch), "kube-proxy", "kube-system");
+        await Harness.Waits.Watches.Pods(_lab.Api, "kube-system", labelSelector: "k8s-app=kube-proxy").UntilAsync(
+            pods => pods.Values.All(p => p.Spec.NodeName != node), $"kube-proxy's pod on {node} to be gone", TimeSpan.FromMinutes(3),
+            pods => string.Join(", ", pods.Values.Select(p => $"{p.Name()}@{p.Spec.NodeName}")), TestContext.Progress.WriteLine, default);
+    }
+
+    private async Task LetKubeProxyEverywhereAsync()
+    {
+        var ds = await _lab.Api.AppsV1.ReadNamespacedDaemonSetAsync("kube-proxy", "kube-system");
+        if (ds.Spec.Template.Spec.Affinity is null) return;
+        await _lab.Api.AppsV1.PatchNamespacedDaemonSetAsync(
+            new V1Patch("""[{"op":"remove","path":"/spec/template/spec/affinity"}]""", V1Patch.PatchType.JsonPatch), "kube-proxy", "kube-system");
+    }
+
+    private async Task DropForwardedTrafficAsync(string node, bool insert)
+    {
+        var cidr = (await _lab.Api.CoreV1.ReadNodeAsync(node)).Spec.PodCIDR;
+        var rule = $"FORWARD -d {cidr} -j DROP -m comment --comment negative-control";
+        await OnNodeAsync(node, insert ? $"iptables -I {rule}" : $"while iptables -C {rule} 2>/dev/null; do iptables -D {rule}; done");
+    }
+
+    /// <summary>The lab as the harness wants it (API answering, every component healthy), within 4 minutes.</summary>
+    private async Task WaitHealthyAsync(string when)
+    {
+        IReadOnlyList<string> problems = ["not checked yet"];
+        var pipeline = new ResiliencePipelineBuilder<IReadOnlyList<string>>()
+            .AddTimeout(TimeSpan.FromMinutes(4))
+            .AddRetry(new RetryStrategyOptions<IReadOnlyList<string>>
+            {
+                ShouldHandle = new PredicateBuilder<IReadOnlyList<string>>().Handle<Exception>(e => e is not Polly.Timeout.TimeoutRejectedException).HandleResult(r => r.Count > 0),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
+            }).Build();
+        try
+        {
+            problems = await pipeline.ExecuteAsync(async ct =>
+                problems = await Preflight.HealthAsync(_lab, expectNamespaceGone: true, TimeSpan.FromSeconds(10), ct));
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");
+        }
+    }
+}

@@ -96,7 +96,7 @@ public static class LedgerCommand
                 Stop = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             }],
             labels: [new Label("profile", forgotten.Profile ?? "unknown"), new Label("node", forgotten.Node)]);
-        await stdout.WriteLineAsync($"heal: reported as \"{ForgetCheckName}\" in {file}");
+        await stdout.WriteLineAsync($"heal: reported as \"{ForgetCheckName}\" in {file} (tools/allure/render shows it with the last run)");
         return Done;
     }
 

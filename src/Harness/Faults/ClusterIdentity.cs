@@ -35,5 +35,9 @@ public sealed record ClusterIdentity(string Profile, string ClusterUid)
         return Of(cluster.Profile, kubeSystem.Metadata.Uid);
     }
 
+    // Two identities are the same cluster and profile whatever the legacy-match data says.
+    public bool Equals(ClusterIdentity? other) => other is not null && Profile == other.Profile && ClusterUid == other.ClusterUid;
+    public override int GetHashCode() => HashCode.Combine(Profile, ClusterUid);
+
     public override string ToString() => $"profile {Profile}, cluster {ClusterUid}";
 }

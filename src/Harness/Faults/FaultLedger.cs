@@ -64,6 +64,13 @@ public sealed class FaultLedger(string path)
         return open.Values.OrderBy(e => e.InjectedAt).ToList();
     }
 
+    /// <summary>
+    /// The open entries a run of <paramref name="profile"/> answers for without knowing its cluster (e.g. the gate):
+    /// its own, and those written before entries carried a profile.
+    /// </summary>
+    public IReadOnlyList<LedgerEntry> OpenEntriesOf(string profile) =>
+        OpenEntries().Where(e => string.IsNullOrEmpty(e.Profile) || e.Profile == profile).ToList();
+
     private IEnumerable<string> ReadLines()
     {
         lock (Gate)

@@ -89,4 +89,27 @@ public class FaultLedgerTests
         Assert.That(close, Does.Contain("\"op\":\"close\"").And.Contain("\"id\":\"a\"")
             .And.Contain("forgotten: repaired by hand (user said so)"));
     }
+
+    [Test]
+    public void A_profiles_open_entries_are_its_own_and_those_without_a_profile()
+    {
+        using var ledger = new TempLedger();
+        ledger.Ledger.Open(Entry("lab", "w1-k8s") with { Profile = "lab", ClusterUid = "uid-lab" });
+        ledger.Ledger.Open(Entry("book", "w1-k8s") with { Profile = "book", ClusterUid = "uid-lab" });
+        ledger.Ledger.Open(Entry("old", "w2-k8s"));
+
+        Assert.That(ledger.Ledger.OpenEntriesOf("lab").Select(e => e.Id), Is.EquivalentTo(new[] { "lab", "old" }));
+        Assert.That(ledger.Ledger.OpenEntriesOf("book").Select(e => e.Id), Is.EquivalentTo(new[] { "book", "old" }));
+    }
+
+    [Test]
+    public void Identities_are_equal_by_profile_and_cluster_only()
+    {
+        var profile = Harness.Profiles.ProfileLoader.Load("lab", Path.Combine(Harness.Reporting.AllureResults.RepositoryRoot()!, "fixtures", "profiles"));
+
+        Assert.That(ClusterIdentity.Of(profile, "uid-1"), Is.EqualTo(new ClusterIdentity("lab", "uid-1")));
+        Assert.That(ClusterIdentity.Of(profile, "uid-1"), Is.Not.EqualTo(new ClusterIdentity("lab", "uid-2")));
+        Assert.That(ClusterIdentity.Of(profile, "uid-1").OwnRevertCommands,
+            Is.EquivalentTo(new[] { "systemctl start kubelet", "sysctl -w net.ipv4.ip_forward=1" }));
+    }
 }

@@ -26,7 +26,7 @@ public static class RunLiveness
     /// <summary>When process <paramref name="pid"/> started, or null when there is no such process.</summary>
     public static DateTimeOffset? StartTimeOf(int pid)
     {
-        if (pid <= 0 || !Directory.Exists($"/proc/{pid}")) return null;
+        if (pid <= 0 || !Directory.Exists($"/proc/{pid}") || IsZombie(pid)) return null;
         try
         {
             using var process = Process.GetProcessById(pid);
@@ -36,5 +36,17 @@ public static class RunLiveness
         {
             return null; // it ended between the two looks
         }
+    }
+
+    // A killed process whose parent has not reaped it yet keeps its /proc entry (state Z): it runs nothing any more.
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 1)..].TrimStart().FirstOrDefault(); // after "pid (comm)", comm may hold anything
+            return state is 'Z' or 'X';
+        }
+        catch (IOException) { return true; } // gone between the two looks
     }
 }

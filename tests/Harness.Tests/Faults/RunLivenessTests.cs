@@ -43,4 +43,26 @@ public class RunLivenessTests
         Assert.That(started!.Value, Is.EqualTo(ThisProcessStarted).Within(TimeSpan.FromSeconds(2)));
         Assert.That(RunLiveness.StartTimeOf(-1), Is.Null);
     }
+
+    [Test]
+    public void A_killed_process_its_parent_has_not_reaped_yet_is_not_alive()
+    {
+        // sh forks a child that exits at once, then sleeps without waiting for it: the child stays a zombie meanwhile.
+        using var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "true & echo $!; exec sleep 30"])
+            { UseShellExecute = false, RedirectStandardOutput = true })!;
+        try
+        {
+            var zombie = int.Parse(parent.StandardOutput.ReadLine()!);
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (!File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z") && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.That(File.ReadAllText($"/proc/{zombie}/stat"), Does.Contain(") Z"), "the child is a zombie: its /proc entry is still there");
+
+            Assert.That(RunLiveness.IsAlive(WrittenBy(Environment.MachineName, zombie, DateTimeOffset.UtcNow)), Is.False);
+        }
+        finally
+        {
+            parent.Kill(entireProcessTree: true);
+            parent.WaitForExit();
+        }
+    }
 }

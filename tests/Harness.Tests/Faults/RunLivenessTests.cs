@@ -47,8 +47,8 @@ public class RunLivenessTests
     [Test]
     public void A_killed_process_its_parent_has_not_reaped_yet_is_not_alive()
     {
-        // sh forks a child that exits at once, then sleeps without waiting for it: the child stays a zombie meanwhile.
-        using var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "true & echo $!; exec sleep 30"])
+        // sh starts a child, then becomes `sleep`, which never waits for children: when the child exits it stays a zombie.
+        using var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0.3 & echo $!; exec sleep 30"])
             { UseShellExecute = false, RedirectStandardOutput = true })!;
         try
         {

@@ -3,10 +3,24 @@ using System.Text.Json.Serialization;
 
 namespace Harness.Faults;
 
-/// <summary>One injected fault as the ledger keeps it.</summary>
+/// <summary>
+/// One injected fault as the ledger keeps it. <see cref="Host"/> and <see cref="Pid"/> are the run's process, so a
+/// later run can tell a live run's entry from a dead one's. <see cref="Profile"/> and <see cref="ClusterUid"/> say
+/// whose cluster it is (see <see cref="ClusterIdentity"/>); entries written before they existed read them as null.
+/// </summary>
 public sealed record LedgerEntry(
     string Id, string RunId, string Check, string Fault, string Node, string Injected, Revert Revert,
-    DateTimeOffset InjectedAt, string Host, int Pid);
+    DateTimeOffset InjectedAt, string Host, int Pid, string? Profile = null, string? ClusterUid = null)
+{
+    public bool HasIdentity => !string.IsNullOrEmpty(Profile) && !string.IsNullOrEmpty(ClusterUid);
+
+    public bool BelongsTo(ClusterIdentity identity) => Profile == identity.Profile && ClusterUid == identity.ClusterUid;
+
+    /// <summary>One line for lists and messages: id, what, where, whose.</summary>
+    public string Describe() =>
+        $"{Id}: {Fault} on {Node} (revert: {Revert}) injected {InjectedAt:yyyy-MM-dd HH:mm:ss} UTC by {Check}, run {RunId}, " +
+        (HasIdentity ? $"profile {Profile}, cluster {ClusterUid}" : "no profile or cluster recorded (older harness)");
+}
 
 /// <summary>
 /// An append-only JSON-lines file outside the repo: an "open" line is written (and flushed to disk) before a fault
@@ -28,6 +42,12 @@ public sealed class FaultLedger(string path)
 
     public void Close(string id, string outcome) => Append(new Line("close", id, DateTimeOffset.UtcNow, Outcome: outcome));
 
+    /// <summary>The outcome written when a user says they repaired an entry's fault by hand (<c>./verify heal --forget</c>).</summary>
+    public const string ForgottenOutcome = "forgotten: repaired by hand (user said so)";
+
+    /// <summary>Closes an entry without running its revert: the user repaired the node by hand.</summary>
+    public void Forget(string id) => Close(id, ForgottenOutcome);
+
     public IReadOnlyList<LedgerEntry> OpenEntries()
     {
         if (!File.Exists(Path)) return [];
@@ -43,6 +63,13 @@ public sealed class FaultLedger(string path)
         }
         return open.Values.OrderBy(e => e.InjectedAt).ToList();
     }
+
+    /// <summary>
+    /// The open entries a run of <paramref name="profile"/> answers for without knowing its cluster (e.g. the gate):
+    /// its own, and those written before entries carried a profile.
+    /// </summary>
+    public IReadOnlyList<LedgerEntry> OpenEntriesOf(string profile) =>
+        OpenEntries().Where(e => string.IsNullOrEmpty(e.Profile) || e.Profile == profile).ToList();
 
     private IEnumerable<string> ReadLines()
     {

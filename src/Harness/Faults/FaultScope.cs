@@ -30,8 +30,13 @@ public sealed record FaultPolicy(IReadOnlySet<string> Targets, bool DryRun)
 /// injected; whatever is still in place when the scope ends is reverted, newest first, even when the check failed or
 /// was cancelled. A revert that fails is reported as an unreverted fault.
 /// </summary>
+/// <param name="identity">
+/// Whose cluster this is, written into every ledger entry so a later run heals only its own cluster's faults
+/// (<see cref="ClusterIdentity.ReadAsync"/>). Without it entries are written in the old form, which healing treats
+/// with suspicion.
+/// </param>
 public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPolicy policy, string runId, string check,
-    Action<string>? log = null) : IAsyncDisposable
+    Action<string>? log = null, ClusterIdentity? identity = null) : IAsyncDisposable
 {
     private readonly Stack<InjectedFault> _inPlace = new();
     private readonly List<string> _unreverted = [];
@@ -56,7 +61,7 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
         ct.ThrowIfCancellationRequested();
 
         var entry = new LedgerEntry(Guid.NewGuid().ToString("N"), runId, check, fault, node, injected, revert,
-            DateTimeOffset.UtcNow, Environment.MachineName, Environment.ProcessId);
+            DateTimeOffset.UtcNow, Environment.MachineName, Environment.ProcessId, identity?.Profile, identity?.ClusterUid);
         ledger.Open(entry);                       // 1. on disk
         var handle = new InjectedFault(entry, Stopwatch.StartNew());
         _inPlace.Push(handle);                    // 2. in memory
@@ -93,13 +98,13 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
             }
             catch (Exception e)
             {
-                _unreverted.Add($"{fault.Name} on {fault.Node} ({fault.Revert}): {e.Message}");
+                _unreverted.Add($"{fault.Name} on {fault.Node} ({fault.Revert}; ledger entry {fault.Entry.Id}): {e.Message}");
             }
         }
         if (_unreverted.Count > 0)
             throw new UnrevertedFaultException(
                 $"Unreverted fault(s) left by {check}: {string.Join("; ", _unreverted)}. They stay in the ledger {ledger.Path}; " +
-                "the next run (or the heal command) retries them.");
+                "the next run (or ./verify heal) retries them; if you repair them by hand, close them with ./verify heal --forget <ledger entry>.");
     }
 }
 

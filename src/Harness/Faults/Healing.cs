@@ -5,56 +5,137 @@ namespace Harness.Faults;
 
 /// <summary>
 /// Faults an earlier run injected and never reverted (it crashed, was killed, lost its node) are reverted before
-/// anything else happens, and reported as a check of their own.
+/// anything else happens, and reported as a check of their own. Only this cluster's faults are healed: the ledger is
+/// shared by every profile on this machine, and running another cluster's revert here (the book's
+/// <c>modprobe br_netfilter</c> on the lab) fails at best and breaks this cluster at worst.
 /// </summary>
 public static class Healing
 {
     public const string CheckName = "Heal faults left by an earlier run";
 
-    /// <returns>The entries healed (empty when the ledger had none open).</returns>
-    public static async Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, CancellationToken ct)
+    /// <summary>What healing does with one open entry, and why.</summary>
+    public enum Decision { Heal, LeaveToItsOwner, LeaveToLiveRun }
+
+    /// <summary>
+    /// Whose entry this is. An entry with an identity is healed only by a run of the same profile against the same
+    /// cluster (kube-system UID). An entry written before entries carried an identity is healed only when it is
+    /// exactly what this profile would have registered itself: its node is one of this profile's nodes and its node
+    /// command is one of this profile's own revert commands (<c>commands.startKubelet</c>,
+    /// <c>commands.restorePodNetwork</c>, or none for a plain reboot), an uncordon of one of its nodes, or the deletion
+    /// of its own namespace. Such a revert is what this profile runs on this cluster anyway; a command written for
+    /// another OS or kernel is left alone, to be healed by its own profile or forgotten. A live run's entry is never
+    /// healed, whoever it belongs to.
+    /// </summary>
+    public static Decision Decide(LedgerEntry entry, ClusterIdentity? identity)
+    {
+        if (RunLiveness.IsAlive(entry)) return Decision.LeaveToLiveRun;
+        if (identity is null) return Decision.Heal; // a caller that does not know its cluster (kept for older callers)
+        if (entry.HasIdentity) return entry.BelongsTo(identity) ? Decision.Heal : Decision.LeaveToItsOwner;
+        var revert = entry.Revert;
+        var ours = revert.Kind switch
+        {
+            RevertKind.NodeCommand => identity.Nodes.Contains(revert.Target) && revert.Command is not null
+                                      && identity.OwnRevertCommands.Contains(revert.Command),
+            RevertKind.NodeReboot => identity.Nodes.Contains(revert.Target)
+                                     && (string.IsNullOrEmpty(revert.Command) || identity.OwnRevertCommands.Contains(revert.Command)),
+            RevertKind.Uncordon => identity.Nodes.Contains(revert.Target),
+            RevertKind.DeleteNamespace => revert.Target == identity.Namespace,
+            _ => false,
+        };
+        return ours ? Decision.Heal : Decision.LeaveToItsOwner;
+    }
+
+    /// <summary>Why an entry is left alone, and how the user deals with it.</summary>
+    public static string WhyLeftAlone(LedgerEntry entry, Decision decision, ClusterIdentity? identity) => decision switch
+    {
+        Decision.LeaveToLiveRun =>
+            $"left alone: run {entry.RunId} (pid {entry.Pid} on {entry.Host}) is still running and reverts it itself",
+        _ when entry.HasIdentity && entry.Profile != identity?.Profile =>
+            $"left alone: injected by profile {entry.Profile}, not {identity?.Profile}; heal it with `./verify --profile {entry.Profile} heal`, " +
+            $"or if you repaired {entry.Node} by hand: `./verify heal --forget {entry.Id}`",
+        _ when entry.HasIdentity =>
+            $"left alone: injected into another cluster (kube-system UID {entry.ClusterUid}, this one is {identity?.ClusterUid}; " +
+            $"rebuilt since?); if that cluster is gone or repaired: `./verify heal --forget {entry.Id}`",
+        _ =>
+            $"left alone: written by an older harness that did not record profile or cluster, and its revert is not one profile " +
+            $"{identity?.Profile} makes; heal it with the profile that injected it (`./verify --profile <profile> heal`), " +
+            $"or if you repaired {entry.Node} by hand: `./verify heal --forget {entry.Id}`",
+    };
+
+    /// <summary>Heals without knowing whose cluster this is: every open entry not of a live run. Prefer the overload with the identity.</summary>
+    public static Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, CancellationToken ct) =>
+        HealAsync(reverter, ledger, null, ct);
+
+    /// <summary>
+    /// Reverts this cluster's open entries, newest first, and closes them. Entries of other profiles, other clusters
+    /// or live runs are left open and reported (a progress line and a skipped step naming how to deal with them);
+    /// they do not stop the run. A revert of this cluster's own that fails does: <see cref="UnrevertedFaultException"/>.
+    /// </summary>
+    /// <returns>The entries healed (empty when the ledger had none of this cluster's open).</returns>
+    public static async Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity,
+        CancellationToken ct)
     {
         var open = ledger.OpenEntries();
         if (open.Count == 0) return open;
 
         var steps = new List<StepResult>();
+        var healed = new List<LedgerEntry>();
+        var leftAlone = new List<string>();
         var failures = new List<string>();
         // Newest first, as a scope would have reverted them.
         foreach (var entry in open.Reverse())
         {
             var started = DateTimeOffset.UtcNow;
-            Report.Progress($"healing: {entry.Fault} on {entry.Node} left by run {entry.RunId} ({entry.Check}) — {entry.Revert}");
+            var what = $"{entry.Revert} (left by {entry.Check}, run {entry.RunId}, injected {entry.InjectedAt:yyyy-MM-dd HH:mm:ss} UTC: {entry.Injected}; ledger entry {entry.Id})";
+            var decision = Decide(entry, identity);
             Status status;
             string? message = null;
-            try
+            if (decision != Decision.Heal)
             {
-                await reverter.RevertAsync(entry.Revert, ct);
-                ledger.Close(entry.Id, "healed by a later run");
-                status = Status.Passed;
+                message = WhyLeftAlone(entry, decision, identity);
+                Report.Progress($"healing: {entry.Fault} on {entry.Node} {message}");
+                leftAlone.Add($"{entry.Fault} on {entry.Node} ({entry.Id}) {message}");
+                status = Status.Skipped;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            else
             {
-                status = Status.Failed;
-                message = Secrets.Redact(e.Message);
-                failures.Add($"{entry.Fault} on {entry.Node} ({entry.Revert}): {message}");
+                Report.Progress($"healing: {entry.Fault} on {entry.Node} left by run {entry.RunId} ({entry.Check}) — {entry.Revert}");
+                try
+                {
+                    await reverter.RevertAsync(entry.Revert, ct);
+                    ledger.Close(entry.Id, "healed by a later run");
+                    healed.Add(entry);
+                    status = Status.Passed;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    status = Status.Failed;
+                    message = Secrets.Redact(e.Message);
+                    failures.Add($"{entry.Fault} on {entry.Node} ({entry.Revert}; ledger entry {entry.Id}): {message}");
+                }
             }
             steps.Add(new StepResult
             {
-                Name = $"{entry.Revert} (left by {entry.Check}, run {entry.RunId}, injected {entry.InjectedAt:yyyy-MM-dd HH:mm:ss} UTC: {entry.Injected})",
+                Name = what,
                 Status = status,
                 StatusDetails = message is null ? null : new StatusDetails(message),
                 Start = started.ToUnixTimeMilliseconds(),
                 Stop = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             });
         }
-        var healed = failures.Count == 0;
-        Report.WriteStandaloneResult(CheckName, "Verification:Harness.Healing", healed ? Status.Passed : Status.Failed,
-            healed ? $"healed {open.Count} fault(s) left by an earlier run" : $"Unreverted fault(s) the earlier run left: {string.Join("; ", failures)}",
-            steps);
-        if (!healed)
+
+        var others = leftAlone.Count == 0 ? "" : $"; left {leftAlone.Count} entr{(leftAlone.Count == 1 ? "y" : "ies")} of other runs alone: {string.Join("; ", leftAlone)}";
+        var (overall, summary) = (failures.Count, healed.Count) switch
+        {
+            ( > 0, _) => (Status.Failed, $"Unreverted fault(s) the earlier run left: {string.Join("; ", failures)}{others}"),
+            (0, > 0) => (Status.Passed, $"healed {healed.Count} fault(s) left by an earlier run{others}"),
+            _ => (Status.Skipped, $"nothing of this cluster to heal{others}"),
+        };
+        Report.WriteStandaloneResult(CheckName, "Verification:Harness.Healing", overall, summary, steps);
+        if (failures.Count > 0)
             throw new UnrevertedFaultException(
                 $"Unreverted fault(s) left by an earlier run could not be healed, so no new fault is injected: {string.Join("; ", failures)}. " +
-                $"Fix them by hand, then remove their lines from {ledger.Path}.");
-        return open;
+                $"Repair them by hand, then close their entries in {ledger.Path} with `./verify heal --forget <entry id>`.");
+        return healed;
     }
 }

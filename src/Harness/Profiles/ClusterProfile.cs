@@ -73,8 +73,14 @@ public sealed class LoginSettings
     /// <summary>Name of the environment variable holding the password. The password itself is never in a profile.</summary>
     public string PasswordVariable { get; set; } = "";
 
-    /// <summary>Where host key fingerprints are pinned on first contact.</summary>
-    public string KnownHostsFile { get; set; } = "~/.cache/verification/known_hosts.json";
+    /// <summary>
+    /// Where host key fingerprints are pinned on first contact. Empty means <see cref="DefaultKnownHostsFile"/>, one
+    /// file per profile: profiles that reach different clusters through the same forwarded address (the book's and the
+    /// revised edition's both use 127.0.0.1:60010) must not refuse each other's keys.
+    /// </summary>
+    public string KnownHostsFile { get; set; } = "";
+
+    public static string DefaultKnownHostsFile(string profileName) => $"~/.cache/verification/known_hosts-{profileName}.json";
 }
 
 public sealed class KubernetesSettings

@@ -63,6 +63,7 @@ public static class ProfileLoader
         FillEmpty(profile);
         profile.SourcePath = sourcePath;
         if (string.IsNullOrEmpty(profile.Name)) profile.Name = Path.GetFileNameWithoutExtension(sourcePath);
+        if (string.IsNullOrWhiteSpace(profile.Login.KnownHostsFile)) profile.Login.KnownHostsFile = LoginSettings.DefaultKnownHostsFile(profile.Name);
         Validate(profile);
         return profile;
     }

@@ -171,4 +171,25 @@ public class FaultScopeTests
         Assert.That(injected, Is.False);
         Assert.That(File.Exists(ledger.Path), Is.False);
     }
+
+    [Test]
+    public async Task Every_entry_carries_the_profile_and_cluster_the_scope_was_given()
+    {
+        using var ledger = new TempLedger();
+        string? onDiskDuringInject = null;
+
+        await using (var scope = new FaultScope(ledger.Ledger, new FakeReverter(), Workers, "run-1", "KubeletTests.StopKubelet",
+                         identity: new ClusterIdentity("lab", "uid-of-kube-system")))
+        {
+            var fault = await StopKubelet(scope, "w1-k8s", _ =>
+            {
+                onDiskDuringInject = File.ReadAllText(ledger.Path);
+                return Task.CompletedTask;
+            });
+            Assert.That((fault.Entry.Profile, fault.Entry.ClusterUid), Is.EqualTo(("lab", "uid-of-kube-system")));
+            Assert.That(ledger.Ledger.OpenEntries().Single().BelongsTo(new ClusterIdentity("lab", "uid-of-kube-system")), Is.True);
+        }
+
+        Assert.That(onDiskDuringInject, Does.Contain("\"profile\":\"lab\"").And.Contain("\"clusterUid\":\"uid-of-kube-system\""));
+    }
 }

@@ -47,6 +47,32 @@ public class ProfileLoaderTests
     }
 
     [Test]
+    public void Host_keys_are_pinned_per_profile_so_book_and_revised_on_the_same_address_do_not_clash()
+    {
+        var book = ProfileLoader.Load("book", ProfilesDirectory);
+        var revised = ProfileLoader.Load("revised", ProfilesDirectory);
+        var lab = ProfileLoader.Load("lab", ProfilesDirectory);
+
+        var files = new[] { book, revised, lab }.Select(p => p.ResolvePath(p.Login.KnownHostsFile)).ToList();
+
+        Assert.That(files, Is.Unique);
+        Assert.That(Path.GetFileName(files[0]), Is.EqualTo("known_hosts-book.json"));
+        Assert.That(Path.GetFileName(files[1]), Is.EqualTo("known_hosts-revised.json"));
+    }
+
+    [Test]
+    public void A_profile_without_a_known_hosts_file_gets_one_of_its_own()
+    {
+        var profile = ProfileLoader.Parse(Minimal, "/profiles/tiny.yaml");
+        var other = ProfileLoader.Parse(Minimal.Replace("name: tiny", "name: other"), "/profiles/other.yaml");
+
+        Assert.That(profile.Login.KnownHostsFile, Is.EqualTo("~/.cache/verification/known_hosts-tiny.json"));
+        Assert.That(other.Login.KnownHostsFile, Is.EqualTo("~/.cache/verification/known_hosts-other.json"));
+        Assert.That(ProfileLoader.Parse(Minimal, "/profiles/tiny.yaml", new Dictionary<string, string> { ["login.knownHostsFile"] = "/tmp/mine.json" })
+            .Login.KnownHostsFile, Is.EqualTo("/tmp/mine.json"), "a file given is kept");
+    }
+
+    [Test]
     public void The_lab_profile_finds_its_vagrant_directory_next_to_the_profiles()
     {
         var lab = ProfileLoader.Load("lab", ProfilesDirectory);

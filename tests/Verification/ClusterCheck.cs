@@ -64,7 +64,7 @@ public abstract class ClusterCheck
         if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CurrentContext.CancellationToken, Suite.Cancellation);
         StartedAt = DateTimeOffset.UtcNow;
-        Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Report.Progress);
+        Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Report.Progress, Suite.Identity);
 
         try
         {

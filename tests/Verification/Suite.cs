@@ -30,6 +30,9 @@ public sealed class Suite
     public static Cluster Cluster { get; private set; } = null!;
     public static FaultLedger Ledger { get; private set; } = null!;
     public static FaultPolicy Policy { get; private set; } = null!;
+
+    /// <summary>Profile and kube-system UID: ledger entries carry it, so a run heals only its own cluster's faults.</summary>
+    public static ClusterIdentity Identity { get; private set; } = null!;
     public static string RunId { get; } = $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
 
     /// <summary>Ctrl-C or SIGTERM: checks stop where they are and their reverts run.</summary>
@@ -117,10 +120,15 @@ public sealed class Suite
             throw new ClusterBusyException($"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
                                            $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
-        await Healing.HealAsync(Cluster, Ledger, Interrupted.Token);
+        Identity = await ClusterIdentity.ReadAsync(Cluster, Interrupted.Token);
+        await Healing.HealAsync(Cluster, Ledger, Identity, Interrupted.Token);
+
+        var infeasible = await FaultFeasibility.CheckAsync(Cluster, Interrupted.Token);
+        if (infeasible.Count > 0)
+            throw new ProfileException($"Preflight: profile '{profile.Name}' ({profile.SourcePath}) has faults this cluster cannot make or undo, so none was injected: {string.Join("; ", infeasible)}.");
 
         IReadOnlyList<string> problems;
-        await using (var preflight = new FaultScope(Ledger, Cluster, Policy with { DryRun = false }, RunId, "preflight", Report.Progress))
+        await using (var preflight = new FaultScope(Ledger, Cluster, Policy with { DryRun = false }, RunId, "preflight", Report.Progress, Identity))
             problems = await Preflight.CheckAsync(Cluster, preflight, PreflightSettle, Interrupted.Token);
         if (problems.Count > 0) throw new ClusterUnhealthyException(profile.Name, problems);
         Report.Progress($"preflight passed in {clock.Elapsed.TotalSeconds:0.0} s: {Cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +

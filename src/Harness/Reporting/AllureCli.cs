@@ -64,15 +64,15 @@ public static class AllureCli
 
     /// <summary>
     /// Evaluates Allure 3's quality gate on <paramref name="resultsDirectory"/> with <c>tools/allure/quality-gate</c>.
-    /// <paramref name="expectedChecks"/>: the checks a full run has (the gate's minTestsCount); empty leaves it to
-    /// the newest run record in <c>reports/metrics.jsonl</c>.
+    /// <paramref name="expectedChecks"/>: the checks a full run has (the rules' minTestsCount; empty: not known, so
+    /// only maxFailures applies); null leaves it to the newest "started" run record in <c>reports/metrics.jsonl</c>.
     /// </summary>
     public static async Task<AllureQualityGate> QualityGateAsync(
-        string resultsDirectory, IReadOnlyList<string> expectedChecks, string? repositoryRoot = null, CancellationToken cancellationToken = default)
+        string resultsDirectory, IReadOnlyList<string>? expectedChecks, CancellationToken cancellationToken = default)
     {
-        var script = Path.Combine(repositoryRoot ?? RepositoryRoot(), "tools", "allure", "quality-gate");
+        var script = Path.Combine(RepositoryRoot(), "tools", "allure", "quality-gate");
         var environment = new Dictionary<string, string?>();
-        if (expectedChecks.Count > 0) environment["VERIFICATION_EXPECTED_CHECKS"] = string.Join(",", expectedChecks);
+        if (expectedChecks is not null) environment["VERIFICATION_EXPECTED_CHECKS"] = string.Join(",", expectedChecks);
         var run = await Cli.Wrap("bash")
             .WithArguments([script, Path.GetFullPath(resultsDirectory)])
             .WithEnvironmentVariables(environment)

@@ -118,6 +118,31 @@ public class GateReportTests
     }
 
     [Test, Category("allure-cli"), CancelAfter(120_000)]
+    public async Task Without_a_list_Allure_quality_gate_takes_the_expected_checks_from_the_newest_started_run_record(CancellationToken cancellation)
+    {
+        Assert.That(AllureCli.NodeAvailable(), Is.True, "node and npm must be on PATH for the real Allure CLI");
+        var results = Path.Combine(_folder, "results");
+        WriteCheckResult(results, Kubelet, Status.Passed);
+        new RunHistory()
+            .Add("older", [(Kubelet, "passed", 40)], [Kubelet])
+            .Add("newest", [(Kubelet, "passed", 40)], [Kubelet, Rollout], outcome: null) // still running: its record counts
+            .WriteTo(MetricsFile);
+        var previous = Environment.GetEnvironmentVariable("VERIFICATION_METRICS");
+        Environment.SetEnvironmentVariable("VERIFICATION_METRICS", MetricsFile);
+        try
+        {
+            var gate = await AllureCli.QualityGateAsync(results, expectedChecks: null, cancellation);
+
+            Assert.That(gate.Evaluated, Is.True, gate.Error);
+            Assert.That(gate.Failures, Is.EqualTo(new[] { "The total number of tests 1 is less than the expected threshold value 2 (checks/minTestsCount)" }));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VERIFICATION_METRICS", previous);
+        }
+    }
+
+    [Test, Category("allure-cli"), CancelAfter(120_000)]
     public async Task The_gate_folds_a_failed_Allure_quality_gate_into_its_red_reasons()
     {
         Assert.That(AllureCli.NodeAvailable(), Is.True, "node and npm must be on PATH for the real Allure CLI");

@@ -157,6 +157,33 @@ public class GateReportTests
         Assert.That(output, Does.Contain("  - Allure quality gate: The total number of tests 1 is less than the expected threshold value 2 (checks/minTestsCount)"));
     }
 
+    [Test, Category("allure-cli"), CancelAfter(180_000)]
+    public async Task The_rendered_report_shows_the_quality_gate_rules_in_its_Quality_Gates_tab(CancellationToken cancellation)
+    {
+        Assert.That(AllureCli.NodeAvailable(), Is.True, "node and npm must be on PATH for the real Allure CLI");
+        var results = Path.Combine(_folder, "results");
+        WriteCheckResult(results, Kubelet, Status.Passed);
+        var previous = Environment.GetEnvironmentVariable("VERIFICATION_EXPECTED_CHECKS");
+        Environment.SetEnvironmentVariable("VERIFICATION_EXPECTED_CHECKS", $"{Kubelet},{Rollout}");
+        try
+        {
+            var render = await AllureCli.RenderAsync(results, Path.Combine(_folder, "report"), Path.Combine(_folder, "history.jsonl"), cancellation);
+
+            Assert.That(render.Rendered, Is.True, $"exit {render.ExitCode}\n{render.Output}\n{render.Error}");
+            // The awesome report's Quality Gates tab reads widgets/quality-gate.json: rule results per environment.
+            var rules = JsonDocument.Parse(File.ReadAllText(Path.Combine(render.ReportDirectory, "widgets", "quality-gate.json")))
+                .RootElement.EnumerateObject().Single().Value.EnumerateArray()
+                .ToDictionary(r => r.GetProperty("rule").GetString()!, r => (r.GetProperty("success").GetBoolean(), r.GetProperty("message").GetString()));
+            Assert.That(rules["checks/maxFailures"].Item1, Is.True);
+            Assert.That(rules["checks/minTestsCount"], Is.EqualTo((false, (string?)"The total number of tests 1 is less than the expected threshold value 2")));
+            Assert.That(Directory.GetFiles(Path.Combine(render.ReportDirectory, "data", "test-results")), Has.Length.EqualTo(1), "the check itself is in the report");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VERIFICATION_EXPECTED_CHECKS", previous);
+        }
+    }
+
     private async Task<(int ExitCode, string Output)> Gate(params string[] args)
     {
         using var stdout = new StringWriter();

@@ -91,8 +91,8 @@ public static class GateCommand
 
         if (options.AllureResults is not null || options.Chart is not null)
         {
-            var chart = RecoveryChart.Png(Gate.Runs(history, profile.Name), profile.Name, options.ChartRuns);
-            if (options.Chart is { } chartFile)
+            var chart = await DrawChartAsync(Gate.Runs(history, profile.Name), profile.Name, options.ChartRuns, stdout);
+            if (options.Chart is { } chartFile && chart is not null)
             {
                 await File.WriteAllBytesAsync(Path.GetFullPath(chartFile), chart);
                 await stdout.WriteLineAsync($"gate: recovery chart at {Path.GetFullPath(chartFile)}");
@@ -100,13 +100,27 @@ public static class GateCommand
             if (options.AllureResults is not null)
             {
                 WriteGateResult(verdict, table, chart, resultsFolder);
-                await stdout.WriteLineAsync($"gate: wrote the result '{GateResultName}' (table and recovery chart attached) to {resultsFolder}");
+                await stdout.WriteLineAsync($"gate: wrote the result '{GateResultName}' (table{(chart is null ? "" : " and recovery chart")} attached) to {resultsFolder}");
             }
         }
         return verdict.MayBump ? MayBump : DoNotBump;
     }
 
     public const string GateResultName = "Version-bump gate";
+
+    // The picture helps the reader but is no part of the verdict: a machine where it cannot be drawn still gets one.
+    private static async Task<byte[]?> DrawChartAsync(IReadOnlyList<GateRun> runs, string profile, int lastRuns, TextWriter stdout)
+    {
+        try
+        {
+            return RecoveryChart.Png(runs, profile, lastRuns);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException)
+        {
+            await stdout.WriteLineAsync($"gate: no recovery chart ({e.GetType().Name}: {e.Message})");
+            return null;
+        }
+    }
 
     private static async Task<GateVerdict> WithAllureQualityGateAsync(GateVerdict verdict, string resultsFolder, TextWriter stdout)
     {
@@ -125,7 +139,7 @@ public static class GateCommand
     }
 
     /// <summary>The verdict as a result of its own in the morning report: passed when GREEN, failed with the reasons when RED.</summary>
-    private static void WriteGateResult(GateVerdict verdict, string table, byte[] chart, string resultsFolder)
+    private static void WriteGateResult(GateVerdict verdict, string table, byte[]? chart, string resultsFolder)
     {
         Directory.CreateDirectory(resultsFolder);
         Report.WriteStandaloneResult(
@@ -137,7 +151,7 @@ public static class GateCommand
             textAttachments: [new("gate table", table)],
             labels: [new Label(AllureLabels.Suite, "Gate"), new Label(AllureLabels.Feature, "version bump")],
             writer: new AllureWriter(resultsFolder),
-            fileAttachments: [new FileAttachment("recovery seconds per check", chart, "image/png", "png")]);
+            fileAttachments: chart is null ? [] : [new FileAttachment("recovery seconds per check", chart, "image/png", "png")]);
     }
 
     private static Options Parse(string[] args)

@@ -7,22 +7,28 @@ using Harness.Reporting;
 namespace VersionGate;
 
 /// <summary>
-/// The version-bump gate: judges the newest run of a profile in reports/metrics.jsonl (or a fresh ./verify run)
-/// against its last fully green run, and adds the faults still open in the ledger.
+/// The version-bump gate: judges the newest run of a profile in reports/metrics.jsonl (or a fresh ./verify run) as a
+/// whole against the median of its last fully green runs, adds the faults still open in the ledger and Allure's own
+/// quality gate, and can put the verdict with a recovery chart into the Allure results.
 /// </summary>
 public static class GateCommand
 {
     public const int MayBump = 0, DoNotBump = 1, BadInput = 2;
 
     public const string Usage =
-        "usage: ./verify gate [--profile lab] [--factor 2] [--min-slowdown 5] [--metrics reports/metrics.jsonl] [--ledger <file>] [--run] [-- <./verify arguments>]\n" +
+        "usage: ./verify gate [--profile lab] [--factor 2] [--min-slowdown 5] [--baseline-runs 3] [--metrics reports/metrics.jsonl]\n" +
+        "                     [--ledger <file>] [--allure-results <dir>] [--chart <file.png>] [--chart-runs 10] [--run] [-- <./verify arguments>]\n" +
         "   or: dotnet run --project src/Gate -- <the same options>\n" +
         "Exit 0: the version may be bumped; 1: it may not (the table says why); 2: bad input.\n" +
         "--run runs ./verify --profile <p> first and judges that run; without it the newest recorded run is judged.\n" +
+        "The baseline is the median of the last --baseline-runs fully green runs (completed, every check ran and passed).\n" +
+        "Allure's own quality gate (tools/allure/quality-gate) is evaluated on --allure-results, else on the allure-results\n" +
+        "folder beside the metrics file, when that folder exists. With --allure-results the verdict is also written there as\n" +
+        "the result 'Version-bump gate' (the table and the recovery chart attached). --chart writes the chart to a PNG file.\n" +
         "--ledger defaults to the profile's safety.ledgerFile.";
 
-    private sealed record Options(string Profile, double Factor, double MinimumSlowdown, string? Metrics, string? Ledger, bool Run,
-        IReadOnlyList<string> VerifyArguments);
+    private sealed record Options(string Profile, GateRules Rules, string? Metrics, string? Ledger, bool Run,
+        string? AllureResults, string? Chart, int ChartRuns, IReadOnlyList<string> VerifyArguments);
 
     /// <param name="repositoryRoot">Where ./verify, fixtures/profiles and reports/ are; found from the binaries when null.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, string? repositoryRoot = null)
@@ -52,7 +58,8 @@ public static class GateCommand
         {
             var before = RunIds(metricsPath);
             var exitCode = await RunVerifyAsync(root, options, stdout, stderr);
-            runId = RunIds(metricsPath).Except(before).LastOrDefault();
+            // The newest of the runs ./verify added (by time: a file can hold more than one new run, e.g. a retried one).
+            runId = Gate.Runs(Metrics.ReadHistory(metricsPath), profile.Name).LastOrDefault(r => !before.Contains(r.RunId))?.RunId;
             if (runId is null)
             {
                 await stderr.WriteLineAsync($"gate: ./verify (exit code {exitCode}) recorded no run in {metricsPath}; see its output above.");
@@ -66,19 +73,91 @@ public static class GateCommand
             return BadInput;
         }
 
-        var unreverted = ledger.OpenEntries().Select(e => $"{e.Fault} on {e.Node} ({e.Revert})").ToList();
-        var verdict = Gate.Evaluate(Metrics.ReadAll(metricsPath), profile.Name, options.Factor, options.MinimumSlowdown, unreverted, runId);
+        var unreverted = ledger.OpenEntriesOf(profile.Name).Select(e => $"{e.Fault} on {e.Node} ({e.Revert})").ToList();
+        var history = Metrics.ReadHistory(metricsPath);
+        var verdict = Gate.Evaluate(history, profile.Name, options.Rules, unreverted, runId);
         if (verifyFailed is not null) verdict = verdict with { Reasons = [.. verdict.Reasons, verifyFailed] };
 
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"gate: profile {profile.Name}, slower = more than {options.Factor:0.##}× and {options.MinimumSlowdown:0.##} s over the baseline; metrics {metricsPath}; ledger {ledger.Path}"));
-        await stdout.WriteAsync(Gate.Format(verdict));
+            $"gate: profile {profile.Name}, slower = more than {options.Rules.Factor:0.##}× and {options.Rules.MinimumSlowdownSeconds:0.##} s over the median of the last {options.Rules.BaselineRuns} fully green runs; metrics {metricsPath}; ledger {ledger.Path}"));
+
+        // Allure's own quality gate judges the results folder of the same run: every expected check has a result, none failed.
+        var resultsFolder = Path.GetFullPath(options.AllureResults ?? Path.Combine(Path.GetDirectoryName(metricsPath)!, "allure-results"));
+        if (Directory.Exists(resultsFolder))
+            verdict = await WithAllureQualityGateAsync(verdict, resultsFolder, stdout);
+
+        var table = Gate.Format(verdict);
+        await stdout.WriteAsync(table);
+
+        if (options.AllureResults is not null || options.Chart is not null)
+        {
+            var chart = await DrawChartAsync(Gate.Runs(history, profile.Name), profile.Name, options.ChartRuns, stdout);
+            if (options.Chart is { } chartFile && chart is not null)
+            {
+                await File.WriteAllBytesAsync(Path.GetFullPath(chartFile), chart);
+                await stdout.WriteLineAsync($"gate: recovery chart at {Path.GetFullPath(chartFile)}");
+            }
+            if (options.AllureResults is not null)
+            {
+                WriteGateResult(verdict, table, chart, resultsFolder);
+                await stdout.WriteLineAsync($"gate: wrote the result '{GateResultName}' (table{(chart is null ? "" : " and recovery chart")} attached) to {resultsFolder}");
+            }
+        }
         return verdict.MayBump ? MayBump : DoNotBump;
+    }
+
+    public const string GateResultName = "Version-bump gate";
+
+    // The picture helps the reader but is no part of the verdict: a machine where it cannot be drawn still gets one.
+    private static async Task<byte[]?> DrawChartAsync(IReadOnlyList<GateRun> runs, string profile, int lastRuns, TextWriter stdout)
+    {
+        try
+        {
+            return RecoveryChart.Png(runs, profile, lastRuns);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException)
+        {
+            await stdout.WriteLineAsync($"gate: no recovery chart ({e.GetType().Name}: {e.Message})");
+            return null;
+        }
+    }
+
+    private static async Task<GateVerdict> WithAllureQualityGateAsync(GateVerdict verdict, string resultsFolder, TextWriter stdout)
+    {
+        var qualityGate = await AllureCli.QualityGateAsync(resultsFolder, verdict.ExpectedChecks);
+        if (!qualityGate.Evaluated)
+        {
+            var why = (qualityGate.Error + qualityGate.Output).Trim().Split('\n')[0];
+            await stdout.WriteLineAsync($"gate: Allure quality gate not evaluated on {resultsFolder}: {why}");
+            return verdict;
+        }
+        await stdout.WriteLineAsync($"gate: Allure quality gate on {resultsFolder}: {(qualityGate.Passed ? "passed" : "failed")}");
+        if (qualityGate.Passed) return verdict;
+        var failures = qualityGate.Failures.Count > 0 ? qualityGate.Failures
+            : [$"failed (exit {qualityGate.ExitCode}): {(qualityGate.Error + qualityGate.Output).Trim()}"];
+        return verdict with { Reasons = [.. verdict.Reasons, .. failures.Select(f => $"Allure quality gate: {f}")] };
+    }
+
+    /// <summary>The verdict as a result of its own in the morning report: passed when GREEN, failed with the reasons when RED.</summary>
+    private static void WriteGateResult(GateVerdict verdict, string table, byte[]? chart, string resultsFolder)
+    {
+        Directory.CreateDirectory(resultsFolder);
+        Report.WriteStandaloneResult(
+            GateResultName, "Verification:VersionGate.GateCommand.VersionBumpGate",
+            verdict.MayBump ? Status.Passed : Status.Failed,
+            message: verdict.MayBump
+                ? $"GREEN: the version may be bumped ({Gate.FormatVersions(verdict.Versions, verdict.BaselineVersions)})"
+                : "RED: do not bump:\n" + string.Join("\n", verdict.Reasons),
+            textAttachments: [new("gate table", table)],
+            labels: [new Label(AllureLabels.Suite, "Gate"), new Label(AllureLabels.Feature, "version bump")],
+            writer: new AllureWriter(resultsFolder),
+            fileAttachments: chart is null ? [] : [new FileAttachment("recovery seconds per check", chart, "image/png", "png")]);
     }
 
     private static Options Parse(string[] args)
     {
-        var options = new Options(Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab", 2, 5, null, null, false, []);
+        var options = new Options(Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab", new GateRules(),
+            null, null, false, null, null, RecoveryChart.DefaultRuns, []);
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--") { options = options with { VerifyArguments = args[(i + 1)..] }; break; }
@@ -86,10 +165,14 @@ public static class GateCommand
             options = args[i] switch
             {
                 "--profile" => options with { Profile = Value() },
-                "--factor" => options with { Factor = Number(args[i], Value(), minimum: 1) },
-                "--min-slowdown" => options with { MinimumSlowdown = Number(args[i], Value(), minimum: 0) },
+                "--factor" => options with { Rules = options.Rules with { Factor = Number(args[i], Value(), minimum: 1) } },
+                "--min-slowdown" => options with { Rules = options.Rules with { MinimumSlowdownSeconds = Number(args[i], Value(), minimum: 0) } },
+                "--baseline-runs" => options with { Rules = options.Rules with { BaselineRuns = Count(args[i], Value()) } },
                 "--metrics" => options with { Metrics = Value() },
                 "--ledger" => options with { Ledger = Value() },
+                "--allure-results" => options with { AllureResults = Value() },
+                "--chart" => options with { Chart = Value() },
+                "--chart-runs" => options with { ChartRuns = Count(args[i], Value()) },
                 "--run" => options with { Run = true },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
@@ -103,7 +186,17 @@ public static class GateCommand
             ? value
             : throw new ArgumentException($"{option} '{text}' is not a number of at least {minimum.ToString(CultureInfo.InvariantCulture)}");
 
-    private static HashSet<string> RunIds(string metricsPath) => Metrics.ReadAll(metricsPath).Select(m => m.RunId).ToHashSet();
+    private static int Count(string option, string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1
+            ? value
+            : throw new ArgumentException($"{option} '{text}' is not a whole number of at least 1");
+
+    // A run shows up by its run records (also one stopped before any check) or, from older harnesses, by its metrics.
+    private static HashSet<string> RunIds(string metricsPath)
+    {
+        var history = Metrics.ReadHistory(metricsPath);
+        return history.Metrics.Select(m => m.RunId).Concat(history.Runs.Select(r => r.RunId)).ToHashSet();
+    }
 
     private static async Task<int> RunVerifyAsync(string root, Options options, TextWriter stdout, TextWriter stderr)
     {

@@ -61,7 +61,7 @@ public sealed class Suite
         Metrics.RunId = RunId;
         Metrics.Profile = RequestedProfile;
         AllureResults.StartRun(new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
-        Metrics.RunStarted(FullRunChecks());
+        if (IsVerificationRun) Metrics.RunStarted(FullRunChecks());
         try
         {
             await PrepareAsync(root, clock);
@@ -94,7 +94,7 @@ public sealed class Suite
         Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
         Metrics.KubernetesVersion = Cluster.ServerVersion;
         var environment = await Cluster.DescribeEnvironmentAsync(Interrupted.Token);
-        Metrics.RunVersions(Cluster.ServerVersion, environment["kubelet"]);
+        if (IsVerificationRun) Metrics.RunVersions(Cluster.ServerVersion, environment["kubelet"]);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
         AllureResults.WriteEnvironment(environment);
@@ -162,14 +162,14 @@ public sealed class Suite
                 ? [new("what is broken, one line each", string.Join("\n", health.Problems))]
                 : null,
             labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
-        Metrics.RunEnded(outcome, message);
+        if (IsVerificationRun) Metrics.RunEnded(outcome, message);
         _ended = true;
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        if (!_ended)
+        if (!_ended && IsVerificationRun)
         {
             if (_interruptedBy is { } signal)
             {
@@ -197,6 +197,9 @@ public sealed class Suite
             .SelectMany(t => t.GetMethods().Where(m => m.GetCustomAttributes(typeof(TestAttribute), true).Length > 0))
             .Select(m => m.Name).Distinct().Order().ToList();
 
+    /// <summary>False for `./verify heal` (run parameter runKind=heal): it runs no check, so the gate must not judge it.</summary>
+    private static bool IsVerificationRun => TestContext.Parameters.Get("runKind", "verification") != "heal";
+
     private static string RequestedProfile =>
         TestContext.Parameters.Get("profile", Environment.GetEnvironmentVariable("VERIFICATION_PROFILE") ?? "lab");
 
@@ -205,7 +208,7 @@ public sealed class Suite
         var parameters = TestContext.Parameters;
         var name = RequestedProfile;
         // Every other run parameter overrides a profile setting by its dotted name, e.g. login.user=vagrant or workers=w1-k8s,w2-k8s.
-        string[] harnessParameters = ["profile", "allureResults", "metrics"];
+        string[] harnessParameters = ["profile", "allureResults", "metrics", "runKind"];
         var overrides = parameters.Names.Except(harnessParameters).ToDictionary(n => n, n => parameters[n]!);
         return ProfileLoader.Load(name, Path.Combine(root, "fixtures", "profiles"), overrides);
     }

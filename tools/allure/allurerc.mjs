@@ -13,9 +13,48 @@ const historyPath = process.env.VERIFICATION_ALLURE_HISTORY ?? join(repoRoot, "r
 const categoriesFile = join(resultsDir, "categories.json");
 const categories = existsSync(categoriesFile) ? JSON.parse(readFileSync(categoriesFile, "utf8")) : undefined;
 
+// The checks a full run has: set by the gate (comma-separated NUnit test method names); otherwise taken from the
+// newest "started" run record in reports/metrics.jsonl, which the suite writes first thing.
+const metricsPath = process.env.VERIFICATION_METRICS ?? join(repoRoot, "reports", "metrics.jsonl");
+const expectedChecks = process.env.VERIFICATION_EXPECTED_CHECKS !== undefined
+  ? process.env.VERIFICATION_EXPECTED_CHECKS.split(",").map((name) => name.trim()).filter(Boolean)
+  : newestExpectedChecks(metricsPath);
+// `allure quality-gate` (run by ./verify gate through tools/allure/quality-gate) must not add a point to the history.
+const qualityGateOnly = process.env.VERIFICATION_ALLURE_QUALITY_GATE === "1";
+
+function newestExpectedChecks(path) {
+  if (!existsSync(path)) return [];
+  const started = readFileSync(path, "utf8").split("\n").flatMap((line) => {
+    try {
+      const record = JSON.parse(line);
+      return record.record === "run" && record.event === "started" && Array.isArray(record.expectedChecks) ? [record] : [];
+    } catch {
+      return [];
+    }
+  });
+  return started.length ? started[started.length - 1].expectedChecks : [];
+}
+
+// Only the suite's checks count (a result whose testMethod label is one of them): not the gate's own result,
+// healing or cluster-health results. Every expected check must have a result, and none may fail or break.
+const isCheck = (tr) =>
+  (tr.labels ?? []).some((label) => label.name === "testMethod" && (expectedChecks.length === 0 || expectedChecks.includes(label.value)));
+const qualityGate = {
+  rules: [
+    {
+      id: "checks",
+      maxFailures: 0,
+      ...(expectedChecks.length ? { minTestsCount: expectedChecks.length } : {}),
+      filter: isCheck,
+    },
+  ],
+};
+
 export default {
   name: "Kubernetes verification",
   historyPath,
+  ...(qualityGateOnly ? { appendHistory: false } : {}),
+  qualityGate,
   ...(categories ? { categories } : {}),
   plugins: {
     // singleFile off: index.html loads data/*.json, so open it through a static server (see README.md).

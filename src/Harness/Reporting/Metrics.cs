@@ -4,17 +4,64 @@ namespace Harness.Reporting;
 
 /// <summary>One measured figure of one check in one run, as a line of reports/metrics.jsonl.</summary>
 /// <param name="Phase">e.g. <c>symptom</c> (inject → symptom seen), <c>recovery</c> (recovery action → recovered),
-/// <c>detection</c> (cluster change → harness saw it).</param>
+/// <c>detection</c> (cluster change → harness saw it), or <see cref="Gate.ResultPhase"/> for the check's outcome.</param>
 public sealed record Metric(
     string RunId, DateTimeOffset At, string Profile, string KubernetesVersion, string Check, string Phase, double Seconds,
-    string Status = "");
+    string Status = "")
+{
+    /// <summary>Tells a metric line from a run record in the same file; lines of older harnesses have none and are metrics.</summary>
+    public string Record { get; init; } = Metrics.MetricRecord;
+}
 
 /// <summary>
-/// Recovery timings, appended to a JSON-lines file that accumulates across runs (the gate compares against it)
-/// and shown in the check's report as excluded parameters, so they do not split the check's history.
+/// What a run as a whole did, as a line of reports/metrics.jsonl (<c>"record":"run"</c>): it started (and which checks
+/// a full run has), which versions the cluster runs, how it ended. The gate needs these to tell a partial, stopped or
+/// killed run from a complete one: a run's metric lines alone cannot show a check that never ran.
+/// </summary>
+/// <param name="Event"><see cref="RunEvents.Started"/>, <see cref="RunEvents.Versions"/> or <see cref="RunEvents.Ended"/>.</param>
+/// <param name="ExpectedChecks">On <c>started</c>: every check a full run of the profile has (NUnit test method names).</param>
+/// <param name="Outcome">On <c>ended</c>: <see cref="RunOutcomes.Completed"/>, <see cref="RunOutcomes.Stopped"/> or <see cref="RunOutcomes.Interrupted"/>.</param>
+public sealed record RunRecord(
+    string RunId, DateTimeOffset At, string Profile, string Event,
+    IReadOnlyList<string>? ExpectedChecks = null,
+    string? ServerVersion = null, string? KubeletVersions = null,
+    string? Outcome = null, string? Reason = null)
+{
+    public string Record { get; init; } = Metrics.RunRecordKind;
+}
+
+public static class RunEvents
+{
+    public const string Started = "started", Versions = "versions", Ended = "ended";
+}
+
+public static class RunOutcomes
+{
+    /// <summary>The checks ran; their own results decide.</summary>
+    public const string Completed = "completed";
+    /// <summary>The run stopped before or between checks (unreachable cluster, bad input, busy lease, unhealthy preflight, heal failure).</summary>
+    public const string Stopped = "stopped";
+    /// <summary>Ctrl-C or SIGTERM.</summary>
+    public const string Interrupted = "interrupted";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string> { Completed, Stopped, Interrupted };
+}
+
+/// <summary>Everything reports/metrics.jsonl holds: per-check metrics and run records, each in file order.</summary>
+public sealed record MetricsHistory(IReadOnlyList<Metric> Metrics, IReadOnlyList<RunRecord> Runs)
+{
+    public static readonly MetricsHistory Empty = new([], []);
+}
+
+/// <summary>
+/// Recovery timings and run records, appended to a JSON-lines file that accumulates across runs (the gate judges
+/// runs from it). Timings are also shown in the check's report as excluded parameters, so they do not split the
+/// check's history.
 /// </summary>
 public static class Metrics
 {
+    public const string MetricRecord = "metric", RunRecordKind = "run";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly Lock FileLock = new();
 
@@ -35,35 +82,69 @@ public static class Metrics
     public static void RecordOutcome(string check, string status) =>
         Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, check, Harness.Reporting.Gate.ResultPhase, 0, status));
 
-    // Run records (placeholder until the gate's run records land): phase "run-…" lines of check "(run)".
+    // ---- run records -----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The first thing a run does (set <see cref="RunId"/>, <see cref="Profile"/> and <see cref="FilePath"/> before).
+    /// <paramref name="expectedChecks"/>: the names of every check a full run of this profile has, as
+    /// <see cref="RecordOutcome"/> names them; a run that ends without a result for one of them is partial.
+    /// </summary>
     public static void RunStarted(IReadOnlyList<string> expectedChecks) =>
-        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, "(run)", "run-started", 0, string.Join(",", expectedChecks)));
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Started, ExpectedChecks: [.. expectedChecks]));
 
-    public static void RunVersions(string serverVersion, string kubeletVersions) =>
-        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, serverVersion, "(run)", "run-versions", 0, kubeletVersions));
+    /// <summary>Once the cluster answered: its server version and its nodes' kubelet versions (e.g. "v1.20.2").</summary>
+    public static void RunVersions(string serverVersion, string kubeletVersions)
+    {
+        if (string.IsNullOrEmpty(KubernetesVersion)) KubernetesVersion = serverVersion;
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Versions,
+            ServerVersion: serverVersion, KubeletVersions: kubeletVersions));
+    }
 
-    public static void RunEnded(string outcome, string? reason) =>
-        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, "(run)", "run-ended", 0, $"{outcome}: {reason}"));
+    /// <summary>The last thing a run does. <paramref name="outcome"/>: one of <see cref="RunOutcomes"/>; <paramref name="reason"/> says why it stopped.</summary>
+    public static void RunEnded(string outcome, string? reason)
+    {
+        if (!RunOutcomes.All.Contains(outcome))
+            throw new ArgumentException($"run outcome '{outcome}' is none of {string.Join(", ", RunOutcomes.All)}", nameof(outcome));
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Ended, Outcome: outcome, Reason: reason));
+    }
 
-    private static void Append(Metric metric)
+    private static void Append<T>(T line)
     {
         lock (FileLock)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(FilePath))!);
-            File.AppendAllText(FilePath, JsonSerializer.Serialize(metric, Json) + "\n");
+            File.AppendAllText(FilePath, JsonSerializer.Serialize(line, Json) + "\n");
         }
     }
 
-    public static IReadOnlyList<Metric> ReadAll(string path)
+    // ---- reading ---------------------------------------------------------------------------------------------------
+
+    /// <summary>The per-check metric lines only (run records left out).</summary>
+    public static IReadOnlyList<Metric> ReadAll(string path) => ReadHistory(path).Metrics;
+
+    /// <summary>Metrics and run records; a line that is not valid JSON (e.g. cut short by a killed run) is skipped.</summary>
+    public static MetricsHistory ReadHistory(string path)
     {
-        if (!File.Exists(path)) return [];
-        var all = new List<Metric>();
+        if (!File.Exists(path)) return MetricsHistory.Empty;
+        var metrics = new List<Metric>();
+        var runs = new List<RunRecord>();
         foreach (var line in File.ReadLines(path))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
-            try { if (JsonSerializer.Deserialize<Metric>(line, Json) is { } m) all.Add(m); }
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                var kind = document.RootElement.ValueKind == JsonValueKind.Object
+                    && document.RootElement.TryGetProperty("record", out var record) && record.ValueKind == JsonValueKind.String
+                        ? record.GetString() : MetricRecord;
+                if (kind == RunRecordKind)
+                {
+                    if (document.RootElement.Deserialize<RunRecord>(Json) is { RunId: not null, Event: not null } run) runs.Add(run);
+                }
+                else if (document.RootElement.Deserialize<Metric>(Json) is { RunId: not null, Check: not null } metric) metrics.Add(metric);
+            }
             catch (JsonException) { }
         }
-        return all;
+        return new MetricsHistory(metrics, runs);
     }
 }

@@ -4,6 +4,9 @@ using NUnit.Framework;
 
 namespace Harness.Reporting;
 
+/// <summary>A binary attachment, e.g. a PNG chart: kept as is (textual MIME types are redacted).</summary>
+public sealed record FileAttachment(string Name, byte[] Content, string Mime, string Extension);
+
 /// <summary>
 /// What the live tests call to describe what they do: steps, attachments, parameters, labels.
 /// The current test and step flow with the async call chain (AsyncLocal), so parallel tests do not mix.
@@ -54,13 +57,15 @@ public static class Report
     public static string WriteStandaloneResult(
         string name, string fullName, Status status, string? message = null,
         IEnumerable<StepResult>? steps = null, IEnumerable<KeyValuePair<string, string>>? textAttachments = null,
-        IEnumerable<Label>? labels = null, AllureWriter? writer = null)
+        IEnumerable<Label>? labels = null, AllureWriter? writer = null, IEnumerable<FileAttachment>? fileAttachments = null)
     {
         using var scope = StartTest(name, fullName, writer);
         var result = scope.Result;
         foreach (var step in steps ?? []) result.Steps.Add(RedactStep(step));
         foreach (var (attachmentName, content) in textAttachments ?? [])
             result.Attachments.Add(scope.Writer.WriteAttachment(attachmentName, content));
+        foreach (var file in fileAttachments ?? [])
+            result.Attachments.Add(scope.Writer.WriteAttachment(file.Name, file.Content, file.Mime, file.Extension));
         foreach (var label in labels ?? []) result.Labels.Add(new Label(label.Name, Secrets.Redact(label.Value)));
         AllureLabels.AddMissing(result,
             (AllureLabels.Host, Environment.MachineName), (AllureLabels.Language, "C#"),

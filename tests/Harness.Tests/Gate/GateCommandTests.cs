@@ -110,7 +110,7 @@ public class GateCommandTests
     public async Task With_run_it_runs_verify_and_judges_the_run_verify_recorded()
     {
         new RunHistory().Run("r1", (Kubelet, "passed", 40)).WriteTo(Metrics);
-        var failedRun = new RunHistory().Run("r0").Run("r2", (Kubelet, "failed", null)).Metrics;
+        var failedRun = new RunHistory().Run("r0").Run("r2", (Kubelet, "failed", null));
         var root = RepositoryWithVerify(failedRun, exitCode: 1);
 
         var (exitCode, output, _) = await Gate(root, "--run", "--", "--filter", "Category=kubelet");
@@ -125,7 +125,7 @@ public class GateCommandTests
     public async Task With_run_a_verify_that_recorded_nothing_is_not_judged_by_an_older_run()
     {
         new RunHistory().Run("r1", (Kubelet, "passed", 40)).WriteTo(Metrics);
-        var root = RepositoryWithVerify([], exitCode: 1); // e.g. the preflight refused the cluster
+        var root = RepositoryWithVerify(new RunHistory(), exitCode: 1); // e.g. an older ./verify that recorded nothing
 
         var (exitCode, output, error) = await Gate(root, "--run");
 
@@ -135,12 +135,12 @@ public class GateCommandTests
     }
 
     /// <summary>A stand-in repository: the lab profile, and a ./verify that echoes its arguments and appends <paramref name="run"/> to the metrics.</summary>
-    private string RepositoryWithVerify(IEnumerable<Metric> run, int exitCode)
+    private string RepositoryWithVerify(RunHistory run, int exitCode)
     {
         var root = Path.Combine(_folder, "repo");
         Directory.CreateDirectory(Path.Combine(root, "fixtures", "profiles"));
         File.Copy(Path.Combine(Repository, "fixtures", "profiles", "lab.yaml"), Path.Combine(root, "fixtures", "profiles", "lab.yaml"));
-        var lines = run.Select(m => System.Text.Json.JsonSerializer.Serialize(m, System.Text.Json.JsonSerializerOptions.Web) + "\n");
+        var lines = run.Lines().Select(line => line + "\n");
         var verify = Path.Combine(root, "verify");
         File.WriteAllText(verify, $"#!/usr/bin/env bash\necho \"verify called with: $*\"\nprintf '%s' '{string.Concat(lines)}' >> '{Metrics}'\nexit {exitCode}\n");
         if (!OperatingSystem.IsWindows()) // ./verify is a bash script: the gate's --run is for Linux and macOS

@@ -10,7 +10,7 @@ public class GateTests
     private const string Rollout = "RolloutUndoRecoversFromABadImageTag";
 
     private static GateVerdict Evaluate(RunHistory history, string? runId = null, params string[] unreverted) =>
-        GateOf.Evaluate(history.Metrics, "lab", factor: 2, minimumSlowdownSeconds: 5, unreverted, runId);
+        GateOf.Evaluate(history.History, "lab", new GateRules(Factor: 2, MinimumSlowdownSeconds: 5, BaselineRuns: 3), unreverted, runId);
 
     [Test]
     public void All_passed_and_no_recovery_slower_is_green_against_the_last_green_run()
@@ -23,13 +23,13 @@ public class GateTests
 
         Assert.That(verdict.MayBump, Is.True, string.Join("; ", verdict.Reasons));
         Assert.That(verdict.RunId, Is.EqualTo("r2"));
-        Assert.That(verdict.BaselineRunId, Is.EqualTo("r1"));
+        Assert.That(verdict.BaselineRunIds, Is.EqualTo(new[] { "r1" }));
         var kubelet = verdict.Rows.Single(r => r.Check == Kubelet).Figures.Single();
         Assert.That((kubelet.Phase, kubelet.Now, kubelet.Baseline, kubelet.Slower), Is.EqualTo(("recovery", 42.0, (double?)40.0, false)));
     }
 
     [Test]
-    public void The_baseline_is_the_last_fully_green_run_before_the_one_judged()
+    public void The_baseline_is_made_of_the_fully_green_runs_before_the_one_judged()
     {
         var history = new RunHistory()
             .Run("green-1", (Kubelet, "passed", 40))
@@ -39,8 +39,8 @@ public class GateTests
 
         var verdict = Evaluate(history, runId: "judged");
 
-        Assert.That(verdict.BaselineRunId, Is.EqualTo("green-1"));
-        Assert.That(Evaluate(history).BaselineRunId, Is.EqualTo("judged"), "without a run id the newest run is judged");
+        Assert.That(verdict.BaselineRunIds, Is.EqualTo(new[] { "green-1" }), "the red run is no baseline, the later green one comes after");
+        Assert.That(Evaluate(history).BaselineRunIds, Is.EqualTo(new[] { "green-1", "judged" }), "without a run id the newest run is judged");
     }
 
     [Test]
@@ -102,7 +102,7 @@ public class GateTests
         var verdict = Evaluate(history);
 
         Assert.That(verdict.RunId, Is.EqualTo("lab-1"));
-        Assert.That(verdict.BaselineRunId, Is.Null);
+        Assert.That(verdict.BaselineRunIds, Is.Empty);
         Assert.That(verdict.MayBump, Is.True);
     }
 
@@ -127,13 +127,14 @@ public class GateTests
         var lines = GateOf.Format(Evaluate(history)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.That(lines[0], Is.EqualTo("run r2 vs baseline r1"));
-        Assert.That(lines[1], Does.StartWith("check ").And.EndWith("note"));
-        Assert.That(lines[2], Does.Match($@"^{Kubelet} +passed +90\.3 s +40\.0 s  SLOWER$"));
-        Assert.That(lines[3], Does.Match($@"^{Rollout} +failed +- +-$"), "it failed before recovering: no figure now");
-        Assert.That(new[] { lines[1].IndexOf("status"), lines[2].IndexOf("passed"), lines[3].IndexOf("failed") }, Is.All.EqualTo(Kubelet.Length + 1),
+        Assert.That(lines[1], Is.EqualTo("kubernetes v1.20.2 (kubelet v1.20.2)"), "a version that did not change prints once");
+        Assert.That(lines[2], Does.StartWith("check ").And.EndWith("note"));
+        Assert.That(lines[3], Does.Match($@"^{Kubelet} +passed +90\.3 s +40\.0 s  SLOWER$"));
+        Assert.That(lines[4], Does.Match($@"^{Rollout} +failed +- +-$"), "it failed before recovering: no figure now");
+        Assert.That(new[] { lines[2].IndexOf("status"), lines[3].IndexOf("passed"), lines[4].IndexOf("failed") }, Is.All.EqualTo(Kubelet.Length + 1),
             "the status column starts after the longest check name");
-        Assert.That(lines[4], Is.EqualTo("verdict: RED — do not bump:"));
-        Assert.That(lines[5..], Is.EqualTo(new[]
+        Assert.That(lines[5], Is.EqualTo("verdict: RED — do not bump:"));
+        Assert.That(lines[6..], Is.EqualTo(new[]
         {
             $"  - {Kubelet} recovery 90.3 s is more than 2× the baseline 40.0 s",
             $"  - {Rollout} failed",

@@ -1,0 +1,93 @@
+using Harness.Reporting;
+using NUnit.Framework;
+using GateOf = Harness.Reporting.Gate;
+
+namespace Harness.Tests.Gate;
+
+/// <summary>Run records and per-check metrics share reports/metrics.jsonl; lines of older harnesses stay readable.</summary>
+[NonParallelizable] // Metrics.FilePath, RunId and Profile are process-wide
+public class RunRecordTests
+{
+    private string _file = null!;
+    private (string FilePath, string RunId, string Profile, string Version) _saved;
+
+    [SetUp]
+    public void PointMetricsAtATempFile()
+    {
+        _saved = (Metrics.FilePath, Metrics.RunId, Metrics.Profile, Metrics.KubernetesVersion);
+        _file = Path.Combine(Path.GetTempPath(), "metrics-" + Guid.NewGuid().ToString("N"), "metrics.jsonl");
+        (Metrics.FilePath, Metrics.RunId, Metrics.Profile, Metrics.KubernetesVersion) = (_file, "run-1", "lab", "");
+    }
+
+    [TearDown]
+    public void Restore()
+    {
+        (Metrics.FilePath, Metrics.RunId, Metrics.Profile, Metrics.KubernetesVersion) = _saved;
+        if (Directory.Exists(Path.GetDirectoryName(_file))) Directory.Delete(Path.GetDirectoryName(_file)!, recursive: true);
+    }
+
+    [Test]
+    public void A_run_writes_start_versions_metrics_and_end_that_read_back_as_one_complete_run()
+    {
+        Metrics.RunStarted(["CheckA", "CheckB"]);
+        Metrics.RunVersions("v1.20.2", "v1.20.2");
+        Metrics.Record("CheckA", "recovery", TimeSpan.FromSeconds(12.3456));
+        Metrics.RecordOutcome("CheckA", "passed");
+        Metrics.RecordOutcome("CheckB", "passed");
+        Metrics.RunEnded(RunOutcomes.Completed, null);
+
+        var history = Metrics.ReadHistory(_file);
+
+        Assert.That(File.ReadLines(_file).Count(), Is.EqualTo(6));
+        Assert.That(history.Runs.Select(r => r.Event), Is.EqualTo(new[] { RunEvents.Started, RunEvents.Versions, RunEvents.Ended }));
+        Assert.That(history.Runs[0].ExpectedChecks, Is.EqualTo(new[] { "CheckA", "CheckB" }));
+        Assert.That((history.Runs[1].ServerVersion, history.Runs[1].KubeletVersions), Is.EqualTo(("v1.20.2", "v1.20.2")));
+        Assert.That(history.Metrics.Select(m => (m.Check, m.Phase, m.Seconds)),
+            Is.EqualTo(new[] { ("CheckA", "recovery", 12.346), ("CheckA", "result", 0.0), ("CheckB", "result", 0.0) }));
+        Assert.That(history.Metrics[0].KubernetesVersion, Is.EqualTo("v1.20.2"), "RunVersions also labels the metrics that follow");
+        Assert.That(Metrics.ReadAll(_file), Has.Count.EqualTo(3), "ReadAll returns the per-check metrics only");
+        var run = GateOf.Runs(history, "lab").Single();
+        Assert.That(run.FullyGreen, Is.True);
+        Assert.That(File.ReadLines(_file).First(), Does.Contain("\"record\":\"run\"").And.Contain("\"event\":\"started\""));
+        Assert.That(File.ReadLines(_file).ElementAt(2), Does.Contain("\"record\":\"metric\""));
+    }
+
+    [Test]
+    public void A_stopped_run_records_its_reason()
+    {
+        Metrics.RunStarted(["CheckA"]);
+        Metrics.RunEnded(RunOutcomes.Stopped, "cluster unreachable: 192.168.1.10:6443 refused");
+
+        var ended = Metrics.ReadHistory(_file).Runs.Last();
+
+        Assert.That((ended.Event, ended.Outcome, ended.Reason), Is.EqualTo((RunEvents.Ended, "stopped", "cluster unreachable: 192.168.1.10:6443 refused")));
+    }
+
+    [Test]
+    public void An_unknown_outcome_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Metrics.RunEnded("done", null));
+
+        Assert.That(error!.Message, Does.Contain("run outcome 'done' is none of completed, stopped, interrupted"));
+        Assert.That(File.Exists(_file), Is.False, "nothing written");
+    }
+
+    [Test]
+    public void Lines_of_an_older_harness_read_as_metrics_and_a_cut_line_is_skipped()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_file)!);
+        File.WriteAllLines(_file,
+        [
+            """{"runId":"old","at":"2026-11-20T20:00:00+00:00","profile":"lab","kubernetesVersion":"v1.20.2","check":"CheckA","phase":"recovery","seconds":41.5,"status":""}""",
+            """{"runId":"old","at":"2026-11-20T20:00:01+00:00","profile":"lab","kubernetesVersion":"v1.20.2","check":"CheckA","phase":"result","seconds":0,"status":"passed"}""",
+            """{"record":"run","runId":"new","at":"2026-11-21T20:00:00+00:00","profile":"lab","event":"start""",
+        ]);
+
+        var history = Metrics.ReadHistory(_file);
+
+        Assert.That(history.Metrics.Select(m => (m.RunId, m.Phase, m.Seconds, m.Status)),
+            Is.EqualTo(new[] { ("old", "recovery", 41.5, ""), ("old", "result", 0.0, "passed") }));
+        Assert.That(history.Runs, Is.Empty);
+        Assert.That(GateOf.Runs(history, "lab").Single().FullyGreen, Is.False, "no run record: it cannot show that every check ran");
+    }
+}

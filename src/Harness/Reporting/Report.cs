@@ -250,6 +250,13 @@ public static class Report
         lock (scope.Result) scope.Result.Description = Secrets.Redact(text);
     }
 
-    /// <summary>Live console line (shown by <c>dotnet test</c> while the test runs), redacted.</summary>
-    public static void Progress(string message) => TestContext.Progress.WriteLine(Secrets.Redact(message));
+    /// <summary>
+    /// Live console line, redacted and stamped with the time of day. <c>dotnet test</c> shows these lines as they are
+    /// written only at console verbosity normal or above (./verify asks for it); at its default, minimal, it hides them.
+    /// </summary>
+    public static void Progress(string message) => TestContext.Progress.WriteLine(ProgressLine(message, DateTime.Now));
+
+    /// <summary>How a progress line reads: <c>[08:12:03] &gt; step name</c>, secrets masked.</summary>
+    public static string ProgressLine(string message, DateTime at) =>
+        $"[{at.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}] {Secrets.Redact(message)}";
 }

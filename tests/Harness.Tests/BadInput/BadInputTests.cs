@@ -277,20 +277,22 @@ public sealed class BadInputTests
     }
 
     [Test]
-    public Task VagrantNodeNotRunning_NamesItAndSaysVagrantUp()
+    public async Task VagrantNodeNotRunning_NamesItAndSaysVagrantUp()
     {
         var directory = VagrantDirectory();
+        // Awaited inside the using: returning the Task would put PATH back while the harness still runs `vagrant`.
         using var vagrant = StandInVagrant.Reporting(_temp, _sshd.Port, ("m-k8s", "running"), ("w1-k8s", "poweroff"));
-        return ConnectRefused(Profile(Vagrant(directory)),
+        await ConnectRefused(Profile(Vagrant(directory)),
             "Vagrant machine w1-k8s is not running (state: poweroff)", $"`vagrant up w1-k8s` in {directory}");
     }
 
     [Test]
-    public Task UnknownNodeName_NotInVagrant_NamesItAndTheMachinesVagrantHas()
+    public async Task UnknownNodeName_NotInVagrant_NamesItAndTheMachinesVagrantHas()
     {
         var directory = VagrantDirectory();
+        // Awaited inside the using: `vagrant ssh-config` runs after an await, and must still find the stand-in.
         using var vagrant = StandInVagrant.Reporting(_temp, _sshd.Port, ("m-k8s", "running"), ("w1-k8s", "running"));
-        return ConnectRefused(Profile([.. Vagrant(directory), ("workers", "w1-k8s,w4-k8s")]),
+        await ConnectRefused(Profile([.. Vagrant(directory), ("workers", "w1-k8s,w4-k8s")]),
             $"Vagrant in {directory} has no machine named w4-k8s (it has m-k8s, w1-k8s)", "Fix 'controlPlane'/'workers'");
     }
 

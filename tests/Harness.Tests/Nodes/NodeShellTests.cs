@@ -8,7 +8,7 @@ using Harness.Tests.Support;
 
 namespace Harness.Tests.Nodes;
 
-/// <summary>The node shell against a real sshd on loopback (needs root and openssh-server, as in CI).</summary>
+/// <summary>The node shell against a real sshd on loopback (needs root; openssh-server is installed by the test run itself when missing).</summary>
 [TestFixture]
 [NonParallelizable]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

@@ -21,7 +21,7 @@ public class AllureCliTests
     public async Task The_Allure_CLI_reads_statuses_steps_attachments_parameters_and_history(CancellationToken cancellation)
     {
         Assert.That(AllureCli.NodeAvailable(), Is.True,
-            "node and npm must be on PATH for the real Allure CLI (Debian: apt-get install nodejs npm; Node 20+). CI installs them.");
+            "node and npm must be on PATH for the real Allure CLI (Node.js 20+; Debian 12's own nodejs is 18, too old).");
         using var folder = new ResultsFolder();
         var work = Path.Combine(folder.Directory, "..", Path.GetFileName(folder.Directory) + "-out");
         var history = Path.Combine(work, "history.jsonl");

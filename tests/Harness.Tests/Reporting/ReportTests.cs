@@ -158,4 +158,17 @@ public class ReportTests
         Assert.That(labels["severity"], Is.EqualTo("normal"));
         Assert.That(Report.Current, Is.Null, "the standalone result does not stay current");
     }
+
+    [Test]
+    public void A_progress_line_starts_with_the_time_of_day_and_masks_secrets()
+    {
+        const string token = "progress-token-5521";
+        Secrets.Register(token);
+
+        var step = Report.ProgressLine("  > kubectl drain w3-k8s", new DateTime(2026, 11, 30, 8, 12, 3));
+        var wait = Report.ProgressLine($"waiting for nginx-pod to show Terminating: 12 s of 90 s (token {token})", new DateTime(2026, 11, 30, 21, 5, 59));
+
+        Assert.That(step, Is.EqualTo("[08:12:03]   > kubectl drain w3-k8s"), "24-hour clock, the step's indentation kept after the stamp");
+        Assert.That(wait, Is.EqualTo($"[21:05:59] waiting for nginx-pod to show Terminating: 12 s of 90 s (token {Secrets.Mask})"));
+    }
 }

@@ -38,7 +38,7 @@ public sealed class SshdServer : IAsyncDisposable
     {
         if (!File.Exists(Sshd))
             throw new InvalidOperationException(
-                $"{Sshd} is missing: these tests need Debian's OpenSSH server. Run `apt-get install -y openssh-server sudo` (CI installs it).");
+                $"{Sshd} is missing: these tests need Debian's OpenSSH server. Run `apt-get install -y openssh-server sudo`; as root, the test run installs it itself (InstallPrerequisites).");
         if (Environment.UserName != "root")
             throw new InvalidOperationException("The sshd tests create local users and must run as root (as they do in CI).");
 

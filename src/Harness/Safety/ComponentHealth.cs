@@ -15,7 +15,7 @@ namespace Harness.Safety;
 public sealed record ComponentProblem(string Component, string Node, string Problem, string WhereToLook)
 {
     public override string ToString() =>
-        $"{Component} on {Node}: {Problem} — look at {WhereToLook}" +
+        $"{Component} on {Node}: {Problem} — {WhereToLook}" +
         (ComponentHealth.Dependents.TryGetValue(Component, out var needs) ? $" (without it: {needs})" : "");
 }
 
@@ -72,17 +72,17 @@ public static partial class ComponentHealth
             if (s.DesiredNumberScheduled != s.NumberReady || s.DesiredNumberScheduled != s.CurrentNumberScheduled)
                 problems.Add(new(ds.Name(), "kube-system",
                     $"DaemonSet {ds.Name()} has {s.NumberReady} of {s.DesiredNumberScheduled} pods ready ({s.CurrentNumberScheduled} scheduled)",
-                    $"`kubectl -n kube-system get pods -o wide` and `kubectl -n kube-system describe ds {ds.Name()}`"));
+                    $"look at `kubectl -n kube-system get pods -o wide` and `kubectl -n kube-system describe ds {ds.Name()}`"));
         }
 
         if (profile.Components.CoreDns)
         {
             var coredns = (await cluster.Api.AppsV1.ListNamespacedDeploymentAsync("kube-system", fieldSelector: "metadata.name=coredns", cancellationToken: ct)).Items.FirstOrDefault();
             if (coredns is null)
-                problems.Add(new("coredns", "kube-system", "Deployment coredns does not exist", "`kubectl -n kube-system get deploy`; set 'components.coreDns: false' if this cluster has no cluster DNS"));
+                problems.Add(new("coredns", "kube-system", "Deployment coredns does not exist", "look at `kubectl -n kube-system get deploy`; set 'components.coreDns: false' if this cluster has no cluster DNS"));
             else if ((coredns.Status.ReadyReplicas ?? 0) < Math.Max(1, coredns.Spec.Replicas ?? 1))
                 problems.Add(new("coredns", "kube-system", $"Deployment coredns has {coredns.Status.ReadyReplicas ?? 0} of {coredns.Spec.Replicas} replicas ready",
-                    "`kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide`"));
+                    "look at `kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide`"));
         }
 
         problems.AddRange(await VersionProblemsAsync(cluster, ct));
@@ -96,7 +96,7 @@ public static partial class ComponentHealth
         foreach (var component in profile.Components.ControlPlane)
         {
             var pod = Best(kubeSystem.Where(p => p.Spec.NodeName == profile.ControlPlane && Label(p, "component") == component));
-            var describe = $"`kubectl -n kube-system describe pod {component}-{profile.ControlPlane}` and `journalctl -u kubelet` on {profile.ControlPlane}";
+            var describe = $"look at `kubectl -n kube-system describe pod {component}-{profile.ControlPlane}` and `journalctl -u kubelet` on {profile.ControlPlane}";
             if (pod is null)
                 problems.Add(new(component, profile.ControlPlane, "its static pod is not running (no mirror pod in kube-system)", describe));
             else if (!pod.IsReady())
@@ -108,7 +108,7 @@ public static partial class ComponentHealth
             var ds = daemonSets.FirstOrDefault(d => d.Name() == name);
             if (ds is null)
             {
-                problems.Add(new(name, "kube-system", $"DaemonSet {name} does not exist", $"`kubectl -n kube-system get ds`; fix 'components.perNodeDaemonSets' if this cluster has none"));
+                problems.Add(new(name, "kube-system", $"DaemonSet {name} does not exist", $"look at `kubectl -n kube-system get ds`; fix 'components.perNodeDaemonSets' if this cluster has none"));
                 continue;
             }
             foreach (var node in profile.AllNodes)
@@ -116,10 +116,10 @@ public static partial class ComponentHealth
                 var pod = Best(kubeSystem.Where(p => p.Spec.NodeName == node && OwnedBy(p, ds)));
                 if (pod is null)
                     problems.Add(new(name, node, $"no {name} pod on this node (DaemonSet {name} schedules {ds.Status.DesiredNumberScheduled} pods for {profile.AllNodes.Count()} nodes)",
-                        $"`kubectl -n kube-system get ds {name} -o yaml` (nodeSelector, affinity, tolerations) and `kubectl describe node {node}`"));
+                        $"look at `kubectl -n kube-system get ds {name} -o yaml` (nodeSelector, affinity, tolerations) and `kubectl describe node {node}`"));
                 else if (!pod.IsReady())
                     problems.Add(new(name, node, $"pod {pod.Name()} is not Ready ({ObjectState.Describe(pod)})",
-                        $"`kubectl -n kube-system logs {pod.Name()}` and `journalctl -u kubelet` on {node}"));
+                        $"look at `kubectl -n kube-system logs {pod.Name()}` and `journalctl -u kubelet` on {node}"));
             }
         }
         return problems;
@@ -131,8 +131,11 @@ public static partial class ComponentHealth
         var profile = cluster.Profile;
         var dir = profile.Components.ManifestsDirectory.TrimEnd('/');
         if (profile.Components.ControlPlane.Count == 0) return [];
-        var script = string.Join("; ", profile.Components.ControlPlane.Select(c => $"test -f {dir}/{c}.yaml || echo {c}"));
+        var script = $"[ -d {dir} ] || echo no-manifests-folder; " + string.Join("; ", profile.Components.ControlPlane.Select(c => $"test -f {dir}/{c}.yaml || echo {c}"));
         var result = await cluster.ControlPlane.RunAsync(script, TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
+        if (result.Stdout.Contains("no-manifests-folder", StringComparison.Ordinal))
+            return [new("control plane", profile.ControlPlane, $"{dir} does not exist on {profile.ControlPlane}, so no static pod runs there",
+                "check that this node is the kubeadm control plane ('controlPlane'), or set 'components.manifestsDirectory' (or 'components.controlPlane: []' for a cluster without static pods)")];
         return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(profile.Components.ControlPlane.Contains)
             .Select(c => new ComponentProblem(c, profile.ControlPlane, $"{dir}/{c}.yaml missing on {profile.ControlPlane}, so kubelet does not run it",
@@ -144,12 +147,15 @@ public static partial class ComponentHealth
     public static async Task<ComponentProblem> DiagnoseUnansweredApiAsync(Nodes.NodeShell controlPlane, ClusterProfile profile, string apiUrl, CancellationToken ct)
     {
         var manifest = $"{profile.Components.ManifestsDirectory.TrimEnd('/')}/kube-apiserver.yaml";
-        var result = await controlPlane.RunAsync($"test -f {manifest} && echo present || echo missing", TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
+        // No manifests folder at all: not a kubeadm control plane we can read, so say nothing about the API server's manifest.
+        var result = await controlPlane.RunAsync(
+            $"if [ ! -d {profile.Components.ManifestsDirectory} ]; then echo unknown; elif [ -f {manifest} ]; then echo present; else echo missing; fi",
+            TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
         return result.Stdout.Trim() == "missing"
             ? new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer: {manifest} missing on {profile.ControlPlane}, so kubelet does not run it",
                 $"put the manifest back into {profile.Components.ManifestsDirectory} on {profile.ControlPlane} (the revised edition's load-kube-apiserver.sh)")
             : new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer although {manifest} is present",
-                $"`crictl ps -a --name kube-apiserver` (or `docker ps -a`) and `journalctl -u kubelet` on {profile.ControlPlane}; check etcd too");
+                $"look at `crictl ps -a --name kube-apiserver` (or `docker ps -a`) and `journalctl -u kubelet` on {profile.ControlPlane}; check etcd too");
     }
 
     private static async Task<IReadOnlyList<ComponentProblem>> VersionProblemsAsync(Cluster cluster, CancellationToken ct)
@@ -172,7 +178,7 @@ public static partial class ComponentHealth
             var wanted = runtime.Contains("://") ? runtime : runtime + "://";
             if (!string.IsNullOrEmpty(runtime) && !info.ContainerRuntimeVersion.StartsWith(wanted, StringComparison.Ordinal))
                 problems.Add(new("container runtime", node.Name(), $"the node runs {info.ContainerRuntimeVersion}, the profile expects {runtime} (kubernetes.containerRuntime)",
-                    $"`kubectl get node {node.Name()} -o wide`; fix the node or the profile"));
+                    $"look at `kubectl get node {node.Name()} -o wide`; fix the node or the profile"));
         }
         return problems;
     }

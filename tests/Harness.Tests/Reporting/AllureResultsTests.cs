@@ -43,8 +43,8 @@ public class AllureResultsTests
         Assert.That(executor.GetProperty("buildName").GetString(), Is.EqualTo("nightly 12"));
         var categories = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.Directory, "categories.json"))).RootElement;
         Assert.That(categories.EnumerateArray().Select(c => c.GetProperty("name").GetString()), Is.EqualTo(new[]
-            { "Unreverted fault", "Blocked by an earlier check", "Harness or infrastructure problem", "Cluster did not recover" }));
-        Assert.That(categories[3].GetProperty("matchedStatuses")[0].GetString(), Is.EqualTo("failed"));
+            { "Cluster not healthy: run stopped before any fault", "Run stopped before the checks", "Unreverted fault", "Blocked by an earlier check", "Harness or infrastructure problem", "Cluster did not recover" }));
+        Assert.That(categories[5].GetProperty("matchedStatuses")[0].GetString(), Is.EqualTo("failed"));
     }
 
     // First match wins, as in Allure; regexes must match the whole (multi-line) message.

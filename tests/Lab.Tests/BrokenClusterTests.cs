@@ -6,8 +6,6 @@ using Harness.Safety;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
-using Polly;
-using Polly.Retry;
 
 namespace Lab.Tests;
 
@@ -175,25 +173,5 @@ public sealed class BrokenClusterTests
         await OnNodeAsync(node, insert ? $"iptables -I {rule}" : $"while iptables -C {rule} 2>/dev/null; do iptables -D {rule}; done");
     }
 
-    /// <summary>The lab as the harness wants it (API answering, every component healthy), within 4 minutes.</summary>
-    private async Task WaitHealthyAsync(string when)
-    {
-        IReadOnlyList<string> problems = ["not checked yet"];
-        var pipeline = new ResiliencePipelineBuilder<IReadOnlyList<string>>()
-            .AddTimeout(TimeSpan.FromMinutes(4))
-            .AddRetry(new RetryStrategyOptions<IReadOnlyList<string>>
-            {
-                ShouldHandle = new PredicateBuilder<IReadOnlyList<string>>().Handle<Exception>(e => e is not Polly.Timeout.TimeoutRejectedException).HandleResult(r => r.Count > 0),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
-            }).Build();
-        try
-        {
-            problems = await pipeline.ExecuteAsync(async ct =>
-                problems = await Preflight.HealthAsync(_lab, expectNamespaceGone: true, TimeSpan.FromSeconds(10), ct));
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");
-        }
-    }
+    private Task WaitHealthyAsync(string when) => LabHealth.WaitHealthyAsync(_lab, when);
 }

@@ -34,20 +34,8 @@ public static class GateCommand
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, string? repositoryRoot = null)
     {
         if (args is ["--help"] or ["-h"]) { await stdout.WriteLineAsync(Usage); return MayBump; }
-        var root = repositoryRoot ?? AllureResults.RepositoryRoot() ?? AllureResults.RepositoryRoot(Directory.GetCurrentDirectory());
-        Options options;
-        ClusterProfile profile;
-        try
-        {
-            options = Parse(args);
-            if (root is null) throw new ArgumentException("cannot find the repository (no Verification.sln above this program or the current folder)");
-            profile = ProfileLoader.Load(options.Profile, Path.Combine(root, "fixtures", "profiles"));
-        }
-        catch (Exception e) when (e is ArgumentException or ProfileException)
-        {
-            await stderr.WriteLineAsync($"gate: {e.Message}\n{Usage}");
+        if (await Repository.ParseAsync(args, Parse, o => o.Profile, repositoryRoot, stderr, "gate", Usage) is not (var options, var profile, var root))
             return BadInput;
-        }
 
         var metricsPath = Path.GetFullPath(options.Metrics ?? Path.Combine(root, "reports", "metrics.jsonl"));
         // A path typed on the command line is relative to the current folder; the profile's own is relative to the profile.

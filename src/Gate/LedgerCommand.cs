@@ -28,20 +28,8 @@ public static class LedgerCommand
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, string? repositoryRoot = null)
     {
-        var root = repositoryRoot ?? AllureResults.RepositoryRoot() ?? AllureResults.RepositoryRoot(Directory.GetCurrentDirectory());
-        Options options;
-        ClusterProfile profile;
-        try
-        {
-            options = Parse(args);
-            if (root is null) throw new ArgumentException("cannot find the repository (no Verification.sln above this program or the current folder)");
-            profile = ProfileLoader.Load(options.Profile, Path.Combine(root, "fixtures", "profiles"));
-        }
-        catch (Exception e) when (e is ArgumentException or ProfileException)
-        {
-            await stderr.WriteLineAsync($"heal: {e.Message}\n{Usage}");
+        if (await Repository.ParseAsync(args, Parse, o => o.Profile, repositoryRoot, stderr, "heal", Usage) is not (var options, var profile, var root))
             return BadInput;
-        }
         // A path typed on the command line is relative to the current folder; the profile's own is relative to the profile.
         var ledger = new FaultLedger(options.Ledger is { } typed ? Path.GetFullPath(typed) : profile.ResolvePath(profile.Safety.LedgerFile));
         var open = ledger.OpenEntries();

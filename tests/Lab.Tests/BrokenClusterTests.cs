@@ -16,14 +16,10 @@ namespace Lab.Tests;
 /// noticing a broken component, its case here fails.
 /// </summary>
 [TestFixture, NonParallelizable]
-public sealed class BrokenClusterTests
+public sealed class BrokenClusterTests : LabFixture
 {
     private const string Manifests = "/etc/kubernetes/manifests";
     private const string Aside = "/etc/kubernetes"; // where the revised edition's unload-kube-apiserver.sh puts the manifest
-
-    private Cluster _lab = null!;
-    private ClusterProfile _profile = null!;
-    private string _work = null!;
 
     /// <summary>One broken component: how to break it on the lab, how to put it back, and the words a red run must print.</summary>
     public sealed record Breakage(string Name, string Names, Func<BrokenClusterTests, Task> Break, Func<BrokenClusterTests, Task> Restore)
@@ -50,41 +46,11 @@ public sealed class BrokenClusterTests
             t => t.DropForwardedTrafficAsync("w3-k8s", insert: true), t => t.DropForwardedTrafficAsync("w3-k8s", insert: false)),
     ];
 
-    [OneTimeSetUp]
-    public async Task ConnectAsync()
-    {
-        var build = Process.Start(new ProcessStartInfo("dotnet", ["build", "tests/Verification/Verification.csproj", "-v", "q", "-nologo"])
-            { WorkingDirectory = LiveRun.Root })!;
-        await build.WaitForExitAsync();
-        Assert.That(build.ExitCode, Is.Zero, "the live suite must build");
-        _profile = ProfileLoader.Load("lab", Path.Combine(LiveRun.Root, "fixtures", "profiles"));
-        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        _lab = await Cluster.ConnectAsync(_profile, TestContext.Progress.WriteLine, budget.Token);
-    }
-
-    [OneTimeTearDown]
-    public async Task DisconnectAsync()
-    {
-        if (_lab is not null) await _lab.DisposeAsync();
-    }
-
-    [SetUp]
-    public void MakeWorkFolder() => _work = Directory.CreateTempSubdirectory("negative-control-").FullName;
-
-    [TearDown]
-    public void RemoveWorkFolder()
-    {
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Passed)
-            Directory.Delete(_work, recursive: true);
-        else
-            TestContext.Progress.WriteLine($"kept {_work} for inspection");
-    }
-
     [TestCaseSource(nameof(Breakages)), CancelAfter(900_000)]
     public async Task ARunOnABrokenClusterEndsRedNamingTheComponentAndInjectsNothing(Breakage broken)
     {
-        var ledgerPath = Path.Combine(_work, "ledger.jsonl");
-        var metricsPath = Path.Combine(_work, "metrics.jsonl");
+        var ledgerPath = Path.Combine(Work, "ledger.jsonl");
+        var metricsPath = Path.Combine(Work, "metrics.jsonl");
         await WaitHealthyAsync("before breaking it");
         TestContext.Progress.WriteLine($"negative control: {broken.Name}");
         double secondsToRed;
@@ -92,7 +58,7 @@ public sealed class BrokenClusterTests
         {
             await broken.Break(this);
             var clock = Stopwatch.StartNew();
-            using var run = LiveRun.Start("Category!=heal", Parameters("broken", ledgerPath, metricsPath));
+            using var run = LiveRun.Start("Category!=heal", RunParameters("broken", ledgerPath, metricsPath));
             var exitCode = await run.WaitAsync(TimeSpan.FromMinutes(5));
             secondsToRed = clock.Elapsed.TotalSeconds;
             TestContext.Progress.WriteLine($"negative control: {broken.Name}: red after {secondsToRed:0.0} s (exit {exitCode})");
@@ -101,7 +67,7 @@ public sealed class BrokenClusterTests
             Assert.That(run.Output, Does.Contain(broken.Names), $"the console names the broken component and its node:\n{run.Output}");
             Assert.That(secondsToRed, Is.LessThan(60), $"the run ends red within 60 s of its start:\n{run.Output}");
 
-            var results = Directory.GetFiles(Path.Combine(_work, "broken", "allure-results"), "*-result.json").Select(File.ReadAllText).ToList();
+            var results = Directory.GetFiles(Path.Combine(Work, "broken", "allure-results"), "*-result.json").Select(File.ReadAllText).ToList();
             var health = results.Where(r => System.Text.RegularExpressions.Regex.IsMatch(r, "\"name\":\\s*\"Cluster health\"")).ToList();
             Assert.That(health, Has.Count.EqualTo(1), "the report has one result 'Cluster health'");
             Assert.That(health[0], Does.Contain(broken.Names), "the 'Cluster health' result names the component and its node");
@@ -122,21 +88,13 @@ public sealed class BrokenClusterTests
         }
 
         await WaitHealthyAsync($"after putting {broken.Name} right");
-        using var next = LiveRun.Start("Category=api", Parameters("restored", ledgerPath, metricsPath));
+        using var next = LiveRun.Start("Category=api", RunParameters("restored", ledgerPath, metricsPath));
         Assert.That(await next.WaitAsync(TimeSpan.FromMinutes(5)), Is.Zero, $"the run after restoring {broken.Name} is green:\n{next.Output}");
         Assert.That(new FaultLedger(ledgerPath).OpenEntries(), Is.Empty, "nothing is left in the ledger");
         TestContext.Out.WriteLine($"{broken.Name}: red verdict {secondsToRed:0.0} s after the run started");
     }
 
-    private Dictionary<string, string> Parameters(string name, string ledger, string metrics) => new()
-    {
-        ["profile"] = "lab",
-        ["safety.ledgerFile"] = ledger,
-        ["allureResults"] = Path.Combine(_work, name, "allure-results"),
-        ["metrics"] = metrics,
-    };
-
-    private async Task OnNodeAsync(string node, string command) => (await _lab.Node(node).RunAsync(command)).EnsureSuccess();
+    private async Task OnNodeAsync(string node, string command) => (await Lab.Node(node).RunAsync(command)).EnsureSuccess();
 
     /// <summary>A node affinity that keeps kube-proxy's DaemonSet off one node, and waits until its pod there is gone.</summary>
     private async Task KeepKubeProxyOffAsync(string node)
@@ -152,26 +110,26 @@ public sealed class BrokenClusterTests
             },
         };
         var patch = k8s.KubernetesJson.Serialize(new { spec = new { template = new { spec = new { affinity = notOnNode } } } });
-        await _lab.Api.AppsV1.PatchNamespacedDaemonSetAsync(new V1Patch(patch, V1Patch.PatchType.StrategicMergePatch), "kube-proxy", "kube-system");
-        await Harness.Waits.Watches.Pods(_lab.Api, "kube-system", labelSelector: "k8s-app=kube-proxy").UntilAsync(
+        await Lab.Api.AppsV1.PatchNamespacedDaemonSetAsync(new V1Patch(patch, V1Patch.PatchType.StrategicMergePatch), "kube-proxy", "kube-system");
+        await Harness.Waits.Watches.Pods(Lab.Api, "kube-system", labelSelector: "k8s-app=kube-proxy").UntilAsync(
             pods => pods.Values.All(p => p.Spec.NodeName != node), $"kube-proxy's pod on {node} to be gone", TimeSpan.FromMinutes(3),
             pods => string.Join(", ", pods.Values.Select(p => $"{p.Name()}@{p.Spec.NodeName}")), TestContext.Progress.WriteLine, default);
     }
 
     private async Task LetKubeProxyEverywhereAsync()
     {
-        var ds = await _lab.Api.AppsV1.ReadNamespacedDaemonSetAsync("kube-proxy", "kube-system");
+        var ds = await Lab.Api.AppsV1.ReadNamespacedDaemonSetAsync("kube-proxy", "kube-system");
         if (ds.Spec.Template.Spec.Affinity is null) return;
-        await _lab.Api.AppsV1.PatchNamespacedDaemonSetAsync(
+        await Lab.Api.AppsV1.PatchNamespacedDaemonSetAsync(
             new V1Patch("""[{"op":"remove","path":"/spec/template/spec/affinity"}]""", V1Patch.PatchType.JsonPatch), "kube-proxy", "kube-system");
     }
 
     private async Task DropForwardedTrafficAsync(string node, bool insert)
     {
-        var cidr = (await _lab.Api.CoreV1.ReadNodeAsync(node)).Spec.PodCIDR;
+        var cidr = (await Lab.Api.CoreV1.ReadNodeAsync(node)).Spec.PodCIDR;
         var rule = $"FORWARD -d {cidr} -j DROP -m comment --comment negative-control";
         await OnNodeAsync(node, insert ? $"iptables -I {rule}" : $"while iptables -C {rule} 2>/dev/null; do iptables -D {rule}; done");
     }
 
-    private Task WaitHealthyAsync(string when) => LabHealth.WaitHealthyAsync(_lab, when);
+    private Task WaitHealthyAsync(string when) => LabHealth.WaitHealthyAsync(Lab, when);
 }

@@ -17,75 +17,32 @@ namespace Lab.Tests;
 /// Each test drives the real live suite as a child process.
 /// </summary>
 [TestFixture, NonParallelizable]
-public sealed class SafetyOnTheLabTests
+public sealed class SafetyOnTheLabTests : LabFixture
 {
-    private Cluster _lab = null!;
-    private string _work = null!;
-
-    [OneTimeSetUp]
-    public async Task ConnectAsync()
-    {
-        // Child runs use --no-build: build once here rather than racing builds between them.
-        var build = Process.Start(new ProcessStartInfo("dotnet", ["build", "tests/Verification/Verification.csproj", "-v", "q", "-nologo"])
-            { WorkingDirectory = LiveRun.Root })!;
-        await build.WaitForExitAsync();
-        Assert.That(build.ExitCode, Is.Zero, "the live suite must build");
-
-        var profile = ProfileLoader.Load("lab", Path.Combine(LiveRun.Root, "fixtures", "profiles"));
-        using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        _lab = await Cluster.ConnectAsync(profile, TestContext.Progress.WriteLine, budget.Token);
-    }
-
-    [OneTimeTearDown]
-    public async Task DisconnectAsync()
-    {
-        if (_lab is not null) await _lab.DisposeAsync();
-    }
-
-    [SetUp]
-    public void MakeWorkFolder() => _work = Directory.CreateTempSubdirectory("lab-tests-").FullName;
-
-    [TearDown]
-    public void RemoveWorkFolder()
-    {
-        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Passed)
-            Directory.Delete(_work, recursive: true);
-        else
-            TestContext.Progress.WriteLine($"kept {_work} for inspection");
-    }
-
-    private Dictionary<string, string> RunParameters(string name, string ledger) => new()
-    {
-        ["profile"] = "lab",
-        ["safety.ledgerFile"] = ledger,
-        ["allureResults"] = Path.Combine(_work, name, "allure-results"),
-        ["metrics"] = Path.Combine(_work, name, "metrics.jsonl"),
-    };
-
     [Test, Repeat(5), CancelAfter(900_000)]
     [Description("SIGKILL a run while kubelet is stopped on a worker; the next run starts kubelet again and empties the ledger before it injects anything.")]
     public async Task AKilledRunIsHealedByTheNextRunBeforeAnyNewFault()
     {
-        var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+        var ledgerPath = Path.Combine(Work, "ledger.jsonl");
         var ledger = new FaultLedger(ledgerPath);
 
         using var crashed = LiveRun.Start("Name=PodHangsInTerminatingUntilKubeletIsBack", RunParameters("crashed", ledgerPath));
         var kubeletStopped = await UntilAsync(() => ledger.OpenEntries().FirstOrDefault(e => e.Fault == "kubelet stopped"),
             TimeSpan.FromMinutes(5), () => $"the run to stop kubelet; its output so far:\n{crashed.Output}");
         // The fault is in place once the node says so; the ledger line is written just before the command runs.
-        await UntilAsync(async () => await _lab.IsKubeletActiveAsync(kubeletStopped.Node, default) ? null : "stopped",
+        await UntilAsync(async () => await Lab.IsKubeletActiveAsync(kubeletStopped.Node, default) ? null : "stopped",
             TimeSpan.FromSeconds(60), () => $"kubelet to be stopped on {kubeletStopped.Node}");
 
         using (var testhost = Process.GetProcessById(kubeletStopped.Pid)) testhost.Kill(); // SIGKILL: no revert can run
         crashed.KillTree();
-        Assert.That(await _lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.False, "the killed run left kubelet stopped");
+        Assert.That(await Lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.False, "the killed run left kubelet stopped");
         Assert.That(ledger.OpenEntries().Select(e => e.Id), Does.Contain(kubeletStopped.Id));
 
         using var next = LiveRun.Start("Category=heal", RunParameters("next", ledgerPath));
         var exitCode = await next.WaitAsync(TimeSpan.FromMinutes(8));
         Assert.That(exitCode, Is.Zero, next.Output);
 
-        Assert.That(await _lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.True, $"kubelet runs again on {kubeletStopped.Node}");
+        Assert.That(await Lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.True, $"kubelet runs again on {kubeletStopped.Node}");
         Assert.That(ledger.OpenEntries(), Is.Empty, "the ledger has no open entry");
         // Healed before anything new: the kubelet entry is closed before the next run opens its first entry.
         var lines = File.ReadAllLines(ledgerPath);
@@ -94,7 +51,7 @@ public sealed class SafetyOnTheLabTests
         Assert.That(closedAt, Is.GreaterThanOrEqualTo(0));
         Assert.That(firstNewOpen < 0 || closedAt < firstNewOpen, Is.True, "healing comes before the next run's first fault");
         TestContext.Progress.WriteLine($"crash and heal: {kubeletStopped.Fault} on {kubeletStopped.Node} healed by the next run");
-        var healed = Directory.GetFiles(Path.Combine(_work, "next", "allure-results"), "*-result.json")
+        var healed = Directory.GetFiles(Path.Combine(Work, "next", "allure-results"), "*-result.json")
             .Select(File.ReadAllText).Where(t => t.Contains(Healing.CheckName)).ToList();
         Assert.That(healed, Has.Count.EqualTo(1), "the healing is reported as a check of its own");
         Assert.That(healed[0], Does.Contain("\"status\": \"passed\"").Or.Contain("\"status\":\"passed\""));
@@ -104,7 +61,7 @@ public sealed class SafetyOnTheLabTests
     [Description("Two runs started together: one runs, the other refuses within 5 s naming the holder; the lease is gone afterwards.")]
     public async Task TwoRunsAtOnceOneRunsTheOtherRefuses()
     {
-        var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+        var ledgerPath = Path.Combine(Work, "ledger.jsonl");
         using var first = LiveRun.Start("Category=api", RunParameters("first", ledgerPath));
         using var second = LiveRun.Start("Category=api", RunParameters("second", ledgerPath));
         var codes = await Task.WhenAll(first.WaitAsync(TimeSpan.FromMinutes(8)), second.WaitAsync(TimeSpan.FromMinutes(8)));
@@ -130,15 +87,15 @@ public sealed class SafetyOnTheLabTests
     {
         var user = $"vtest{Random.Shared.Next(1000, 9999)}";
         var password = $"pw-{Guid.NewGuid():N}";
-        var nodes = _lab.Profile.AllNodes.ToList();
+        var nodes = Lab.Profile.AllNodes.ToList();
         try
         {
             foreach (var node in nodes)
-                (await _lab.Node(node).RunAsync(
+                (await Lab.Node(node).RunAsync(
                     $"useradd -m {user} && printf '%s:%s\\n' {user} '{password}' | chpasswd && " +
                     $"echo '{user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{user} && chmod 440 /etc/sudoers.d/{user}")).EnsureSuccess();
 
-            var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+            var ledgerPath = Path.Combine(Work, "ledger.jsonl");
             var withPassword = RunParameters("password", ledgerPath);
             withPassword["login.user"] = user;
             withPassword["login.privateKey"] = "none";
@@ -152,11 +109,11 @@ public sealed class SafetyOnTheLabTests
             foreach (var name in new[] { "password", "key" })
             {
                 var render = Process.Start(new ProcessStartInfo(Path.Combine(LiveRun.Root, "tools", "allure", "render"),
-                    [Path.Combine(_work, name, "allure-results"), Path.Combine(_work, name, "allure-report")]) { WorkingDirectory = LiveRun.Root })!;
+                    [Path.Combine(Work, name, "allure-results"), Path.Combine(Work, name, "allure-report")]) { WorkingDirectory = LiveRun.Root })!;
                 await render.WaitForExitAsync();
             }
 
-            var adminConf = System.Text.Encoding.UTF8.GetString(await _lab.ControlPlane.DownloadAsync(_lab.Profile.Kubernetes.AdminKubeconfig));
+            var adminConf = System.Text.Encoding.UTF8.GetString(await Lab.ControlPlane.DownloadAsync(Lab.Profile.Kubernetes.AdminKubeconfig));
             var keyFile = File.ReadAllText(Directory.GetFiles(Path.Combine(LiveRun.Root, "fixtures", "lab", ".state", "ssh"), "id_*").First(f => !f.EndsWith(".pub")));
             var secrets = new Dictionary<string, string> { ["the login password"] = password };
             foreach (Match m in Regex.Matches(adminConf, @"(client-key-data|token):\s*(\S+)")) secrets[$"admin.conf {m.Groups[1].Value}"] = m.Groups[2].Value;
@@ -164,7 +121,7 @@ public sealed class SafetyOnTheLabTests
                 secrets[$"private key line {i + 1}"] = line.Trim();
             Assert.That(secrets.Keys, Has.Some.StartsWith("admin.conf client-key-data").And.Some.StartsWith("private key"));
 
-            var haystack = Directory.GetFiles(_work, "*", SearchOption.AllDirectories)
+            var haystack = Directory.GetFiles(Work, "*", SearchOption.AllDirectories)
                 .Where(f => new FileInfo(f).Length < 20_000_000)
                 .Select(f => (Name: f, Text: File.ReadAllText(f)))
                 .Append((Name: "console output of the password run", Text: passwordRun.Output))
@@ -176,7 +133,7 @@ public sealed class SafetyOnTheLabTests
         finally
         {
             foreach (var node in nodes)
-                await _lab.Node(node).RunAsync($"userdel -r {user} 2>/dev/null; rm -f /etc/sudoers.d/{user}");
+                await Lab.Node(node).RunAsync($"userdel -r {user} 2>/dev/null; rm -f /etc/sudoers.d/{user}");
         }
     }
 
@@ -185,8 +142,8 @@ public sealed class SafetyOnTheLabTests
     public async Task ABlockedCheckTearsDownCleanlyAndRecordsItsOutcome()
     {
         const string blockedCheck = "KilledContainerIsRestartedByKubelet";
-        var worker = _lab.Profile.FaultTargets[0];
-        var ledgerPath = Path.Combine(_work, "ledger.jsonl");
+        var worker = Lab.Profile.FaultTargets[0];
+        var ledgerPath = Path.Combine(Work, "ledger.jsonl");
         var parameters = RunParameters("blocked", ledgerPath);
         parameters["commands.startKubelet"] = "true";        // the kubelet check "starts" kubelet and leaves it stopped
         parameters["timeouts.podGoneSeconds"] = "20";        // its pod then never goes: fail that wait quickly
@@ -198,11 +155,11 @@ public sealed class SafetyOnTheLabTests
             Assert.That(run.Output, Does.Contain("Blocked:"), "the kubelet check left the cluster broken, so the next check is blocked");
             Assert.That(run.Output, Does.Not.Contain("NullReferenceException"), "a blocked check tears down without a null reference");
 
-            var results = Directory.GetFiles(Path.Combine(_work, "blocked", "allure-results"), "*-result.json")
+            var results = Directory.GetFiles(Path.Combine(Work, "blocked", "allure-results"), "*-result.json")
                 .Select(f => System.Text.Json.JsonDocument.Parse(File.ReadAllText(f)).RootElement).ToList();
             var blocked = results.Single(r => r.GetProperty("name").GetString() == blockedCheck);
             Assert.That(blocked.GetProperty("status").GetString(), Is.EqualTo("broken"));
-            Assert.That(blocked.GetProperty("statusDetails").GetProperty("message").GetString(), Does.StartWith("Blocked:"));
+            Assert.That(blocked.GetProperty("statusDetails").GetProperty("message").GetString(), Does.Contain("Blocked: PodHangsInTerminatingUntilKubeletIsBack left the cluster not as it found it"));
             Assert.That(blocked.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()), Has.None.EqualTo("faults"),
                 "the blocked check injected nothing, so it reports no fault (none of another check's either)");
 
@@ -211,15 +168,15 @@ public sealed class SafetyOnTheLabTests
         }
         finally
         {
-            (await _lab.Node(worker).RunAsync("systemctl start kubelet")).EnsureSuccess();
+            (await Lab.Node(worker).RunAsync("systemctl start kubelet")).EnsureSuccess();
         }
-        await LabHealth.WaitHealthyAsync(_lab, $"after starting kubelet on {worker} again");
+        await LabHealth.WaitHealthyAsync(Lab, $"after starting kubelet on {worker} again");
         Assert.That(new FaultLedger(ledgerPath).OpenEntries(), Is.Empty, "nothing of the run is left open in the ledger");
     }
 
     private async Task<k8s.Models.V1Lease?> ReadLeaseAsync()
     {
-        try { return await _lab.Api.CoordinationV1.ReadNamespacedLeaseAsync(Harness.Safety.RunLease.Name, _lab.Profile.Safety.LeaseNamespace); }
+        try { return await Lab.Api.CoordinationV1.ReadNamespacedLeaseAsync(Harness.Safety.RunLease.Name, Lab.Profile.Safety.LeaseNamespace); }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return null; }
     }
 

@@ -35,6 +35,9 @@ public sealed class Suite
     public static ClusterIdentity Identity { get; private set; } = null!;
     public static string RunId { get; } = $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
 
+    /// <summary>Who holds the cluster while this run goes on, as the lock file and the Lease name it.</summary>
+    private static string Holder => $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}";
+
     /// <summary>Ctrl-C or SIGTERM: checks stop where they are and their reverts run.</summary>
     public static CancellationToken Cancellation => Interrupted.Token;
 
@@ -54,8 +57,20 @@ public sealed class Suite
                 Interrupted.Cancel();
             }));
 
-        // Before anything can fail: a fresh results folder and a run record, so every way this run ends leaves a
-        // report and a line the gate reads, even when the profile is bad or the cluster never answers.
+        // One run at a time on this machine, before anything is written: a second run must not wipe the results
+        // folder or add a record while the first one is running. It only says so (the holder's report stands).
+        var lockFile = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "verification",
+            $"run-{Path.GetFileName(RequestedProfile)}.lock");
+        try { _localLock = LocalRunLock.Acquire(lockFile, Holder); }
+        catch (ClusterBusyException e)
+        {
+            var refused = $"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected, and the running run's report and record are left alone)";
+            Report.Progress(refused);
+            throw new ClusterBusyException(refused);
+        }
+
+        // Then, before anything else can fail: a fresh results folder and a run record, so every way this run ends
+        // leaves a report and a line the gate reads, even when the profile is bad or the cluster never answers.
         var root = AllureResults.RepositoryRoot() ?? Directory.GetCurrentDirectory();
         Metrics.FilePath = TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl"));
         Metrics.RunId = RunId;
@@ -79,18 +94,10 @@ public sealed class Suite
         var profile = LoadProfile(root);
         Harness.Kube.Manifests.Directory = Path.Combine(root, "fixtures", "manifests");
 
-        var holder = $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}";
-        if (!profile.Safety.DryRun)
-        {
-            try { _localLock = LocalRunLock.Acquire(profile.ResolvePath($"~/.cache/verification/run-{profile.Name}.lock"), holder); }
-            catch (ClusterBusyException e)
-            {
-                throw new ClusterBusyException($"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
-            }
-        }
-
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token);
-        budget.CancelAfter(TimeSpan.FromSeconds(30));
+        // Discovery (two vagrant commands), SSH to every node, the kubeconfig and the API: 30 s on an idle machine is
+        // plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
+        budget.CancelAfter(TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds)));
         Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
         Metrics.KubernetesVersion = Cluster.ServerVersion;
         var environment = await Cluster.DescribeEnvironmentAsync(Interrupted.Token);
@@ -113,7 +120,7 @@ public sealed class Suite
         var reached = clock.Elapsed;
         try
         {
-            _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace, holder, profile.Safety.LeaseSeconds, Interrupted.Token);
+            _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace, Holder, profile.Safety.LeaseSeconds, Interrupted.Token);
         }
         catch (ClusterBusyException e)
         {

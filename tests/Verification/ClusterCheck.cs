@@ -120,7 +120,12 @@ public abstract class ClusterCheck
             RecordOutcome(AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
             return;
         }
-        if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null)
+        // A check cut short by Ctrl-C/SIGTERM has no verdict on the cluster: whatever its last wait said, it is broken,
+        // not failed (a failed check reads as "the cluster did not recover").
+        var interrupted = Suite.InterruptedBy is { } signal
+            ? $"Run interrupted by {signal}: this check was cancelled at '{TestContext.CurrentContext.Result.Message?.Split('\n')[0]}'; its faults are reverted below"
+            : null;
+        if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null && interrupted is null)
             await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, StartedAt, _involvedNodes.Append(Profile.ControlPlane), CancellationToken.None));
 
         var faults = Faults.History.Where(e => e.Revert.Kind != RevertKind.DeleteNamespace).Select(e => $"{e.Fault} on {e.Node}").ToList();
@@ -145,8 +150,9 @@ public abstract class ClusterCheck
             }
             _cancellation?.Dispose();
             // Recorded even when a revert failed, so the gate sees this run's verdict on the check.
-            RecordOutcome(unreverted || Suite.Blocked is not null && outcome == TestStatus.Passed
+            RecordOutcome(unreverted || interrupted is not null || Suite.Blocked is not null && outcome == TestStatus.Passed
                 ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
+            if (interrupted is not null) Report.Current?.Stop(Status.Broken, interrupted, TestContext.CurrentContext.Result.StackTrace);
         }
         if (Suite.Blocked is { } blocked && outcome == TestStatus.Passed)
             throw new UnrevertedFaultException($"Unreverted fault: {blocked}");

@@ -38,6 +38,9 @@ public sealed class Suite
     /// <summary>Who holds the cluster while this run goes on, as the lock file and the Lease name it.</summary>
     private static string Holder => $"{Environment.MachineName}/pid {Environment.ProcessId}/run {RunId}";
 
+    /// <summary>The signal that interrupted this run (SIGINT, SIGTERM), if one did.</summary>
+    public static string? InterruptedBy => _interruptedBy;
+
     /// <summary>Ctrl-C or SIGTERM: checks stop where they are and their reverts run.</summary>
     public static CancellationToken Cancellation => Interrupted.Token;
 

@@ -55,8 +55,10 @@ public sealed class RolloutTests : ClusterCheck
         await Report.Step($"kubectl rollout undo deployment {Name}", async () =>
         {
             var started = DateTimeOffset.UtcNow;
+            var deadlineExceeded = (await Api.AppsV1.ReadNamespacedDeploymentAsync(Name, Ns, cancellationToken: Token))
+                .Status.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
             Report.Attach("output", await RolloutUndo.UndoAsync(Api, Ns, Name, 0, Token));
-            await ExpectRolloutAsync(RolloutPhase.Complete);
+            await ExpectRolloutAsync(RolloutPhase.Complete, deadlineExceeded);
             await ExpectImageServedAsync(images.RolloutUpdate);
             Record("recovery", DateTimeOffset.UtcNow - started);
             await ExpectHistoryAsync(1, 3, 4);
@@ -82,11 +84,12 @@ public sealed class RolloutTests : ClusterCheck
             new V1Patch(KubernetesJson.Serialize(patch), V1Patch.PatchType.StrategicMergePatch), Name, Ns, cancellationToken: Token);
     }
 
-    private Task<RolloutState> ExpectRolloutAsync(RolloutPhase expected) =>
+    /// <param name="earlierVerdict">The Progressing condition before the change, so a stale ProgressDeadlineExceeded is not read as this rollout's.</param>
+    private Task<RolloutState> ExpectRolloutAsync(RolloutPhase expected, V1DeploymentCondition? earlierVerdict = null) =>
         Report.Step($"kubectl rollout status deployment {Name} → {expected}", async () =>
         {
             var deadline = Seconds(Profile.Timeouts.RolloutSeconds);
-            var state = await RolloutStatus.WaitAsync(Api, Ns, Name, deadline, Report.Progress, Token);
+            var state = await RolloutStatus.WaitAsync(Api, Ns, Name, deadline, Report.Progress, Token, earlierVerdict);
             Report.Attach("output", state.Message);
             Assert.That(state.Phase, Is.EqualTo(expected), state.Message);
             return state;

@@ -43,6 +43,20 @@ public class RolloutStatusTests
     }
 
     [Test]
+    public void After_an_undo_the_earlier_deadline_verdict_is_waited_out_but_a_new_one_fails()
+    {
+        var timedOutAt = new DateTime(2026, 11, 30, 9, 29, 52, DateTimeKind.Utc);
+        var earlier = new V1DeploymentCondition { Type = "Progressing", Status = "False", Reason = "ProgressDeadlineExceeded", LastUpdateTime = timedOutAt };
+        var stale = Rollout(3, 4, 3, progressingReason: "ProgressDeadlineExceeded");
+        stale.Status.Conditions[0].LastUpdateTime = timedOutAt;
+        Assert.That(RolloutStatus.Evaluate(stale, earlier).Phase, Is.EqualTo(RolloutPhase.Waiting), "the same condition as before the undo is not this rollout's verdict");
+
+        var fresh = Rollout(1, 4, 3, progressingReason: "ProgressDeadlineExceeded");
+        fresh.Status.Conditions[0].LastUpdateTime = timedOutAt.AddSeconds(31);
+        Assert.That(RolloutStatus.Evaluate(fresh, earlier).Phase, Is.EqualTo(RolloutPhase.Failed), "a deadline exceeded again after the undo fails");
+    }
+
+    [Test]
     public void Waits_for_new_replicas_as_the_book_shows()
     {
         var state = RolloutStatus.Evaluate(Rollout(1, 4, 3, progressingReason: "ReplicaSetUpdated"));

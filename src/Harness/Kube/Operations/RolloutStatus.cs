@@ -19,7 +19,10 @@ public sealed record RolloutState(RolloutPhase Phase, string Message)
 /// <summary>kubectl's <c>rollout status deployment</c>: the same rules, read from a watch.</summary>
 public static class RolloutStatus
 {
-    public static RolloutState Evaluate(V1Deployment d)
+    /// <param name="earlierVerdict">The Progressing condition as it stood before a change (e.g. a rollout undo). The
+    /// deployment controller can keep a ProgressDeadlineExceeded for a sync or two after the change it then re-evaluates;
+    /// kubectl would print it, but it is the verdict on the earlier rollout, not on this one: wait instead.</param>
+    public static RolloutState Evaluate(V1Deployment d, V1DeploymentCondition? earlierVerdict = null)
     {
         var name = d.Metadata.Name;
         // Until the controller has seen the latest spec, the status describes an older one.
@@ -28,6 +31,9 @@ public static class RolloutStatus
 
         var status = d.Status!;
         var progressing = status.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+        if (progressing?.Reason == "ProgressDeadlineExceeded" && earlierVerdict is { Reason: "ProgressDeadlineExceeded" } earlier
+            && progressing.LastUpdateTime == earlier.LastUpdateTime)
+            return Waiting($"Waiting for deployment \"{name}\" to re-evaluate its progress after the change (still showing the earlier ProgressDeadlineExceeded)...");
         if (progressing?.Reason == "ProgressDeadlineExceeded")
             return new RolloutState(RolloutPhase.Failed, $"deployment \"{name}\" exceeded its progress deadline");
 
@@ -49,7 +55,7 @@ public static class RolloutStatus
     /// <exception cref="TimeoutException">The deadline passed first; names the deployment and its last state.</exception>
     public static async Task<RolloutState> WaitAsync(
         IKubernetes client, string ns, string name, TimeSpan deadline, Action<string>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, V1DeploymentCondition? earlierVerdict = null)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(deadline);
@@ -78,7 +84,7 @@ public static class RolloutStatus
                             continue;
                     }
                     resourceVersion = deployment.Metadata.ResourceVersion;
-                    var state = Evaluate(deployment);
+                    var state = Evaluate(deployment, earlierVerdict);
                     if (state.Message != lastMessage) progress?.Invoke(state.Message);
                     lastMessage = state.Message;
                     if (state.IsFinished) return state;

@@ -69,6 +69,7 @@ public sealed class Suite
         {
             var refused = $"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected, and the running run's report and record are left alone)";
             Report.Progress(refused);
+            _ended = true; // this run never started: no record to close either
             throw new ClusterBusyException(refused);
         }
 

@@ -65,14 +65,20 @@ public static partial class ComponentHealth
         var problems = new List<ComponentProblem>(missing);
         var kubeSystem = (await cluster.Api.CoreV1.ListNamespacedPodAsync("kube-system", cancellationToken: ct)).Items.ToList();
         var daemonSets = (await cluster.Api.AppsV1.ListNamespacedDaemonSetAsync("kube-system", cancellationToken: ct)).Items;
-        problems.AddRange(PodProblems(profile, kubeSystem, daemonSets).Where(p => !missing.Any(m => m.Component == p.Component)));
-        foreach (var ds in daemonSets)
+        // A per-node DaemonSet may live outside kube-system: Calico installed by its operator runs calico-node in calico-system.
+        var elsewhere = (await cluster.Api.AppsV1.ListDaemonSetForAllNamespacesAsync(cancellationToken: ct)).Items
+            .Where(d => d.Namespace() != "kube-system" && profile.Components.PerNodeDaemonSets.Contains(d.Name())
+                        && daemonSets.All(k => k.Name() != d.Name())).ToList();
+        foreach (var ns in elsewhere.Select(d => d.Namespace()).Distinct())
+            kubeSystem.AddRange((await cluster.Api.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: ct)).Items);
+        problems.AddRange(PodProblems(profile, kubeSystem, [.. daemonSets, .. elsewhere]).Where(p => !missing.Any(m => m.Component == p.Component)));
+        foreach (var ds in daemonSets.Concat(elsewhere))
         {
-            var s = ds.Status;
+            var s = ds.Status ?? new V1DaemonSetStatus(); // a DaemonSet just created has no status yet
             if (s.DesiredNumberScheduled != s.NumberReady || s.DesiredNumberScheduled != s.CurrentNumberScheduled)
-                problems.Add(new(ds.Name(), "kube-system",
+                problems.Add(new(ds.Name(), ds.Namespace(),
                     $"DaemonSet {ds.Name()} has {s.NumberReady} of {s.DesiredNumberScheduled} pods ready ({s.CurrentNumberScheduled} scheduled)",
-                    $"look at `kubectl -n kube-system get pods -o wide` and `kubectl -n kube-system describe ds {ds.Name()}`"));
+                    $"look at `kubectl -n {ds.Namespace()} get pods -o wide` and `kubectl -n {ds.Namespace()} describe ds {ds.Name()}`"));
         }
 
         if (profile.Components.CoreDns)
@@ -89,7 +95,7 @@ public static partial class ComponentHealth
         return problems;
     }
 
-    /// <summary>What the pods of kube-system say: each control-plane static pod Ready on the control plane, each per-node DaemonSet's pod Ready on every node.</summary>
+    /// <summary>What the pods say: each control-plane static pod Ready on the control plane, each per-node DaemonSet's pod Ready on every node.</summary>
     public static IReadOnlyList<ComponentProblem> PodProblems(ClusterProfile profile, IReadOnlyList<V1Pod> kubeSystem, IList<V1DaemonSet> daemonSets)
     {
         var problems = new List<ComponentProblem>();
@@ -108,18 +114,18 @@ public static partial class ComponentHealth
             var ds = daemonSets.FirstOrDefault(d => d.Name() == name);
             if (ds is null)
             {
-                problems.Add(new(name, "kube-system", $"DaemonSet {name} does not exist", $"look at `kubectl -n kube-system get ds`; fix 'components.perNodeDaemonSets' if this cluster has none"));
+                problems.Add(new(name, "kube-system", $"DaemonSet {name} does not exist in any namespace", $"look at `kubectl get ds -A`; fix 'components.perNodeDaemonSets' if this cluster has none"));
                 continue;
             }
             foreach (var node in profile.AllNodes)
             {
                 var pod = Best(kubeSystem.Where(p => p.Spec.NodeName == node && OwnedBy(p, ds)));
                 if (pod is null)
-                    problems.Add(new(name, node, $"no {name} pod on this node (DaemonSet {name} schedules {ds.Status.DesiredNumberScheduled} pods for {profile.AllNodes.Count()} nodes)",
-                        $"look at `kubectl -n kube-system get ds {name} -o yaml` (nodeSelector, affinity, tolerations) and `kubectl describe node {node}`"));
+                    problems.Add(new(name, node, $"no {name} pod on this node (DaemonSet {name} schedules {ds.Status?.DesiredNumberScheduled ?? 0} pods for {profile.AllNodes.Count()} nodes)",
+                        $"look at `kubectl -n {ds.Namespace()} get ds {name} -o yaml` (nodeSelector, affinity, tolerations) and `kubectl describe node {node}`"));
                 else if (!pod.IsReady())
                     problems.Add(new(name, node, $"pod {pod.Name()} is not Ready ({ObjectState.Describe(pod)})",
-                        $"look at `kubectl -n kube-system logs {pod.Name()}` and `journalctl -u kubelet` on {node}"));
+                        $"look at `kubectl -n {pod.Namespace()} logs {pod.Name()}` and `journalctl -u kubelet` on {node}"));
             }
         }
         return problems;

@@ -85,6 +85,18 @@ public sealed class ComponentHealthTests
         Assert.That(problems.Single().ToString(), Does.Contain("DaemonSet kube-proxy does not exist").And.Contain("components.perNodeDaemonSets"));
     }
 
+    [Test]
+    public void ACalicoNodeDaemonSetOutsideKubeSystemCountsOnEveryNode()
+    {
+        // Calico's operator runs calico-node in calico-system; the book's manifest in kube-system. Either must do.
+        var calico = new V1DaemonSet { Metadata = new V1ObjectMeta { Name = "calico-node", NamespaceProperty = "calico-system", Uid = "calico-uid" } };
+        var profile = ProfileLoader.Parse("controlPlane: m-k8s\nworkers: [w1-k8s, w2-k8s]\ndiscovery: {mode: vagrant, vagrantDirectory: .}\ncomponents: {perNodeDaemonSets: [kube-proxy, calico-node]}\n", "/tmp/p.yaml");
+        var pods = HealthyKubeSystem();
+        pods.AddRange(new[] { "m-k8s", "w1-k8s" }.Select(n => Pod($"calico-node-{n}", n, owner: calico)));
+        var problems = ComponentHealth.PodProblems(profile, pods, [KubeProxy, calico]);
+        Assert.That(problems.Select(p => $"{p.Component} on {p.Node}"), Is.EqualTo(new[] { "calico-node on w2-k8s" }));
+    }
+
     [TestCase("  Ver = '1.18.4' # Kubernetes Version to install", "1.18.4", "Ver")]
     [TestCase("k8s_V = '1.36.0-1.1'", "1.36.0", "k8s_V")]
     public void TheExpectedVersionComesFromTheVagrantfileAsTheBookInstallsIt(string line, string version, string variable)

@@ -47,12 +47,17 @@ public static partial class ComponentHealth
         if (missing.Count == 0 && settle > TimeSpan.Zero)
         {
             var daemonSets = (await cluster.Api.AppsV1.ListNamespacedDaemonSetAsync("kube-system", cancellationToken: ct)).Items;
+            // This watch sees kube-system only: a per-node DaemonSet that lives elsewhere (Calico's operator puts
+            // calico-node in calico-system) is judged by the full check below, not waited on here for nothing.
+            var elsewhere = cluster.Profile.Components.PerNodeDaemonSets.Where(n => daemonSets.All(d => d.Name() != n)).ToHashSet();
+            IReadOnlyList<ComponentProblem> Settling(IReadOnlyDictionary<string, V1Pod> pods) =>
+                PodProblems(cluster.Profile, pods.Values.ToList(), daemonSets).Where(p => !elsewhere.Contains(p.Component)).ToList();
             try
             {
                 await Watches.Pods(cluster.Api, "kube-system").UntilAsync(
-                    pods => PodProblems(cluster.Profile, pods.Values.ToList(), daemonSets).Count == 0,
+                    pods => Settling(pods).Count == 0,
                     "the control plane's and the per-node DaemonSets' pods to be Ready", settle,
-                    pods => string.Join("; ", PodProblems(cluster.Profile, pods.Values.ToList(), daemonSets)), null, ct);
+                    pods => string.Join("; ", Settling(pods)), null, ct);
             }
             catch (WaitTimeoutException) { } // the full check below names what is still wrong
         }

@@ -1,34 +1,48 @@
 using Harness;
 using Harness.Safety;
+using k8s;
 using NUnit.Framework;
-using Polly;
-using Polly.Retry;
 
 namespace Lab.Tests;
 
-/// <summary>Waits until the lab is as the harness wants it before a run: the API answers and every component is healthy.</summary>
+/// <summary>Waits until the lab is as the harness wants it before a run: the API answers, every component is healthy,
+/// and stays so with no kube-system container restarting for <see cref="Stable"/>. (Right after the API server comes
+/// back, the scheduler and controller-manager still show the Ready status they had before it went away, then lose
+/// their leader lease and restart: one healthy look is not enough.)</summary>
 public static class LabHealth
 {
+    private static readonly TimeSpan Stable = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(5);
+
     public static async Task WaitHealthyAsync(Cluster lab, string when)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<string> problems = ["not checked yet"];
-        var pipeline = new ResiliencePipelineBuilder<IReadOnlyList<string>>()
-            .AddTimeout(TimeSpan.FromMinutes(4))
-            .AddRetry(new RetryStrategyOptions<IReadOnlyList<string>>
+        (TimeSpan Since, string Restarts)? healthy = null;
+        while (clock.Elapsed < Deadline)
+        {
+            try
             {
-                // The API itself may still be starting (after the API server's manifest came back): retry that too.
-                ShouldHandle = new PredicateBuilder<IReadOnlyList<string>>()
-                    .Handle<Exception>(e => e is not Polly.Timeout.TimeoutRejectedException).HandleResult(r => r.Count > 0),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
-            }).Build();
-        try
-        {
-            problems = await pipeline.ExecuteAsync(async ct =>
-                problems = await Preflight.HealthAsync(lab, expectNamespaceGone: true, TimeSpan.FromSeconds(10), ct));
+                problems = await Preflight.HealthAsync(lab, expectNamespaceGone: true, TimeSpan.FromSeconds(10), default);
+                var restarts = problems.Count == 0 ? await KubeSystemRestartsAsync(lab) : "";
+                if (problems.Count > 0 || healthy is null || healthy.Value.Restarts != restarts) healthy = problems.Count == 0 ? (clock.Elapsed, restarts) : null;
+                else if (clock.Elapsed - healthy.Value.Since >= Stable) return;
+                if (problems.Count == 0) problems = [$"healthy for {(clock.Elapsed - healthy!.Value.Since).TotalSeconds:0} s, waiting for {Stable.TotalSeconds:0} s without a restart"];
+            }
+            catch (Exception e) // the API itself may still be starting (after the API server's manifest came back)
+            {
+                problems = [e.Message];
+                healthy = null;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(3));
         }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");
-        }
+        Assert.Fail($"the lab is not healthy {when} after {Deadline.TotalMinutes:0} min: {string.Join("; ", problems)}");
+    }
+
+    private static async Task<string> KubeSystemRestartsAsync(Cluster lab)
+    {
+        var pods = await lab.Api.CoreV1.ListNamespacedPodAsync("kube-system");
+        return string.Join(",", pods.Items.OrderBy(p => p.Metadata.Name)
+            .Select(p => $"{p.Metadata.Name}={p.Status.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0}"));
     }
 }

@@ -170,7 +170,7 @@ public sealed class Suite
         Report.Progress(message);
         Report.WriteStandaloneResult(name, $"Verification:Suite.{name.Replace(' ', '-')}", status, message,
             textAttachments: e is ClusterUnhealthyException health
-                ? [new("what is broken, one line each", string.Join("\n", health.Problems))]
+                ? [new("what is broken, one line each", string.Join("\n", health.Problems()))]
                 : null,
             labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
         if (IsVerificationRun) Metrics.RunEnded(outcome, message);

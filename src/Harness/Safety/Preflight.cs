@@ -12,7 +12,8 @@ namespace Harness.Safety;
 public sealed class ClusterUnhealthyException(string profile, IReadOnlyList<string> problems)
     : Exception($"Cluster health: profile '{profile}': {string.Join("; ", problems)}. Nothing was injected.")
 {
-    public IReadOnlyList<string> Problems { get; } = problems;
+    // A method, not a property: NUnit prints an exception's public properties after its message.
+    public IReadOnlyList<string> Problems() => problems;
 }
 
 /// <summary>

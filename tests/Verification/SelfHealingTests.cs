@@ -11,8 +11,12 @@ namespace Verification;
 [TestFixture, Category("self-healing")]
 public sealed class SelfHealingTests : ClusterCheck
 {
+    /// <summary>The book types <c>kill 1</c> in the pod's shell: a shell builtin. The official nginx image has no
+    /// <c>kill</c> program (no procps), so <c>kubectl exec nginx-pod -- kill 1</c> would fail there.</summary>
+    private const string KillPid1 = "/bin/sh -c 'kill 1'";
+
     [Injects("nginx-pod", "worker", "kubectl run nginx-pod --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
-    [Injects("container PID 1 killed", "nginx-pod", "kubectl exec nginx-pod -- kill 1", "none: kubelet restarts the container")]
+    [Injects("container PID 1 killed", "nginx-pod", "kubectl exec nginx-pod -- " + KillPid1, "none: kubelet restarts the container")]
     [Test, CancelAfter(300_000)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()
@@ -27,10 +31,16 @@ public sealed class SelfHealingTests : ClusterCheck
             return (await KubectlStepAsync($"exec nginx-pod -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
         });
 
-        var killed = await Report.Step("kubectl exec nginx-pod -- kill 1", () =>
+        var killed = await Report.Step($"kubectl exec nginx-pod -- {KillPid1}", () =>
             // Nothing to revert on a node: kubelet is what brings the container back. The namespace revert cleans up.
-            Faults.InjectAsync("container PID 1 killed", "nginx-pod", "kubectl exec nginx-pod -- kill 1", Revert.DeleteNamespace(Ns),
-                async t => await Cluster.KubectlAsync($"exec nginx-pod -n {Ns} -- kill 1", t), Token, nodeFault: false));
+            Faults.InjectAsync("container PID 1 killed", "nginx-pod", $"kubectl exec nginx-pod -- {KillPid1}", Revert.DeleteNamespace(Ns),
+                async t =>
+                {
+                    var exec = await Cluster.KubectlAsync($"exec nginx-pod -n {Ns} -- {KillPid1}", t);
+                    Report.Attach("output", exec.ToString());
+                    if (!ContainerExec.SignalWasSent(exec))
+                        Assert.Fail($"kill 1 inside nginx-pod failed, nothing was killed:\n{exec}");
+                }, Token, nodeFault: false));
 
         await Report.Step("kubelet restarts the container: RESTARTS +1, Running and Ready", async () =>
         {

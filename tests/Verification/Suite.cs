@@ -103,6 +103,7 @@ public sealed class Suite
         // plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
         budget.CancelAfter(TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds)));
         Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
+        profile = Cluster.Profile; // with the workers discovery found
         Metrics.KubernetesVersion = Cluster.ServerVersion;
         var environment = await Cluster.DescribeEnvironmentAsync(Interrupted.Token);
         if (IsVerificationRun) Metrics.RunVersions(Cluster.ServerVersion, environment["kubelet"]);

@@ -56,12 +56,13 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         try
         {
             log?.Invoke($"discovering nodes ({profile.Discovery.Mode})");
-            var endpoints = await NodeDiscovery.DiscoverAsync(profile, ct);
+            (var endpoints, profile) = await NodeDiscovery.DiscoverAsync(profile, ct);
             var hostKeys = new HostKeyStore(profile.ResolvePath(profile.Login.KnownHostsFile));
             var connectTimeout = TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds);
             var connecting = endpoints.Select(async e => (e.Name, Shell: await NodeShell.ConnectAsync(e, hostKeys, connectTimeout, ct))).ToList();
             foreach (var done in await Task.WhenAll(connecting)) shells[done.Name] = done.Shell;
             log?.Invoke($"logged in to {string.Join(", ", shells.Keys)}");
+            if (profile.Discovery.Mode == "vagrant") await CheckHostnamesAsync(shells, profile, ct);
 
             var kubeconfig = await FetchKubeconfigAsync(profile, where, shells[profile.ControlPlane], ct);
             var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig,
@@ -108,6 +109,18 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                 _ => new ClusterUnreachableException($"Infrastructure: {where}: {Secrets.Redact(e.Message)}", e),
             };
         }
+    }
+
+    /// <summary>kubeadm names a node after its hostname: a Vagrant machine whose hostname is not the node's name is not that node.</summary>
+    private static async Task CheckHostnamesAsync(Dictionary<string, NodeShell> shells, ClusterProfile profile, CancellationToken ct)
+    {
+        var timeout = TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds);
+        var hostnames = await Task.WhenAll(shells.Select(async kv =>
+            (Node: kv.Key, Host: (await kv.Value.RunAsync("hostname", timeout, ct)).EnsureSuccess().Stdout.Trim().Split('.')[0])));
+        var wrong = hostnames.Where(h => !string.Equals(h.Node, h.Host, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (wrong.Count > 0)
+            throw new ProfileException(string.Join(" ", wrong.Select(w => $"The machine taken for node {w.Node} has hostname {w.Host}.")) +
+                $" Fix 'discovery.machineNames' ('{profile.Discovery.MachineNames}'), 'controlPlane' or 'workers' in the profile.");
     }
 
     /// <summary>The book copies /etc/kubernetes/admin.conf from the master; so do we, into a 0600 file removed at the end.</summary>
@@ -188,26 +201,33 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         }
     }
 
+    /// <summary>Changes at every boot of a VM (the kernel draws it anew); the lab gives each node start its own, as a VM.</summary>
+    public const string BootIdCommand = "cat /proc/sys/kernel/random/boot_id";
+
     /// <summary>
-    /// The book's reboot: run the profile's reboot command on the node, see it go away and come back, then wait until
-    /// its kubelet has reported Ready again after the reboot.
+    /// The book's reboot: run the profile's reboot command on the node, see it go away and come back with a new boot
+    /// id, then wait until its kubelet has reported Ready again after the reboot.
     /// </summary>
     public async Task<TimeSpan> RebootAsync(string nodeName, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var deadline = TimeSpan.FromSeconds(Profile.Timeouts.NodeRebootSeconds);
         var shell = Node(nodeName);
-        var bootBefore = (await shell.RunAsync("awk '{print $22}' /proc/1/stat", CommandTimeout, ct)).EnsureSuccess().Stdout.Trim();
+        var bootBefore = await BootIdAsync(nodeName, ct);
         var rebootAt = DateTimeOffset.UtcNow;
         await shell.StartDetachedAsync(Profile.Commands.Reboot, ct);
         await shell.WaitUntilUnreachableAsync(deadline, ct);
         await shell.WaitUntilReachableAsync(deadline, ct);
-        var bootAfter = (await shell.RunAsync("awk '{print $22}' /proc/1/stat", CommandTimeout, ct)).EnsureSuccess().Stdout.Trim();
+        var bootAfter = await BootIdAsync(nodeName, ct);
         if (bootAfter == bootBefore)
-            throw new InvalidOperationException($"{nodeName} answered again but did not reboot (init started at the same time).");
+            throw new NodeDidNotRebootException(
+                $"{nodeName} went away and answered again, but did not reboot: its boot id ({BootIdCommand}) is still {bootBefore}.");
         await WaitNodeReadySinceAsync(nodeName, rebootAt, deadline - clock.Elapsed, ct);
         return clock.Elapsed;
     }
+
+    public async Task<string> BootIdAsync(string nodeName, CancellationToken ct) =>
+        (await Node(nodeName).RunAsync(BootIdCommand, CommandTimeout, ct)).EnsureSuccess().Stdout.Trim();
 
     /// <summary>Ready, with a heartbeat posted after <paramref name="since"/> (a quick reboot may never show NotReady).</summary>
     public Task<WatchOutcome<V1Node>> WaitNodeReadySinceAsync(string nodeName, DateTimeOffset since, TimeSpan deadline, CancellationToken ct) =>
@@ -296,3 +316,6 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         try { Directory.Delete(Path.GetDirectoryName(_kubeconfigPath)!, recursive: true); } catch (IOException) { }
     }
 }
+
+/// <summary>A node's reboot command made it unreachable for a while, but the kernel did not boot again.</summary>
+public sealed class NodeDidNotRebootException(string message) : Exception(message);

@@ -9,29 +9,57 @@ namespace Harness;
 /// </summary>
 public static class NodeDiscovery
 {
-    public static async Task<IReadOnlyList<NodeEndpoint>> DiscoverAsync(ClusterProfile profile, CancellationToken ct)
+    /// <summary>The nodes' endpoints, and the profile with its workers filled in where discovery finds them.</summary>
+    public static async Task<(IReadOnlyList<NodeEndpoint> Endpoints, ClusterProfile Profile)> DiscoverAsync(ClusterProfile profile, CancellationToken ct)
     {
-        var wanted = profile.AllNodes.ToList();
         IReadOnlyList<NodeEndpoint> found;
         if (profile.Discovery.Mode == "vagrant")
         {
             var directory = profile.ResolvePath(profile.Discovery.VagrantDirectory);
             var environment = profile.Discovery.VagrantEnvironment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value);
             var hosts = await new VagrantDiscovery(directory, environment).DiscoverAsync(ct);
-            found = hosts.Select(h => h.ToEndpoint(origin: $"vagrant ssh-config in {directory}")).ToList();
-            var missing = wanted.Where(n => found.All(e => e.Name != n)).ToList();
+            var pattern = profile.Discovery.MachineNames;
+            found = hosts.Select(h => h.ToEndpoint(origin: $"vagrant ssh-config in {directory}"))
+                .Select(e => NodeName(pattern, e.Name) is { } node ? e with { Name = node, Origin = $"machine {e.Name} of {e.Origin}" } : null)
+                .OfType<NodeEndpoint>().ToList();
+            var machines = string.Join(", ", hosts.Select(h => h.Name));
+            if (found.All(e => e.Name != profile.ControlPlane))
+                throw new ProfileException(
+                    $"Vagrant in {directory} has no machine for the control plane {profile.ControlPlane} (machines: {machines}; " +
+                    $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane' or 'discovery.machineNames' in the profile.");
+            if (profile.Workers.Count == 0)
+            {
+                var workers = found.Select(e => e.Name).Where(n => n != profile.ControlPlane).Order(NaturalOrder.Instance).ToList();
+                if (workers.Count == 0)
+                    throw new ProfileException($"Vagrant in {directory} has no worker machine besides {profile.ControlPlane} (machines: {machines}).");
+                profile = profile.WithWorkers(workers);
+            }
+            var missing = profile.AllNodes.Where(n => found.All(e => e.Name != n)).ToList();
             if (missing.Count > 0)
                 throw new ProfileException(
-                    $"Vagrant in {directory} has no machine named {string.Join(", ", missing)} (it has {string.Join(", ", found.Select(e => e.Name))}). " +
-                    "Fix 'controlPlane'/'workers' in the profile or the Vagrantfile.");
+                    $"Vagrant in {directory} has no machine for node {string.Join(", ", missing)} (machines: {machines}; " +
+                    $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane'/'workers' in the profile or the Vagrantfile.");
         }
         else
         {
             found = profile.Discovery.Nodes
                 .Select(n => new NodeEndpoint(n.Name, n.Host, n.Port, profile.Login.User, Credentials(profile, null)) { Origin = $"profile {profile.Name}" })
                 .ToList();
+            if (profile.FaultTargets.Count == 0) profile = profile.WithWorkers(profile.Workers);
         }
-        return found.Where(e => wanted.Contains(e.Name)).Select(e => ApplyLogin(profile, e)).ToList();
+        var wanted = profile.AllNodes.ToList();
+        var strangers = profile.FaultTargets.Where(t => !wanted.Contains(t)).ToList();
+        if (strangers.Count > 0)
+            throw new ProfileException($"Profile {profile.SourcePath} cannot be used: fault target '{string.Join("', '", strangers)}' is not a node of this cluster ({string.Join(", ", wanted)}).");
+        return (found.Where(e => wanted.Contains(e.Name)).Select(e => ApplyLogin(profile, e)).ToList(), profile);
+    }
+
+    /// <summary>The node a Vagrant machine is, by the profile's pattern (<c>{node}</c>, <c>{node}-*</c>); null if it does not match.</summary>
+    public static string? NodeName(string pattern, string machine)
+    {
+        var regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\{node}", "(?<node>.+?)").Replace(@"\*", "[^-]+") + "$";
+        var match = System.Text.RegularExpressions.Regex.Match(machine, regex);
+        return match.Success ? match.Groups["node"].Value : null;
     }
 
     private static NodeEndpoint ApplyLogin(ClusterProfile profile, NodeEndpoint endpoint)
@@ -43,7 +71,7 @@ public static class NodeDiscovery
             User = user,
             UseSudo = user != "root",
             Credentials = Credentials(profile, endpoint.Credentials.PrivateKeyPath),
-            Origin = $"profile {profile.Name}",
+            Origin = endpoint.Origin is { } origin && origin.StartsWith("machine ", StringComparison.Ordinal) ? $"{origin}, profile {profile.Name}" : $"profile {profile.Name}",
         };
     }
 
@@ -70,5 +98,17 @@ public static class NodeDiscovery
             throw new ProfileException($"Profile '{profile.Name}' gives no way to log in: set 'login.privateKey' or 'login.passwordVariable'.");
         return new NodeCredentials(key, string.IsNullOrEmpty(password) ? null : password,
             passwordSource: login.PasswordVariable is { Length: > 0 } v ? $"environment variable {v}" : null);
+    }
+}
+
+/// <summary>w2-k8s before w10-k8s: numbers inside names compare by value.</summary>
+public sealed class NaturalOrder : IComparer<string>
+{
+    public static readonly NaturalOrder Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        static string Key(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\d+", m => m.Value.PadLeft(10, '0'));
+        return string.CompareOrdinal(Key(x ?? ""), Key(y ?? ""));
     }
 }

@@ -15,9 +15,13 @@ public sealed class ClusterProfile
     public DiscoverySettings Discovery { get; set; } = new();
     public LoginSettings Login { get; set; } = new();
     public string ControlPlane { get; set; } = "m-k8s";
+
+    /// <summary>The worker nodes. Left out with Vagrant discovery: every machine of the Vagrantfile besides the control
+    /// plane (the book's N workers, 2 or 3), filled in by <see cref="WithWorkers"/> once discovered.</summary>
     public List<string> Workers { get; set; } = [];
 
-    /// <summary>Nodes the harness may inject faults into. The control plane is never a target unless listed here.</summary>
+    /// <summary>Nodes the harness may inject faults into; left out: every worker. The control plane is never a target
+    /// unless listed here.</summary>
     public List<string> FaultTargets { get; set; } = [];
 
     public KubernetesSettings Kubernetes { get; set; } = new();
@@ -35,6 +39,15 @@ public sealed class ClusterProfile
 
     public IEnumerable<string> AllNodes => new[] { ControlPlane }.Concat(Workers);
 
+    /// <summary>This profile with the workers discovery found (fault targets: every worker, unless the profile lists them).</summary>
+    public ClusterProfile WithWorkers(IReadOnlyList<string> workers)
+    {
+        var resolved = (ClusterProfile)MemberwiseClone();
+        resolved.Workers = [.. workers];
+        resolved.FaultTargets = FaultTargets.Count > 0 ? FaultTargets : [.. workers];
+        return resolved;
+    }
+
     public string ResolvePath(string path)
     {
         if (path.StartsWith("~/", StringComparison.Ordinal))
@@ -48,6 +61,11 @@ public sealed class DiscoverySettings
     /// <summary><c>vagrant</c>: read <c>vagrant ssh-config</c> in <see cref="VagrantDirectory"/>; <c>static</c>: use <see cref="Nodes"/>.</summary>
     public string Mode { get; set; } = "static";
     public string VagrantDirectory { get; set; } = "";
+
+    /// <summary>How Vagrant names the machine of a node: <c>{node}</c> (the book: machine m-k8s is node m-k8s) or e.g.
+    /// <c>{node}-*</c> (the revised edition: machine cp-k8s-1.36.0 is node cp-k8s). Checked against each machine's
+    /// hostname once logged in.</summary>
+    public string MachineNames { get; set; } = "{node}";
 
     /// <summary>Extra environment for the vagrant command (e.g. DOCKER_HOST for the podman-backed lab).</summary>
     public Dictionary<string, string> VagrantEnvironment { get; set; } = [];

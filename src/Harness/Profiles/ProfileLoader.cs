@@ -84,6 +84,7 @@ public static class ProfileLoader
         p.Discovery ??= new DiscoverySettings();
         p.Discovery.Nodes ??= [];
         p.Discovery.VagrantEnvironment ??= [];
+        p.Discovery.MachineNames ??= "{node}";
         p.Login ??= new LoginSettings();
         p.Workers ??= [];
         p.FaultTargets ??= [];
@@ -132,9 +133,10 @@ public static class ProfileLoader
     {
         var problems = new List<string>();
         if (string.IsNullOrWhiteSpace(p.ControlPlane)) problems.Add("'controlPlane' is empty");
-        if (p.Workers.Count == 0) problems.Add("'workers' lists no node");
+        if (p.Workers.Count == 0 && p.Discovery.Mode != "vagrant") problems.Add("'workers' lists no node");
+        if (!p.Discovery.MachineNames.Contains("{node}")) problems.Add($"'discovery.machineNames' ('{p.Discovery.MachineNames}') must contain {{node}}");
         var nodes = p.AllNodes.ToHashSet();
-        foreach (var target in p.FaultTargets.Where(t => !nodes.Contains(t)))
+        foreach (var target in p.FaultTargets.Where(t => !nodes.Contains(t) && p.Workers.Count > 0))
             problems.Add($"fault target '{target}' is not a node of this profile ({string.Join(", ", nodes)})");
         switch (p.Discovery.Mode)
         {

@@ -293,7 +293,16 @@ public sealed class BadInputTests
         // Awaited inside the using: `vagrant ssh-config` runs after an await, and must still find the stand-in.
         using var vagrant = StandInVagrant.Reporting(_temp, _sshd.Port, ("m-k8s", "running"), ("w1-k8s", "running"));
         await ConnectRefused(Profile([.. Vagrant(directory), ("workers", "w1-k8s,w4-k8s")]),
-            $"Vagrant in {directory} has no machine named w4-k8s (it has m-k8s, w1-k8s)", "Fix 'controlPlane'/'workers'");
+            $"Vagrant in {directory} has no machine for node w4-k8s (machines: m-k8s, w1-k8s;", "Fix 'controlPlane'/'workers'");
+    }
+
+    [Test]
+    public async Task VagrantMachineWhoseHostnameIsNotItsNode_NamesBoth()
+    {
+        // The stand-in's machines are this test's sshd, whose hostname is this machine's, not m-k8s.
+        using var vagrant = StandInVagrant.Reporting(_temp, _sshd.Port, ("m-k8s", "running"), ("w1-k8s", "running"));
+        await ConnectRefused(Profile(Vagrant(VagrantDirectory())),
+            $"The machine taken for node m-k8s has hostname {System.Net.Dns.GetHostName().Split('.')[0]}", "'discovery.machineNames'");
     }
 
     // ---- profile files ----

@@ -37,8 +37,8 @@ public class ProfileLoaderTests
 
         Assert.That(profile.Name, Is.EqualTo(name));
         Assert.That(profile.ControlPlane, Is.EqualTo(controlPlane));
-        Assert.That(profile.Workers, Is.EqualTo(new[] { "w1-k8s", "w2-k8s", "w3-k8s" }));
-        Assert.That(profile.FaultTargets, Is.EqualTo(profile.Workers), "the control plane is never a target of a shipped profile");
+        Assert.That(profile.Workers, Is.Empty, "the workers are the Vagrantfile's machines besides the control plane, as many as its N");
+        Assert.That(profile.FaultTargets, Is.Empty, "every worker, never the control plane");
         Assert.That(profile.Discovery.Mode, Is.EqualTo("vagrant"));
         Assert.That(profile.Commands.BreakPodNetwork, Is.EqualTo(breakPodNetwork));
         Assert.That(profile.Commands.StopKubelet, Is.EqualTo("systemctl stop kubelet"));
@@ -104,7 +104,7 @@ public class ProfileLoaderTests
     public void An_override_is_still_validated()
     {
         var e = Assert.Throws<ProfileException>(() =>
-            ProfileLoader.Load("lab", ProfilesDirectory, new Dictionary<string, string> { ["faultTargets"] = "w1-k8s,m-k9s" }))!;
+            ProfileLoader.Load("lab", ProfilesDirectory, new Dictionary<string, string> { ["workers"] = "w1-k8s,w2-k8s", ["faultTargets"] = "w1-k8s,m-k9s" }))!;
 
         Assert.That(e.Message, Does.Contain("fault target 'm-k9s' is not a node"));
     }

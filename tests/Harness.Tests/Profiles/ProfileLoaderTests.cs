@@ -27,7 +27,7 @@ public class ProfileLoaderTests
     private static ProfileException Refused(string yaml) =>
         Assert.Throws<ProfileException>(() => ProfileLoader.Parse(yaml, "/profiles/tiny.yaml"))!;
 
-    [TestCase("lab", "m-k8s", "sysctl -w net.ipv4.ip_forward=0", false)]
+    [TestCase("lab", "m-k8s", "sysctl -w net.ipv4.ip_forward=0", true)]
     [TestCase("book", "m-k8s", "modprobe -r br_netfilter && systemctl restart network", true)]
     [TestCase("revised", "cp-k8s", "modprobe -r br_netfilter && netplan apply", true)]
     public void Every_real_profile_loads_with_its_nodes_targets_and_commands(

@@ -61,6 +61,23 @@ public class ProfileLoaderTests
     }
 
     [Test]
+    public void The_lab_variant_profile_names_the_revised_editions_nodes_and_asks_vagrant_for_that_variant()
+    {
+        var variant = ProfileLoader.Load("lab-revised", ProfilesDirectory);
+        var lab = ProfileLoader.Load("lab", ProfilesDirectory);
+
+        Assert.That(variant.ControlPlane, Is.EqualTo("cp-k8s"));
+        Assert.That(variant.Workers, Is.EqualTo(new[] { "w1-k8s", "w2-k8s" }));
+        Assert.That(variant.FaultTargets, Is.EqualTo(variant.Workers));
+        Assert.That(variant.Discovery.VagrantEnvironment,
+            Does.ContainKey("LAB_NAMING").WithValue("revised").And.ContainKey("LAB_WORKERS").WithValue("2"));
+        Assert.That(variant.ResolvePath(variant.Discovery.VagrantDirectory), Is.EqualTo(lab.ResolvePath(lab.Discovery.VagrantDirectory)));
+        Assert.That(variant.ResolvePath(variant.Login.KnownHostsFile), Is.Not.EqualTo(lab.ResolvePath(lab.Login.KnownHostsFile)),
+            "same addresses and ports, different nodes: host keys pinned apart");
+        Assert.That(variant.Images.ServerHeaderShowsVersion, Is.True);
+    }
+
+    [Test]
     public void A_profile_without_a_known_hosts_file_gets_one_of_its_own()
     {
         var profile = ProfileLoader.Parse(Minimal, "/profiles/tiny.yaml");
@@ -125,7 +142,7 @@ public class ProfileLoaderTests
         var e = Assert.Throws<ProfileException>(() => ProfileLoader.Load("labb", ProfilesDirectory))!;
 
         Assert.That(e.Message, Does.StartWith("Unknown profile 'labb'"));
-        Assert.That(e.Message, Does.Contain("Known profiles: book, lab, revised"));
+        Assert.That(e.Message, Does.Contain("Known profiles: book, lab, lab-revised, revised"));
     }
 
     [Test]

@@ -27,7 +27,7 @@ public class ProfileLoaderTests
     private static ProfileException Refused(string yaml) =>
         Assert.Throws<ProfileException>(() => ProfileLoader.Parse(yaml, "/profiles/tiny.yaml"))!;
 
-    [TestCase("lab", "m-k8s", "sysctl -w net.ipv4.ip_forward=0", false)]
+    [TestCase("lab", "m-k8s", "sysctl -w net.ipv4.ip_forward=0", true)]
     [TestCase("book", "m-k8s", "modprobe -r br_netfilter && systemctl restart network", true)]
     [TestCase("revised", "cp-k8s", "modprobe -r br_netfilter && netplan apply", true)]
     public void Every_real_profile_loads_with_its_nodes_targets_and_commands(
@@ -58,6 +58,23 @@ public class ProfileLoaderTests
         Assert.That(files, Is.Unique);
         Assert.That(Path.GetFileName(files[0]), Is.EqualTo("known_hosts-book.json"));
         Assert.That(Path.GetFileName(files[1]), Is.EqualTo("known_hosts-revised.json"));
+    }
+
+    [Test]
+    public void The_lab_variant_profile_names_the_revised_editions_nodes_and_asks_vagrant_for_that_variant()
+    {
+        var variant = ProfileLoader.Load("lab-revised", ProfilesDirectory);
+        var lab = ProfileLoader.Load("lab", ProfilesDirectory);
+
+        Assert.That(variant.ControlPlane, Is.EqualTo("cp-k8s"));
+        Assert.That(variant.Workers, Is.EqualTo(new[] { "w1-k8s", "w2-k8s" }));
+        Assert.That(variant.FaultTargets, Is.EqualTo(variant.Workers));
+        Assert.That(variant.Discovery.VagrantEnvironment,
+            Does.ContainKey("LAB_NAMING").WithValue("revised").And.ContainKey("LAB_WORKERS").WithValue("2"));
+        Assert.That(variant.ResolvePath(variant.Discovery.VagrantDirectory), Is.EqualTo(lab.ResolvePath(lab.Discovery.VagrantDirectory)));
+        Assert.That(variant.ResolvePath(variant.Login.KnownHostsFile), Is.Not.EqualTo(lab.ResolvePath(lab.Login.KnownHostsFile)),
+            "same addresses and ports, different nodes: host keys pinned apart");
+        Assert.That(variant.Images.ServerHeaderShowsVersion, Is.True);
     }
 
     [Test]
@@ -125,7 +142,7 @@ public class ProfileLoaderTests
         var e = Assert.Throws<ProfileException>(() => ProfileLoader.Load("labb", ProfilesDirectory))!;
 
         Assert.That(e.Message, Does.StartWith("Unknown profile 'labb'"));
-        Assert.That(e.Message, Does.Contain("Known profiles: book, lab, revised"));
+        Assert.That(e.Message, Does.Contain("Known profiles: book, lab, lab-revised, revised"));
     }
 
     [Test]

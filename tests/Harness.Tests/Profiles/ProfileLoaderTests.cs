@@ -67,8 +67,8 @@ public class ProfileLoaderTests
         var lab = ProfileLoader.Load("lab", ProfilesDirectory);
 
         Assert.That(variant.ControlPlane, Is.EqualTo("cp-k8s"));
-        Assert.That(variant.Workers, Is.EqualTo(new[] { "w1-k8s", "w2-k8s" }));
-        Assert.That(variant.FaultTargets, Is.EqualTo(variant.Workers));
+        Assert.That(variant.Discovery.MachineNames, Is.EqualTo("{node}-*"), "machine cp-k8s-1.20.2 is node cp-k8s");
+        Assert.That(variant.Workers, Is.Empty, "the workers are the machines the variant's Vagrantfile defines (LAB_WORKERS)");
         Assert.That(variant.Discovery.VagrantEnvironment,
             Does.ContainKey("LAB_NAMING").WithValue("revised").And.ContainKey("LAB_WORKERS").WithValue("2"));
         Assert.That(variant.ResolvePath(variant.Discovery.VagrantDirectory), Is.EqualTo(lab.ResolvePath(lab.Discovery.VagrantDirectory)));

@@ -266,24 +266,24 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// secret) is already gone, the pod hangs in Terminating (seen with kubelet 1.20). A pod that still does not go
     /// within the deadline is force-deleted, so the cluster is left as found.
     /// </summary>
+    /// <summary>
+    /// Removes the suite's namespace once a check is over. Its pods are deleted at once (grace period 0): the check is
+    /// over, so their graceful shutdown (up to 30 s each, on a drained or cordoned node longer) is no symptom of the book's
+    /// and not worth waiting for. Controllers go first so nothing recreates the pods meanwhile.
+    /// </summary>
     public async Task DeleteNamespaceAsync(string ns, CancellationToken ct)
     {
         var deadline = TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds);
         try
         {
             foreach (var deployment in (await Api.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: ct)).Items)
-                await Api.AppsV1.DeleteNamespacedDeploymentAsync(deployment.Name(), ns, propagationPolicy: "Background", cancellationToken: ct);
-            await Api.CoreV1.DeleteCollectionNamespacedPodAsync(ns, cancellationToken: ct);
+                await Api.AppsV1.DeleteNamespacedDeploymentAsync(deployment.Name(), ns, propagationPolicy: "Orphan", cancellationToken: ct);
+            await Api.AppsV1.DeleteCollectionNamespacedReplicaSetAsync(ns, propagationPolicy: "Orphan", cancellationToken: ct);
+            await Api.CoreV1.DeleteCollectionNamespacedPodAsync(ns, gracePeriodSeconds: 0, cancellationToken: ct);
             await Watches.Pods(Api, ns).UntilAsync(pods => pods.Count == 0, $"the pods of {ns} to be deleted", deadline,
                 pods => ObjectState.Describe(pods.Values), Reporting.Report.Progress, ct);
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
-        catch (WaitTimeoutException e)
-        {
-            Reporting.Report.Progress($"{e.Message}: force-deleting them (kubectl delete pod --force --grace-period=0)");
-            foreach (var pod in (await Api.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: ct)).Items)
-                await Api.CoreV1.DeleteNamespacedPodAsync(pod.Name(), ns, gracePeriodSeconds: 0, cancellationToken: ct);
-        }
 
         try { await Api.CoreV1.DeleteNamespaceAsync(ns, cancellationToken: ct); }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }

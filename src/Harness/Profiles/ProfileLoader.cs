@@ -128,6 +128,24 @@ public static class ProfileLoader
         return type == typeof(List<string>);
     }
 
+    /// <summary>kubectl's version-specific flags against each other and against an explicit <c>kubernetes.version</c>.</summary>
+    private static IEnumerable<string> KubectlProblems(KubernetesSettings k)
+    {
+        var flag = k.DrainEmptyDirFlag;
+        if (flag is not (KubernetesSettings.DeleteLocalData or KubernetesSettings.DeleteEmptyDirData))
+        {
+            yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}'; use '{KubernetesSettings.DeleteLocalData}' (kubectl up to 1.19) " +
+                         $"or '{KubernetesSettings.DeleteEmptyDirData}' (from 1.20)";
+            yield break;
+        }
+        // 'vagrantfile' or empty: the version is known only once the cluster answers.
+        if (!System.Version.TryParse((k.Version ?? "").TrimStart('v'), out var version)) yield break;
+        if (version.Major == 1 && version.Minor < 20 && flag == KubernetesSettings.DeleteEmptyDirData)
+            yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}', which kubectl {version.Major}.{version.Minor} does not know; use '{KubernetesSettings.DeleteLocalData}'";
+        if ((version.Major > 1 || version.Minor >= 31) && flag == KubernetesSettings.DeleteLocalData)
+            yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}', which kubectl {version.Major}.{version.Minor} no longer has; use '{KubernetesSettings.DeleteEmptyDirData}'";
+    }
+
     private static void Validate(ClusterProfile p)
     {
         var problems = new List<string>();
@@ -152,6 +170,7 @@ public static class ProfileLoader
                 break;
         }
         if (p.Discovery.Mode == "static" && string.IsNullOrEmpty(p.Login.User)) problems.Add("'login.user' is empty (static discovery has no default user)");
+        problems.AddRange(KubectlProblems(p.Kubernetes));
         if (problems.Count > 0)
             throw new ProfileException($"Profile {p.SourcePath} cannot be used: {string.Join("; ", problems)}.");
     }

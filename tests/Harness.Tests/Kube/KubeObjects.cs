@@ -65,7 +65,7 @@ internal static class KubeObjects
     ];
 
     public static V1Pod Pod(string ns, string name, string? controllerKind = null, bool mirror = false,
-        bool emptyDir = false, string phase = "Running") => new()
+        bool emptyDir = false, string phase = "Running", string owner = "owner") => new()
     {
         Metadata = new V1ObjectMeta
         {
@@ -74,7 +74,7 @@ internal static class KubeObjects
             Annotations = mirror ? new Dictionary<string, string> { ["kubernetes.io/config.mirror"] = "abc" } : null,
             OwnerReferences = controllerKind is null
                 ? null
-                : [new V1OwnerReference { Kind = controllerKind, Name = "owner", Uid = "o-uid", Controller = true }],
+                : [new V1OwnerReference { Kind = controllerKind, Name = owner, Uid = "o-uid", Controller = true }],
         },
         Spec = new V1PodSpec
         {

@@ -17,14 +17,21 @@ public static partial class Manifests
 
     public static T Load<T>(string file, IReadOnlyDictionary<string, string> values)
     {
+        var text = Render(file, values);
+        var path = Path.Combine(Directory, file);
+        try { return KubernetesYaml.Deserialize<T>(text); }
+        catch (Exception e) { throw new ManifestException($"Manifest {path} is not a valid {typeof(T).Name}: {e.Message.Split('\n')[0]}", e); }
+    }
+
+    /// <summary>The manifest's text with its placeholders filled, e.g. to put it on the control plane for <c>kubectl apply -f</c>.</summary>
+    public static string Render(string file, IReadOnlyDictionary<string, string> values)
+    {
         var path = Path.Combine(Directory, file);
         if (!File.Exists(path))
             throw new ManifestException($"Manifest {path} is missing. Restore it from the repository (git checkout -- {Path.Combine("fixtures", "manifests", file)}).");
-        var text = Placeholder().Replace(File.ReadAllText(path), m =>
+        return Placeholder().Replace(File.ReadAllText(path), m =>
             values.TryGetValue(m.Groups[1].Value, out var v) ? v
                 : throw new ManifestException($"Manifest {path} uses ${{{m.Groups[1].Value}}}, which the check does not fill."));
-        try { return KubernetesYaml.Deserialize<T>(text); }
-        catch (Exception e) { throw new ManifestException($"Manifest {path} is not a valid {typeof(T).Name}: {e.Message.Split('\n')[0]}", e); }
     }
 
     public static V1Pod Pod(string name, string image, string node) =>

@@ -40,8 +40,11 @@ public static partial class Manifests
     public static V1Deployment EchoHname(string image, int replicas) =>
         Load<V1Deployment>("echo-hname.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["REPLICAS"] = replicas.ToString() });
 
-    public static V1Deployment RolloutNginx(string image, int progressDeadlineSeconds) =>
-        Load<V1Deployment>("rollout-nginx.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString() });
+    public const string RolloutNginxFile = "rollout-nginx.yaml";
+
+    /// <summary>The book's rollout-nginx.yaml as text, for <c>kubectl apply -f ./rollout-nginx.yaml</c> on the control plane.</summary>
+    public static string RolloutNginx(string image, int progressDeadlineSeconds) =>
+        Render(RolloutNginxFile, new Dictionary<string, string> { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString() });
 
     [GeneratedRegex(@"\$\{([A-Z_]+)\}")]
     private static partial Regex Placeholder();

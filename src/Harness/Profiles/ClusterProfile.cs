@@ -104,9 +104,10 @@ public sealed class KubernetesSettings
 
     /// <summary>
     /// The flag with which <c>kubectl drain</c> deletes pods that use emptyDir: <c>--delete-local-data</c> up to 1.19
-    /// (1.18 knows no other), <c>--delete-emptydir-data</c> from 1.20 (kubectl 1.31 dropped the old one).
+    /// (1.18 knows no other), <c>--delete-emptydir-data</c> from 1.20 (kubectl 1.31 dropped the old one). Left out, it
+    /// follows an explicit <see cref="Version"/>, else it is the newer one.
     /// </summary>
-    public string DrainEmptyDirFlag { get; set; } = DeleteEmptyDirData;
+    public string DrainEmptyDirFlag { get; set; } = "";
 
     public const string DeleteLocalData = "--delete-local-data";
     public const string DeleteEmptyDirData = "--delete-emptydir-data";

@@ -61,6 +61,7 @@ public static class ProfileLoader
             }
         }
         FillEmpty(profile);
+        DefaultKubectlFlags(profile.Kubernetes);
         profile.SourcePath = sourcePath;
         if (string.IsNullOrEmpty(profile.Name)) profile.Name = Path.GetFileNameWithoutExtension(sourcePath);
         if (string.IsNullOrWhiteSpace(profile.Login.KnownHostsFile)) profile.Login.KnownHostsFile = LoginSettings.DefaultKnownHostsFile(profile.Name);
@@ -128,7 +129,18 @@ public static class ProfileLoader
         return type == typeof(List<string>);
     }
 
-    /// <summary>kubectl's version-specific flags against each other and against an explicit <c>kubernetes.version</c>.</summary>
+    /// <summary>An explicit <c>kubernetes.version</c> (e.g. 1.18.4), or null ('vagrantfile' or empty: known only once the cluster answers).</summary>
+    private static System.Version? ExplicitVersion(KubernetesSettings k) =>
+        System.Version.TryParse((k.Version ?? "").TrimStart('v'), out var version) ? version : null;
+
+    /// <summary>A kubectl flag the file leaves out follows the profile's explicit version.</summary>
+    private static void DefaultKubectlFlags(KubernetesSettings k)
+    {
+        if (!string.IsNullOrWhiteSpace(k.DrainEmptyDirFlag)) return;
+        k.DrainEmptyDirFlag = ExplicitVersion(k) is { Major: 1, Minor: < 20 } ? KubernetesSettings.DeleteLocalData : KubernetesSettings.DeleteEmptyDirData;
+    }
+
+    /// <summary>kubectl's version-specific flags against an explicit <c>kubernetes.version</c>.</summary>
     private static IEnumerable<string> KubectlProblems(KubernetesSettings k)
     {
         var flag = k.DrainEmptyDirFlag;
@@ -138,8 +150,7 @@ public static class ProfileLoader
                          $"or '{KubernetesSettings.DeleteEmptyDirData}' (from 1.20)";
             yield break;
         }
-        // 'vagrantfile' or empty: the version is known only once the cluster answers.
-        if (!System.Version.TryParse((k.Version ?? "").TrimStart('v'), out var version)) yield break;
+        if (ExplicitVersion(k) is not { } version) yield break;
         if (version.Major == 1 && version.Minor < 20 && flag == KubernetesSettings.DeleteEmptyDirData)
             yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}', which kubectl {version.Major}.{version.Minor} does not know; use '{KubernetesSettings.DeleteLocalData}'";
         if ((version.Major > 1 || version.Minor >= 31) && flag == KubernetesSettings.DeleteLocalData)

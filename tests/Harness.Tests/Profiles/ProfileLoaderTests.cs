@@ -58,12 +58,15 @@ public class ProfileLoaderTests
         Assert.That(profile.Kubernetes.DrainEmptyDirFlag, Is.EqualTo(emptyDirFlag));
     }
 
-    [Test]
-    public void A_profile_that_leaves_the_drain_flag_out_gets_the_current_one()
+    [TestCase("", "--delete-emptydir-data")]
+    [TestCase("\nkubernetes: {version: vagrantfile}", "--delete-emptydir-data")]
+    [TestCase("\nkubernetes: {version: v1.19.16}", "--delete-local-data")]
+    [TestCase("\nkubernetes: {version: 1.20.2}", "--delete-emptydir-data")]
+    public void A_profile_that_leaves_the_drain_flag_out_gets_its_versions_or_the_current_one(string kubernetes, string expected)
     {
-        var profile = ProfileLoader.Parse(Minimal, "/profiles/tiny.yaml");
+        var profile = ProfileLoader.Parse(Minimal + kubernetes, "/profiles/tiny.yaml");
 
-        Assert.That(profile.Kubernetes.DrainEmptyDirFlag, Is.EqualTo("--delete-emptydir-data"));
+        Assert.That(profile.Kubernetes.DrainEmptyDirFlag, Is.EqualTo(expected));
     }
 
     [Test]

@@ -1,6 +1,7 @@
 using Harness;
 using Harness.Faults;
 using Harness.Kube;
+using Harness.Kube.Kubectl;
 using Harness.Nodes;
 using Harness.Probes;
 using Harness.Profiles;
@@ -74,7 +75,7 @@ public abstract class ClusterCheck
                 Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
             await Report.Step($"kubectl create namespace {Ns}", () =>
-                Faults.InjectAsync("the suite's namespace", Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns),
+                Faults.InjectAsync(SuiteNamespaceFault, Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns),
                     Cluster.EnsureNamespaceAsync, Token, nodeFault: false));
         }
         catch (Exception e)
@@ -85,6 +86,8 @@ public abstract class ClusterCheck
             throw;
         }
     }
+
+    private const string SuiteNamespaceFault = "the suite's namespace";
 
     /// <summary>How long the components may take to settle before a check (a node rebooted by the check before restarts its kube-proxy).</summary>
     private static readonly TimeSpan SteadyStateSettle = TimeSpan.FromSeconds(60);
@@ -128,7 +131,8 @@ public abstract class ClusterCheck
         if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null && interrupted is null)
             await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, StartedAt, _involvedNodes.Append(Profile.ControlPlane), CancellationToken.None));
 
-        var faults = Faults.History.Where(e => e.Revert.Kind != RevertKind.DeleteNamespace).Select(e => $"{e.Fault} on {e.Node}").ToList();
+        // Faults reverted by deleting the namespace (a killed PID 1, a bad image tag) count; the namespace itself does not.
+        var faults = Faults.History.Where(e => e.Fault != SuiteNamespaceFault).Select(e => $"{e.Fault} on {e.Node}").ToList();
         if (faults.Count > 0) Report.Parameter("faults", string.Join("; ", faults), excluded: true);
         var unreverted = false;
         try
@@ -185,6 +189,19 @@ public abstract class ClusterCheck
             return result;
         });
 
+    /// <summary>
+    /// One of the book's kubectl commands, run on the control plane as the book types it (the suite's namespace is the
+    /// current context there, see <see cref="Harness.Cluster.KubectlAsync"/>), with what kubectl printed attached to the
+    /// current step. Not checked: the caller reads the output (a refusal can be the expected answer).
+    /// </summary>
+    protected async Task<CommandResult> KubectlAsync(string arguments, TimeSpan? timeout = null)
+    {
+        var result = await Cluster.KubectlAsync(arguments, Token, timeout);
+        Report.Attach($"kubectl {arguments}", result.ToString());
+        return result;
+    }
+
+    /// <summary>A kubectl command as a reported step of its own, with its output; it must succeed unless told otherwise.</summary>
     protected async Task<CommandResult> KubectlStepAsync(string arguments, bool mustSucceed = true)
     {
         var display = arguments.Replace($" -n {Ns}", "");
@@ -196,6 +213,26 @@ public abstract class ClusterCheck
             return result;
         });
     }
+
+    /// <summary><c>kubectl scale deployment NAME --replicas=N</c>, which answers <c>deployment.apps/NAME scaled</c>.</summary>
+    protected async Task KubectlScaleAsync(string deployment, int replicas)
+    {
+        var scaled = (await KubectlAsync($"scale deployment {deployment} --replicas={replicas}")).EnsureSuccess();
+        Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(scaled), "deployment.apps", deployment), Does.Contain("scaled"), scaled.ToString());
+    }
+
+    /// <summary><c>kubectl get nodes</c>: the node's STATUS column as kubectl prints it (e.g. <c>Ready,SchedulingDisabled</c>).</summary>
+    protected async Task ExpectKubectlNodeStatusAsync(string node, string status)
+    {
+        var nodes = (await KubectlAsync("get nodes")).EnsureSuccess();
+        Assert.That(KubectlTable.Parse(nodes.Stdout).Cell(node, "STATUS"), Is.EqualTo(status), nodes.ToString());
+    }
+
+    /// <summary>The book's workers get one echo-hname pod each from 3 replicas: as many replicas as workers.</summary>
+    protected static int OnePerWorker => Profile.Workers.Count;
+
+    /// <summary>The book scales echo-hname to 9, three per worker: on two workers that is 6, on four 12.</summary>
+    protected static int ThreePerWorker => 3 * Profile.Workers.Count;
 
     /// <summary><c>kubectl apply -f echo-hname.yaml</c>: create, or set replicas when it exists; then wait for the pods.</summary>
     protected async Task<IReadOnlyList<V1Pod>> ApplyEchoHnameAsync(int replicas) =>

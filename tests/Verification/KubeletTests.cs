@@ -1,5 +1,6 @@
 using Harness.Faults;
 using Harness.Kube;
+using Harness.Kube.Kubectl;
 using Harness.Reporting;
 using Harness.Waits;
 using k8s;
@@ -38,6 +39,9 @@ public sealed class KubeletTests : ClusterCheck
                 Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
             Record("detection", terminating.ObservedAt - deleted);
             Record("symptom", kubeletStopped.SinceInject);
+            // The book's own look at it: kubectl get pods shows STATUS Terminating.
+            var pods = (await KubectlAsync("get pods")).EnsureSuccess();
+            Assert.That(KubectlTable.Parse(pods.Stdout).Cell("nginx-pod", "STATUS"), Is.EqualTo("Terminating"), pods.ToString());
         });
 
         await Report.Step($"nginx-pod stays Terminating past its {grace} s grace period while kubelet is stopped", async () =>
@@ -60,6 +64,7 @@ public sealed class KubeletTests : ClusterCheck
             Assert.That(gone.Objects, Is.Empty);
         });
 
-        await KubectlStepAsync($"get pods -n {Ns}");
+        var after = await KubectlStepAsync("get pods");
+        Assert.That(KubectlTable.Parse(after.Stdout).Row("nginx-pod"), Is.Null, $"kubectl get pods no longer lists nginx-pod: {after}");
     }
 }

@@ -1,5 +1,6 @@
+using Harness.Faults;
 using Harness.Kube;
-using Harness.Kube.Operations;
+using Harness.Kube.Kubectl;
 using Harness.Reporting;
 using k8s;
 using k8s.Models;
@@ -7,111 +8,195 @@ using NUnit.Framework;
 
 namespace Verification;
 
-/// <summary>S9: update a Deployment's image, survive a bad tag with rollout undo, and go back to revision 1.</summary>
+/// <summary>
+/// S9: update a Deployment's image, survive a bad tag with rollout undo, and go back to revision 1 — with the book's
+/// kubectl (apply --record, set image, rollout status/history/undo) on the control plane, the pods watched through the API.
+/// </summary>
 [TestFixture, Category("rollout")]
 public sealed class RolloutTests : ClusterCheck
 {
     private const string Name = "rollout-nginx";
 
-    [Injects("missing image tag", "rollout-nginx", "kubectl set image deployment rollout-nginx nginx=<rolloutMissing>", "kubectl rollout undo deployment rollout-nginx")]
+    /// <summary>rollout-nginx.yaml's replicas (the book's 3, whatever the number of workers).</summary>
+    private const int Replicas = 3;
+
+    [Injects("missing image tag", "rollout-nginx", "kubectl set image deployment rollout-nginx nginx=<rolloutMissing>", "kubectl delete namespace {namespace} (the check itself recovers with kubectl rollout undo)")]
     [Test, CancelAfter(900_000)]
     [Description("rollout-nginx 1.15.12 → 1.16.0; a missing tag exceeds its progress deadline; rollout undo restores 1.16.0; undo --to-revision=1 restores 1.15.12.")]
     public async Task RolloutUndoRecoversFromABadImageTag()
     {
         var images = Profile.Images;
+        var applyCause = ApplyCause();
+        var updateCause = SetImageCause(images.RolloutUpdate);
+        var missingCause = SetImageCause(images.RolloutMissing);
 
-        await Report.Step("kubectl apply -f ./rollout-nginx.yaml --record", async () =>
+        await Report.Step($"kubectl apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", async () =>
         {
-            await Api.AppsV1.CreateNamespacedDeploymentAsync(
-                Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Ns, cancellationToken: Token);
-            await ExpectRolloutAsync(RolloutPhase.Complete);
+            await Cluster.PutKubectlFileAsync(Manifests.RolloutNginxFile,
+                Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Token);
+            await ExpectActionAsync($"apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", "created");
+            await RecordChangeCauseAsync(applyCause);
+            await ExpectRolloutStatusAsync(RolloutVerdict.Complete);
             await ExpectImageServedAsync(images.RolloutInitial);
+            await ExpectHistoryAsync((1, applyCause));
         });
 
-        await Report.Step($"kubectl set image deployment {Name} nginx={images.RolloutUpdate} --record", async () =>
+        await Report.Step($"kubectl set image deployment {Name} nginx={images.RolloutUpdate}{RecordFlag}", async () =>
         {
-            await SetImageAsync(images.RolloutUpdate);
-            await ExpectRolloutAsync(RolloutPhase.Complete);
+            await SetImageAsync(images.RolloutUpdate, updateCause);
+            await ExpectRolloutStatusAsync(RolloutVerdict.Complete);
             await ExpectImageServedAsync(images.RolloutUpdate);
-            await ExpectHistoryAsync(1, 2);
+            await ExpectHistoryAsync((1, applyCause), (2, updateCause));
         });
 
-        await Report.Step($"kubectl set image deployment {Name} nginx={images.RolloutMissing} --record → exceeded its progress deadline", async () =>
+        // The bad tag is this check's fault; deleting the namespace (registered first) is what undoes it if the check stops.
+        var badTag = await Report.Step(
+            $"kubectl set image deployment {Name} nginx={images.RolloutMissing}{RecordFlag} → error: deployment \"{Name}\" exceeded its progress deadline", async () =>
         {
-            var started = DateTimeOffset.UtcNow;
-            await SetImageAsync(images.RolloutMissing);
-            var failed = await ExpectRolloutAsync(RolloutPhase.Failed);
-            Record("symptom", DateTimeOffset.UtcNow - started);
-            Assert.That(failed.Message, Does.Contain("exceeded its progress deadline"));
+            var fault = await Faults.InjectAsync("missing image tag", Name, $"kubectl set image deployment {Name} nginx={images.RolloutMissing}",
+                Revert.DeleteNamespace(Ns), _ => SetImageAsync(images.RolloutMissing, missingCause), Token, nodeFault: false);
+            var status = await ExpectRolloutStatusAsync(RolloutVerdict.ProgressDeadlineExceeded);
+            Record("symptom", fault.SinceInject);
+            Assert.That(status.Waiting, Has.Some.StartWith($"Waiting for deployment \"{Name}\" rollout to finish: "),
+                "kubectl waits for the new replicas before it gives up");
             var pods = await Api.CoreV1.ListNamespacedPodAsync(Ns, labelSelector: "app=nginx", cancellationToken: Token);
-            Report.Attach("kubectl get pods", ObjectState.Describe(pods.Items));
+            Report.Attach("pods (API)", ObjectState.Describe(pods.Items));
             Assert.That(pods.Items.Where(p => p.Spec.Containers[0].Image == images.RolloutMissing).Select(p => p.KubectlStatus()),
                 Has.Some.Matches<string>(s => s is "ErrImagePull" or "ImagePullBackOff"), "the missing tag cannot be pulled");
-            Assert.That(pods.Items.Count(p => p.IsReady() && p.Spec.Containers[0].Image == images.RolloutUpdate), Is.EqualTo(3),
+            Assert.That(pods.Items.Count(p => p.IsReady() && p.Spec.Containers[0].Image == images.RolloutUpdate), Is.EqualTo(Replicas),
                 "the old replicas keep serving while the new ones cannot start");
-            await ExpectHistoryAsync(1, 2, 3);
+            await ExpectHistoryAsync((1, applyCause), (2, updateCause), (3, missingCause));
+            return fault;
         });
 
         await Report.Step($"kubectl rollout undo deployment {Name}", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            var deadlineExceeded = (await Api.AppsV1.ReadNamespacedDeploymentAsync(Name, Ns, cancellationToken: Token))
-                .Status.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
-            Report.Attach("output", await RolloutUndo.UndoAsync(Api, Ns, Name, 0, Token));
-            await ExpectRolloutAsync(RolloutPhase.Complete, deadlineExceeded);
+            await Faults.RecoverAsync(badTag, Token, _ => ExpectActionAsync($"rollout undo deployment {Name}", "rolled back"));
             await ExpectImageServedAsync(images.RolloutUpdate);
             Record("recovery", DateTimeOffset.UtcNow - started);
-            await ExpectHistoryAsync(1, 3, 4);
+            await ExpectRolloutStatusAsync(RolloutVerdict.Complete, afterDeadlineExceeded: true);
+            // Revision 2 comes back as revision 4, with its change-cause.
+            await ExpectHistoryAsync((1, applyCause), (3, missingCause), (4, updateCause));
         });
 
         await Report.Step($"kubectl rollout undo deployment {Name} --to-revision=1", async () =>
         {
-            Report.Attach("output", await RolloutUndo.UndoAsync(Api, Ns, Name, 1, Token));
-            await ExpectRolloutAsync(RolloutPhase.Complete);
+            await ExpectActionAsync($"rollout undo deployment {Name} --to-revision=1", "rolled back");
+            await ExpectRolloutStatusAsync(RolloutVerdict.Complete);
             await ExpectImageServedAsync(images.RolloutInitial);
         });
     }
 
-    private Task SetImageAsync(string image)
+    private bool HasRecord => Profile.Kubernetes.KubectlHasRecord;
+
+    /// <summary>The book's <c> --record</c>, where the profile's kubectl is used with it.</summary>
+    private string RecordFlag => HasRecord ? " --record" : "";
+
+    /// <summary>What kubectl writes into the change-cause: the command line with each flag spelled out as --name=value.</summary>
+    private string ApplyCause() => HasRecord
+        ? $"{KubectlName} apply --filename=./{Manifests.RolloutNginxFile} --record=true"
+        : $"{KubectlName} apply -f ./{Manifests.RolloutNginxFile}";
+
+    private string SetImageCause(string image) =>
+        $"{KubectlName} set image deployment {Name} nginx={image}" + (HasRecord ? " --record=true" : "");
+
+    /// <summary>--record writes the program's file name (kubectl) first, whatever path the profile runs it by.</summary>
+    private static string KubectlName => Path.GetFileName(Profile.Kubernetes.Kubectl.Split(' ').Last());
+
+    private async Task SetImageAsync(string image, string cause)
     {
-        var cause = $"kubectl set image deployment {Name} nginx={image} --record=true";
-        var patch = new
-        {
-            metadata = new { annotations = new Dictionary<string, string> { ["kubernetes.io/change-cause"] = cause } },
-            spec = new { template = new { spec = new { containers = new[] { new { name = "nginx", image } } } } },
-        };
-        return Api.AppsV1.PatchNamespacedDeploymentAsync(
-            new V1Patch(KubernetesJson.Serialize(patch), V1Patch.PatchType.StrategicMergePatch), Name, Ns, cancellationToken: Token);
+        await ExpectActionAsync($"set image deployment {Name} nginx={image}{RecordFlag}", "image updated");
+        await RecordChangeCauseAsync(cause);
     }
 
-    /// <param name="earlierVerdict">The Progressing condition before the change, so a stale ProgressDeadlineExceeded is not read as this rollout's.</param>
-    private Task<RolloutState> ExpectRolloutAsync(RolloutPhase expected, V1DeploymentCondition? earlierVerdict = null) =>
-        Report.Step($"kubectl rollout status deployment {Name} → {expected}", async () =>
+    /// <summary>
+    /// Without --record the change-cause is written as the Kubernetes documentation shows (kubectl annotate, after the
+    /// change: the deployment controller copies it onto the new revision's ReplicaSet).
+    /// </summary>
+    private async Task RecordChangeCauseAsync(string cause)
+    {
+        if (HasRecord) return;
+        var quoted = "'" + cause.Replace("'", "'\\''") + "'";
+        await ExpectActionAsync($"annotate deployment {Name} kubernetes.io/change-cause={quoted} --overwrite", "annotated");
+    }
+
+    /// <summary>Runs a kubectl command that must succeed and say <paramref name="verb"/> about the Deployment.</summary>
+    private async Task ExpectActionAsync(string arguments, string verb)
+    {
+        var result = (await KubectlAsync(arguments)).EnsureSuccess();
+        Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(result), "deployment.apps", Name), Does.Contain(verb), result.ToString());
+    }
+
+    /// <summary>
+    /// <c>kubectl rollout status deployment rollout-nginx</c>, bounded by the profile's rollout time. After an undo from a
+    /// failed rollout the Deployment can still show the earlier ProgressDeadlineExceeded for a sync or two: that verdict
+    /// is the bad tag's, not the undo's, so kubectl is asked again for a while before it counts.
+    /// </summary>
+    private Task<RolloutStatusOutput> ExpectRolloutStatusAsync(RolloutVerdict expected, bool afterDeadlineExceeded = false) =>
+        Report.Step($"kubectl rollout status deployment {Name} → {Expected(expected)}", async () =>
         {
-            var deadline = Seconds(Profile.Timeouts.RolloutSeconds);
-            var state = await RolloutStatus.WaitAsync(Api, Ns, Name, deadline, Report.Progress, Token, earlierVerdict);
-            Report.Attach("output", state.Message);
-            Assert.That(state.Phase, Is.EqualTo(expected), state.Message);
-            return state;
+            var limit = Profile.Timeouts.RolloutSeconds;
+            var askAgainUntil = DateTimeOffset.UtcNow + Seconds(Profile.Timeouts.ProgressDeadlineSeconds + 30);
+            while (true)
+            {
+                var result = await KubectlAsync($"rollout status deployment {Name} --timeout={limit}s", Seconds(limit + 30));
+                var status = RolloutStatusOutput.Parse(Name, KubectlOutput.Text(result));
+                if (afterDeadlineExceeded && expected == RolloutVerdict.Complete && status.Verdict == RolloutVerdict.ProgressDeadlineExceeded
+                    && DateTimeOffset.UtcNow < askAgainUntil)
+                {
+                    Report.Progress($"{Name}: kubectl still reads the bad tag's ProgressDeadlineExceeded; asking again");
+                    await Task.Delay(TimeSpan.FromSeconds(2), Token);
+                    continue;
+                }
+                Assert.That(status.Verdict, Is.EqualTo(expected), result.ToString());
+                Assert.That(result.ExitCode == 0, Is.EqualTo(expected == RolloutVerdict.Complete), $"exit code: {result}");
+                return status;
+            }
         });
 
-    /// <summary>Every pod runs the tag; the Server header shows it where the profile's images carry real nginx versions.</summary>
+    private static string Expected(RolloutVerdict verdict) => verdict switch
+    {
+        RolloutVerdict.Complete => $"deployment \"{Name}\" successfully rolled out",
+        RolloutVerdict.ProgressDeadlineExceeded => $"error: deployment \"{Name}\" exceeded its progress deadline",
+        _ => verdict.ToString(),
+    };
+
+    /// <summary>Every pod runs the tag (API watch); the Server header shows it where the profile's images carry real nginx versions.</summary>
     private Task ExpectImageServedAsync(string image) =>
         Report.Step($"pods run {image}", async () =>
         {
-            var pods = await WaitForReadyPodsAsync("app=nginx", 3, p => p.Spec.Containers[0].Image == image);
+            var pods = await WaitForReadyPodsAsync("app=nginx", Replicas, p => p.Spec.Containers[0].Image == image);
             var answer = await CurlFromControlPlaneAsync(pods[0].Status.PodIP);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
             if (Profile.Images.ServerHeaderShowsVersion)
                 Assert.That(answer.Server, Is.EqualTo($"nginx/{image.Split(':')[1]}"));
         });
 
-    private Task ExpectHistoryAsync(params long[] revisions) =>
-        Report.Step($"kubectl rollout history deployment {Name} → revisions {string.Join(", ", revisions)}", async () =>
+    /// <summary>
+    /// <c>kubectl rollout history deployment rollout-nginx</c>: exactly these revisions with these change-causes, as kubectl
+    /// prints them. The deployment controller copies a change-cause onto the ReplicaSet a moment after the change, so a
+    /// history that does not match yet is read again for a few seconds.
+    /// </summary>
+    private Task ExpectHistoryAsync(params (long Revision, string ChangeCause)[] expected) =>
+        Report.Step($"kubectl rollout history deployment {Name} → revisions {string.Join(", ", expected.Select(e => e.Revision))}", async () =>
         {
-            var history = await RolloutHistory.GetAsync(Api, Ns, Name, Token);
-            Report.Attach("output", RolloutHistory.Format(Name, history));
-            Assert.That(history.Select(h => h.Revision), Is.EqualTo(revisions));
-            Assert.That(history.Select(h => h.ChangeCause), Has.All.Not.Null, "every revision records its change-cause");
+            var want = expected.Select(e => new RolloutRevision(e.Revision, e.ChangeCause)).ToList();
+            var until = DateTimeOffset.UtcNow + Seconds(Profile.Timeouts.SymptomSeconds);
+            while (true)
+            {
+                var result = await Cluster.KubectlAsync($"rollout history deployment {Name}", Token);
+                IReadOnlyList<RolloutRevision> history = [];
+                try { if (result.Succeeded) history = RolloutHistoryOutput.Parse(result.Stdout); }
+                catch (FormatException) { } // no table (yet): read again, then fail with kubectl's output
+                if (history.SequenceEqual(want) || DateTimeOffset.UtcNow >= until)
+                {
+                    Report.Attach($"kubectl rollout history deployment {Name}", result.ToString());
+                    result.EnsureSuccess();
+                    Assert.That(history, Is.EqualTo(want));
+                    return;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(2), Token);
+            }
         });
 }

@@ -1,7 +1,8 @@
 using Harness.Faults;
 using Harness.Kube;
-using Harness.Kube.Operations;
+using Harness.Kube.Kubectl;
 using Harness.Reporting;
+using Harness.Safety;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
@@ -9,7 +10,7 @@ using NUnit.Framework;
 
 namespace Verification;
 
-/// <summary>S7 and S8: protecting a node with cordon, and emptying it for maintenance with drain.</summary>
+/// <summary>S7 and S8: protecting a node with cordon, and emptying it for maintenance with drain — with the book's kubectl.</summary>
 [TestFixture, Category("scheduling")]
 public sealed class SchedulingTests : ClusterCheck
 {
@@ -20,33 +21,40 @@ public sealed class SchedulingTests : ClusterCheck
     {
         var node = LastWorker;
         Involve(node);
-        var three = await ApplyEchoHnameAsync(3);
-        var onNodeBefore = three.Count(p => p.Spec.NodeName == node);
+        // The book: 3 replicas, one per worker; cordon w3-k8s; scale to 9.
+        var before = await ApplyEchoHnameAsync(OnePerWorker);
+        var onNodeBefore = before.Count(p => p.Spec.NodeName == node);
 
         var cordon = await Report.Step($"kubectl cordon {node}", () =>
-            Faults.InjectAsync("node cordoned", node, $"kubectl cordon {node}", Revert.UncordonNode(node),
-                async t => Report.Attach("output", await Drain.CordonAsync(Api, node, t)), Token));
+            Faults.InjectAsync("node cordoned", node, $"kubectl cordon {node}", Revert.UncordonNode(node), async t =>
+            {
+                var cordoned = (await KubectlAsync($"cordon {node}")).EnsureSuccess();
+                Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(cordoned), "node", node), Is.EqualTo(new[] { "cordoned" }), cordoned.ToString());
+            }, Token));
 
         await Report.Step($"kubectl get nodes → {node} Ready,SchedulingDisabled", async () =>
         {
             await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
             Record("detection", cordon.SinceInject);
+            await ExpectKubectlNodeStatusAsync(node, "Ready,SchedulingDisabled");
         });
 
-        await Report.Step($"kubectl scale deployment echo-hname --replicas=9 → no new pod on {node}", async () =>
+        var up = ThreePerWorker;
+        await Report.Step($"kubectl scale deployment echo-hname --replicas={up} → no new pod on {node}", async () =>
         {
-            await ScaleDeploymentAsync("echo-hname", 9);
-            var nine = await WaitForReadyPodsAsync("app=nginx", 9);
-            Assert.That(nine.Count(p => p.Spec.NodeName == node), Is.EqualTo(onNodeBefore),
+            await KubectlScaleAsync("echo-hname", up);
+            var pods = await WaitForReadyPodsAsync("app=nginx", up);
+            Assert.That(pods.Count(p => p.Spec.NodeName == node), Is.EqualTo(onNodeBefore),
                 $"{node} keeps the pods it had and gets no new ones while cordoned");
         });
 
         await Report.Step($"kubectl uncordon {node} → {node} Ready", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await Faults.RecoverAsync(cordon, Token, async t => Report.Attach("output", await Drain.UncordonAsync(Api, node, t)));
+            await Faults.RecoverAsync(cordon, Token, UncordonAsync(node));
             await WaitForNodeStatusAsync(node, "Ready");
             Record("recovery", DateTimeOffset.UtcNow - started);
+            await ExpectKubectlNodeStatusAsync(node, "Ready");
         });
     }
 
@@ -57,37 +65,83 @@ public sealed class SchedulingTests : ClusterCheck
     {
         var node = LastWorker;
         Involve(node);
-        await ApplyEchoHnameAsync(9);
+        var emptyDirFlag = Profile.Kubernetes.DrainEmptyDirFlag;
 
-        // drain cordons the node before anything else: the revert is registered before the first attempt.
-        var cordoned = await Report.Step($"kubectl drain {node} → refused: DaemonSet-managed Pods", async () =>
+        // Before anything is injected: a pod the book's drain cannot evict would fail the drain for another reason.
+        await Report.Step($"pods on {node} that kubectl drain --ignore-daemonsets cannot evict → none", async () =>
         {
-            DrainResult refused = null!;
+            var blockers = await DrainPreflight.CheckAsync(Api, node, emptyDirFlag, Token);
+            Report.Attach("pods kubectl drain would refuse", blockers.Count == 0 ? "none" : string.Join("\n", blockers));
+            Assert.That(blockers, Is.Empty,
+                $"the drain check cannot run as the book's: {string.Join("; ", blockers)}. Move or delete those pods first " +
+                $"(the flag each needs is named; the book's drain uses only --ignore-daemonsets)");
+        });
+
+        var replicas = ThreePerWorker; // the book's 9
+        var before = await ApplyEchoHnameAsync(replicas);
+        var workloadOnNode = before.Where(p => p.Spec.NodeName == node).Select(p => $"{Ns}/{p.Name()}").ToList();
+
+        // drain cordons the node before anything else: its revert (uncordon) is registered before the first `kubectl drain`.
+        var drained = await Report.Step($"kubectl drain {node} → refused: cannot delete {DrainOutput.DaemonSetRefusal}", async () =>
+        {
+            var daemonSetPods = await DaemonSetPodsOnAsync(node);
+            Harness.Nodes.CommandResult refused = null!;
             var fault = await Faults.InjectAsync("node drained", node, $"kubectl drain {node}", Revert.UncordonNode(node),
-                async t => refused = await Drain.RunAsync(Api, node, new DrainOptions(), Seconds(Profile.Timeouts.PodGoneSeconds), t), Token);
-            Report.Attach("output", string.Join("\n", refused.Output));
-            Assert.That(refused.Succeeded, Is.False, "drain must refuse while DaemonSet pods run on the node");
-            Assert.That(refused.Error, Does.Contain("cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)"));
+                async t => refused = await KubectlAsync($"drain {node}"), Token);
+            var drain = DrainOutput.Parse(node, KubectlOutput.Text(refused));
+            Assert.That(refused.ExitCode, Is.Not.Zero, $"drain must refuse while DaemonSet pods run on the node: {refused}");
+            Assert.That(drain.Cordoned, Is.True, $"node/{node} cordoned comes first");
+            Assert.That(drain.UnableToDrain, Is.True, $"error: unable to drain node \"{node}\"");
+            Assert.That(drain.RefusedFor("--ignore-daemonsets"), Is.EquivalentTo(daemonSetPods),
+                $"cannot delete {DrainOutput.DaemonSetRefusal}: every DaemonSet pod on {node}, nothing else");
+            Assert.That(drain.Refusals.Select(r => r.Flag), Has.All.EqualTo("--ignore-daemonsets"), "no other reason to refuse");
+            Assert.That(drain.Evicting, Is.Empty, "nothing is evicted when drain refuses");
+            await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
             return fault;
         });
 
+        var timeout = Profile.Timeouts.PodGoneSeconds;
         await Report.Step($"kubectl drain {node} --ignore-daemonsets → {node} has no workload pods", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            var drained = await Drain.RunAsync(Api, node, new DrainOptions(IgnoreDaemonSets: true), Seconds(Profile.Timeouts.PodGoneSeconds), Token);
-            Report.Attach("output", string.Join("\n", drained.Output));
-            Assert.That(drained.Succeeded, Is.True, drained.Error);
-            var nine = await WaitForReadyPodsAsync("app=nginx", 9, p => p.Spec.NodeName != node);
+            // --timeout: kubectl waits for the evicted pods to be gone, at most this long (the book passes none).
+            var result = await KubectlAsync($"drain {node} --ignore-daemonsets --timeout={timeout}s", Seconds(timeout + 30));
+            var drain = DrainOutput.Parse(node, KubectlOutput.Text(result));
+            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+            Assert.That(drain.Cordoned, Is.True, $"node/{node} already cordoned");
+            Assert.That(drain.IgnoredDaemonSetPods, Is.Not.Empty, "WARNING: ignoring DaemonSet-managed Pods: …");
+            Assert.That(drain.Evicting, Is.SupersetOf(workloadOnNode), $"evicting pod …: every echo-hname pod that was on {node}");
+            Assert.That(drain.Drained, Is.True, $"node/{node} drained");
+            var pods = await WaitForReadyPodsAsync("app=nginx", replicas, p => p.Spec.NodeName != node);
             Record("recovery", DateTimeOffset.UtcNow - started);
-            Assert.That(nine.Select(p => p.Spec.NodeName), Has.None.EqualTo(node), "the replicas run elsewhere");
+            Assert.That(pods.Select(p => p.Spec.NodeName), Has.None.EqualTo(node), "the replicas run elsewhere");
             await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
+            await ExpectKubectlNodeStatusAsync(node, "Ready,SchedulingDisabled");
         });
 
         await Report.Step($"kubectl uncordon {node} → {node} Ready", async () =>
         {
-            await Faults.RecoverAsync(cordoned, Token, async t => Report.Attach("output", await Drain.UncordonAsync(Api, node, t)));
+            await Faults.RecoverAsync(drained, Token, UncordonAsync(node));
             await WaitForNodeStatusAsync(node, "Ready");
+            await ExpectKubectlNodeStatusAsync(node, "Ready");
         });
+    }
+
+    /// <summary>The book's recovery: <c>kubectl uncordon NODE</c>, which answers <c>node/NODE uncordoned</c>.</summary>
+    private Func<CancellationToken, Task> UncordonAsync(string node) => async _ =>
+    {
+        var uncordoned = (await KubectlAsync($"uncordon {node}")).EnsureSuccess();
+        Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(uncordoned), "node", node), Is.EqualTo(new[] { "uncordoned" }), uncordoned.ToString());
+    };
+
+    /// <summary>namespace/name of the running DaemonSet pods on the node: what the book's drain refuses for.</summary>
+    private async Task<IReadOnlyList<string>> DaemonSetPodsOnAsync(string node)
+    {
+        var pods = await Api.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: $"spec.nodeName={node}", cancellationToken: Token);
+        return pods.Items
+            .Where(p => p.Metadata.OwnerReferences?.Any(o => o.Controller == true && o.Kind == "DaemonSet") == true
+                        && p.Status?.Phase is not ("Succeeded" or "Failed"))
+            .Select(p => $"{p.Namespace()}/{p.Name()}").ToList();
     }
 
     private async Task<V1Node> WaitForNodeStatusAsync(string node, string status)
@@ -95,7 +149,7 @@ public sealed class SchedulingTests : ClusterCheck
         var seen = await Watches.Nodes(Api).UntilAsync(
             nodes => nodes.TryGetValue(node, out var n) && n.KubectlStatus() == status, $"{node} to show {status}",
             Seconds(Profile.Timeouts.SymptomSeconds), nodes => ObjectState.Describe(nodes.Values), Report.Progress, Token);
-        Report.Attach("kubectl get nodes", ObjectState.Describe(seen.Objects.Values));
+        Report.Attach("nodes (API)", ObjectState.Describe(seen.Objects.Values));
         return seen.Objects[node];
     }
 }

@@ -164,9 +164,66 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         }
     }
 
-    /// <summary>Runs kubectl on the control plane, as the book does, so the report can show the book's command with its output.</summary>
-    public Task<CommandResult> KubectlAsync(string arguments, CancellationToken ct) =>
-        ControlPlane.RunAsync($"{Profile.Kubernetes.Kubectl} --kubeconfig {Profile.Kubernetes.AdminKubeconfig} {arguments}", CommandTimeout, ct);
+    /// <summary>
+    /// Runs kubectl on the control plane as the book types it (<c>kubectl drain w3-k8s</c>, <c>kubectl apply -f
+    /// ./rollout-nginx.yaml --record</c>), so the report shows the book's command with kubectl's own output. It runs in
+    /// this run's folder on the control plane (<see cref="KubectlFolder"/>, where <see cref="PutKubectlFileAsync"/> puts
+    /// the book's manifests), with admin.conf and the suite's namespace as the current context through KUBECONFIG:
+    /// neither <c>--kubeconfig</c> nor <c>-n</c> is on the command line, because <c>--record</c> writes the whole
+    /// command line into the change-cause and the book's history shows neither. The result's Command is the command
+    /// as kubectl saw it. <paramref name="timeout"/> defaults to <c>timeouts.commandSeconds</c>.
+    /// </summary>
+    public async Task<CommandResult> KubectlAsync(string arguments, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        var folder = await PrepareKubectlFolderAsync(ct);
+        // `cd` first: were the folder gone, kubectl must fail rather than run in the default namespace.
+        var result = await ControlPlane.RunAsync(
+            $"cd {folder} && KUBECONFIG={folder}/{ContextFile}:{Profile.Kubernetes.AdminKubeconfig} {Profile.Kubernetes.Kubectl} {arguments}",
+            timeout ?? CommandTimeout, ct);
+        return result with { Command = $"{Profile.Kubernetes.Kubectl} {arguments}" };
+    }
+
+    /// <summary>This run's folder on the control plane for the book's kubectl commands and manifests (no secrets in it).</summary>
+    public string KubectlFolder { get; } = $"/tmp/verification-kubectl-{Guid.NewGuid():N}"[..39];
+
+    private const string ContextFile = "context.conf";
+    private readonly SemaphoreSlim _kubectlFolderGate = new(1, 1);
+    private bool _kubectlFolderReady;
+
+    /// <summary>Puts a file (the book's manifest) into <see cref="KubectlFolder"/>, so kubectl reads it as <c>./NAME</c>.</summary>
+    public async Task PutKubectlFileAsync(string name, string content, CancellationToken ct)
+    {
+        var folder = await PrepareKubectlFolderAsync(ct);
+        await ControlPlane.UploadAsync(System.Text.Encoding.UTF8.GetBytes(content), $"{folder}/{name}", "0644", ct);
+    }
+
+    /// <summary>
+    /// Once per run: the folder (0700) and in it a kubeconfig holding only a context — admin.conf's cluster and user,
+    /// the suite's namespace — listed before admin.conf in KUBECONFIG, so kubectl takes its current context from it
+    /// and the credentials from admin.conf (nothing secret is copied).
+    /// </summary>
+    private async Task<string> PrepareKubectlFolderAsync(CancellationToken ct)
+    {
+        if (_kubectlFolderReady) return KubectlFolder;
+        await _kubectlFolderGate.WaitAsync(ct);
+        try
+        {
+            if (_kubectlFolderReady) return KubectlFolder;
+            var kubectl = $"{Profile.Kubernetes.Kubectl} --kubeconfig {Profile.Kubernetes.AdminKubeconfig}";
+            var context = $"{Profile.Kubernetes.Kubectl} --kubeconfig {KubectlFolder}/{ContextFile}";
+            var script = string.Join(" && ",
+                $"umask 077",
+                $"mkdir -p {KubectlFolder}",
+                $"cluster=$({kubectl} config view --minify -o \"jsonpath={{.contexts[0].context.cluster}}\")",
+                $"user=$({kubectl} config view --minify -o \"jsonpath={{.contexts[0].context.user}}\")",
+                $"{context} config set-context {Namespace} --cluster=\"$cluster\" --user=\"$user\" --namespace={Namespace} >/dev/null",
+                $"{context} config use-context {Namespace} >/dev/null");
+            (await ControlPlane.RunAsync(script, CommandTimeout, ct)).EnsureSuccess();
+            _kubectlFolderReady = true;
+            return KubectlFolder;
+        }
+        finally { _kubectlFolderGate.Release(); }
+    }
 
     public async Task<bool> IsKubeletActiveAsync(string node, CancellationToken ct) =>
         (await Node(node).RunAsync(Profile.Commands.KubeletActive, CommandTimeout, ct)).Succeeded;
@@ -311,6 +368,11 @@ public sealed class Cluster : IReverter, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_kubectlFolderReady)
+        {
+            try { await ControlPlane.RunAsync($"rm -rf {KubectlFolder}", TimeSpan.FromSeconds(15)); }
+            catch (Exception) { } // best effort: a folder in /tmp with a manifest and a context, nothing secret
+        }
         foreach (var shell in _shells.Values) await shell.DisposeAsync();
         Api.Dispose();
         try { Directory.Delete(Path.GetDirectoryName(_kubeconfigPath)!, recursive: true); } catch (IOException) { }

@@ -17,14 +17,21 @@ public static partial class Manifests
 
     public static T Load<T>(string file, IReadOnlyDictionary<string, string> values)
     {
+        var text = Render(file, values);
+        var path = Path.Combine(Directory, file);
+        try { return KubernetesYaml.Deserialize<T>(text); }
+        catch (Exception e) { throw new ManifestException($"Manifest {path} is not a valid {typeof(T).Name}: {e.Message.Split('\n')[0]}", e); }
+    }
+
+    /// <summary>The manifest's text with its placeholders filled, e.g. to put it on the control plane for <c>kubectl apply -f</c>.</summary>
+    public static string Render(string file, IReadOnlyDictionary<string, string> values)
+    {
         var path = Path.Combine(Directory, file);
         if (!File.Exists(path))
             throw new ManifestException($"Manifest {path} is missing. Restore it from the repository (git checkout -- {Path.Combine("fixtures", "manifests", file)}).");
-        var text = Placeholder().Replace(File.ReadAllText(path), m =>
+        return Placeholder().Replace(File.ReadAllText(path), m =>
             values.TryGetValue(m.Groups[1].Value, out var v) ? v
                 : throw new ManifestException($"Manifest {path} uses ${{{m.Groups[1].Value}}}, which the check does not fill."));
-        try { return KubernetesYaml.Deserialize<T>(text); }
-        catch (Exception e) { throw new ManifestException($"Manifest {path} is not a valid {typeof(T).Name}: {e.Message.Split('\n')[0]}", e); }
     }
 
     public static V1Pod Pod(string name, string image, string node) =>
@@ -33,8 +40,11 @@ public static partial class Manifests
     public static V1Deployment EchoHname(string image, int replicas) =>
         Load<V1Deployment>("echo-hname.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["REPLICAS"] = replicas.ToString() });
 
-    public static V1Deployment RolloutNginx(string image, int progressDeadlineSeconds) =>
-        Load<V1Deployment>("rollout-nginx.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString() });
+    public const string RolloutNginxFile = "rollout-nginx.yaml";
+
+    /// <summary>The book's rollout-nginx.yaml as text, for <c>kubectl apply -f ./rollout-nginx.yaml</c> on the control plane.</summary>
+    public static string RolloutNginx(string image, int progressDeadlineSeconds) =>
+        Render(RolloutNginxFile, new Dictionary<string, string> { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString() });
 
     [GeneratedRegex(@"\$\{([A-Z_]+)\}")]
     private static partial Regex Placeholder();

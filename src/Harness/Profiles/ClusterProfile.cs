@@ -113,8 +113,22 @@ public sealed class KubernetesSettings
     /// <summary>kubectl on the nodes (for the book's commands shown in the report).</summary>
     public string Kubectl { get; set; } = "kubectl";
 
-    /// <summary>True for kubectl older than 1.26, which still has <c>--record</c>.</summary>
+    /// <summary>
+    /// Whether the book's commands use <c>--record</c> (the book's 1.18). kubectl deprecated it in 1.22; without it the
+    /// change-cause is written with <c>kubectl annotate deployment NAME kubernetes.io/change-cause=… --overwrite</c>,
+    /// as the Kubernetes documentation shows.
+    /// </summary>
     public bool KubectlHasRecord { get; set; } = true;
+
+    /// <summary>
+    /// The flag with which <c>kubectl drain</c> deletes pods that use emptyDir: <c>--delete-local-data</c> up to 1.19
+    /// (1.18 knows no other), <c>--delete-emptydir-data</c> from 1.20 (kubectl 1.31 dropped the old one). Left out, it
+    /// follows an explicit <see cref="Version"/>, else it is the newer one.
+    /// </summary>
+    public string DrainEmptyDirFlag { get; set; } = "";
+
+    public const string DeleteLocalData = "--delete-local-data";
+    public const string DeleteEmptyDirData = "--delete-emptydir-data";
 
     /// <summary>
     /// The Kubernetes version every kubelet (and the API server) must run, e.g. <c>1.18.4</c>; <c>vagrantfile</c> reads

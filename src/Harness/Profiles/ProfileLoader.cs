@@ -61,6 +61,7 @@ public static class ProfileLoader
             }
         }
         FillEmpty(profile);
+        DefaultKubectlFlags(profile.Kubernetes);
         profile.SourcePath = sourcePath;
         if (string.IsNullOrEmpty(profile.Name)) profile.Name = Path.GetFileNameWithoutExtension(sourcePath);
         if (string.IsNullOrWhiteSpace(profile.Login.KnownHostsFile)) profile.Login.KnownHostsFile = LoginSettings.DefaultKnownHostsFile(profile.Name);
@@ -129,6 +130,34 @@ public static class ProfileLoader
         return type == typeof(List<string>);
     }
 
+    /// <summary>An explicit <c>kubernetes.version</c> (e.g. 1.18.4), or null ('vagrantfile' or empty: known only once the cluster answers).</summary>
+    private static System.Version? ExplicitVersion(KubernetesSettings k) =>
+        System.Version.TryParse((k.Version ?? "").TrimStart('v'), out var version) ? version : null;
+
+    /// <summary>A kubectl flag the file leaves out follows the profile's explicit version.</summary>
+    private static void DefaultKubectlFlags(KubernetesSettings k)
+    {
+        if (!string.IsNullOrWhiteSpace(k.DrainEmptyDirFlag)) return;
+        k.DrainEmptyDirFlag = ExplicitVersion(k) is { Major: 1, Minor: < 20 } ? KubernetesSettings.DeleteLocalData : KubernetesSettings.DeleteEmptyDirData;
+    }
+
+    /// <summary>kubectl's version-specific flags against an explicit <c>kubernetes.version</c>.</summary>
+    private static IEnumerable<string> KubectlProblems(KubernetesSettings k)
+    {
+        var flag = k.DrainEmptyDirFlag;
+        if (flag is not (KubernetesSettings.DeleteLocalData or KubernetesSettings.DeleteEmptyDirData))
+        {
+            yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}'; use '{KubernetesSettings.DeleteLocalData}' (kubectl up to 1.19) " +
+                         $"or '{KubernetesSettings.DeleteEmptyDirData}' (from 1.20)";
+            yield break;
+        }
+        if (ExplicitVersion(k) is not { } version) yield break;
+        if (version.Major == 1 && version.Minor < 20 && flag == KubernetesSettings.DeleteEmptyDirData)
+            yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}', which kubectl {version.Major}.{version.Minor} does not know; use '{KubernetesSettings.DeleteLocalData}'";
+        if ((version.Major > 1 || version.Minor >= 31) && flag == KubernetesSettings.DeleteLocalData)
+            yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}', which kubectl {version.Major}.{version.Minor} no longer has; use '{KubernetesSettings.DeleteEmptyDirData}'";
+    }
+
     private static void Validate(ClusterProfile p)
     {
         var problems = new List<string>();
@@ -154,6 +183,7 @@ public static class ProfileLoader
                 break;
         }
         if (p.Discovery.Mode == "static" && string.IsNullOrEmpty(p.Login.User)) problems.Add("'login.user' is empty (static discovery has no default user)");
+        problems.AddRange(KubectlProblems(p.Kubernetes));
         if (problems.Count > 0)
             throw new ProfileException($"Profile {p.SourcePath} cannot be used: {string.Join("; ", problems)}.");
     }

@@ -46,6 +46,55 @@ public class ProfileLoaderTests
         Assert.That(profile.SourcePath, Is.EqualTo(Path.Combine(ProfilesDirectory, name + ".yaml")));
     }
 
+    // The book's kubectl 1.18 has --record and only --delete-local-data; the lab's 1.20.2 both flags; the revised 1.36 no --record in use.
+    [TestCase("book", true, "--delete-local-data")]
+    [TestCase("lab", true, "--delete-emptydir-data")]
+    [TestCase("revised", false, "--delete-emptydir-data")]
+    public void Every_real_profile_says_which_kubectl_flags_the_books_commands_use(string name, bool hasRecord, string emptyDirFlag)
+    {
+        var profile = ProfileLoader.Load(name, ProfilesDirectory);
+
+        Assert.That(profile.Kubernetes.KubectlHasRecord, Is.EqualTo(hasRecord));
+        Assert.That(profile.Kubernetes.DrainEmptyDirFlag, Is.EqualTo(emptyDirFlag));
+    }
+
+    [TestCase("", "--delete-emptydir-data")]
+    [TestCase("\nkubernetes: {version: vagrantfile}", "--delete-emptydir-data")]
+    [TestCase("\nkubernetes: {version: v1.19.16}", "--delete-local-data")]
+    [TestCase("\nkubernetes: {version: 1.20.2}", "--delete-emptydir-data")]
+    public void A_profile_that_leaves_the_drain_flag_out_gets_its_versions_or_the_current_one(string kubernetes, string expected)
+    {
+        var profile = ProfileLoader.Parse(Minimal + kubernetes, "/profiles/tiny.yaml");
+
+        Assert.That(profile.Kubernetes.DrainEmptyDirFlag, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void An_unknown_drain_flag_is_refused_naming_both_real_ones()
+    {
+        var e = Refused(Minimal + "\nkubernetes: {drainEmptyDirFlag: --delete-local}");
+
+        Assert.That(e.Message, Does.Contain(
+            "'kubernetes.drainEmptyDirFlag' is '--delete-local'; use '--delete-local-data' (kubectl up to 1.19) or '--delete-emptydir-data' (from 1.20)"));
+    }
+
+    [TestCase("1.18.4", "--delete-emptydir-data", "which kubectl 1.18 does not know; use '--delete-local-data'")]
+    [TestCase("v1.36.0", "--delete-local-data", "which kubectl 1.36 no longer has; use '--delete-emptydir-data'")]
+    public void A_drain_flag_the_profiles_kubectl_version_lacks_is_refused(string version, string flag, string expected)
+    {
+        var e = Refused(Minimal + $"\nkubernetes: {{version: {version}, drainEmptyDirFlag: {flag}}}");
+
+        Assert.That(e.Message, Does.Contain($"'kubernetes.drainEmptyDirFlag' is '{flag}', {expected}"));
+    }
+
+    [TestCase("1.18.4", "--delete-local-data")]
+    [TestCase("1.20.2", "--delete-local-data")]
+    [TestCase("1.20.2", "--delete-emptydir-data")]
+    [TestCase("vagrantfile", "--delete-emptydir-data")]
+    public void A_drain_flag_the_kubectl_version_has_is_accepted(string version, string flag) =>
+        Assert.That(ProfileLoader.Parse(Minimal + $"\nkubernetes: {{version: {version}, drainEmptyDirFlag: {flag}}}", "/profiles/tiny.yaml")
+            .Kubernetes.DrainEmptyDirFlag, Is.EqualTo(flag));
+
     [Test]
     public void Host_keys_are_pinned_per_profile_so_book_and_revised_on_the_same_address_do_not_clash()
     {

@@ -249,14 +249,17 @@ public abstract class ClusterCheck
         Api.AppsV1.PatchNamespacedDeploymentScaleAsync(
             new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), name, Ns, cancellationToken: Token);
 
-    /// <summary>Exactly <paramref name="count"/> pods, all Ready, none Terminating.</summary>
-    protected async Task<IReadOnlyList<V1Pod>> WaitForReadyPodsAsync(string labelSelector, int count, Func<V1Pod, bool>? also = null)
+    /// <summary>Exactly <paramref name="count"/> pods, all Ready, none Terminating; with <paramref name="ignoreLeaving"/>,
+    /// pods already being deleted are not counted (a replaced ReplicaSet's pod that never started can take a minute to go,
+    /// while the Deployment already serves with the others).</summary>
+    protected async Task<IReadOnlyList<V1Pod>> WaitForReadyPodsAsync(string labelSelector, int count, Func<V1Pod, bool>? also = null, bool ignoreLeaving = false)
     {
+        IEnumerable<V1Pod> Counted(IEnumerable<V1Pod> pods) => ignoreLeaving ? pods.Where(p => !p.IsTerminating()) : pods;
         var outcome = await Watches.Pods(Api, Ns, labelSelector).UntilAsync(
-            pods => pods.Count == count && pods.Values.All(p => p.IsReady() && (also?.Invoke(p) ?? true)),
+            pods => Counted(pods.Values).Count() == count && Counted(pods.Values).All(p => p.IsReady() && (also?.Invoke(p) ?? true)),
             $"{count} Ready pods ({labelSelector})", Seconds(Profile.Timeouts.PodReadySeconds),
             pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
-        var pods = outcome.Objects.Values.OrderBy(p => p.Name()).ToList();
+        var pods = Counted(outcome.Objects.Values).OrderBy(p => p.Name()).ToList();
         Report.Attach("kubectl get pods -o=custom-columns=NAME,IP,STATUS,NODE",
             string.Join("\n", pods.Select(ObjectState.Describe)));
         return pods;

@@ -166,7 +166,7 @@ public sealed class RolloutTests : ClusterCheck
     private Task ExpectImageServedAsync(string image) =>
         Report.Step($"pods run {image}", async () =>
         {
-            var pods = await WaitForReadyPodsAsync("app=nginx", Replicas, p => p.Spec.Containers[0].Image == image);
+            var pods = await WaitForReadyPodsAsync("app=nginx", Replicas, p => p.Spec.Containers[0].Image == image, ignoreLeaving: true);
             var answer = await CurlFromControlPlaneAsync(pods[0].Status.PodIP);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
             if (Profile.Images.ServerHeaderShowsVersion)

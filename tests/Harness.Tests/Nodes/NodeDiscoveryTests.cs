@@ -5,7 +5,7 @@ using NUnit.Framework;
 namespace Harness.Tests.Nodes;
 
 /// <summary>From Vagrant's machines to the profile's nodes: the book's names, the revised edition's, any number of workers.</summary>
-[TestFixture, NonParallelizable] // StandInVagrant changes PATH for the whole process
+[TestFixture, NonParallelizable, System.Runtime.Versioning.SupportedOSPlatform("linux")] // StandInVagrant changes PATH for the whole process
 public sealed class NodeDiscoveryTests
 {
     private string _temp = null!;

@@ -57,7 +57,8 @@ public sealed partial record DrainOutput(
             warnings,
             Evicting: lines.Select(line => EvictingLine().Match(line)).Where(m => m.Success).Select(m => m.Groups["pod"].Value).ToList(),
             Evicted: KubectlOutput.Actions(transcript).Where(a => a.Resource == "pod" && a.Verb == "evicted").Select(a => a.Name).ToList(),
-            Drained: nodeVerbs.Contains("drained"));
+            // kubectl 1.20 ends with "node/w3-k8s evicted" (one printer shared with the pod evictions), 1.18 and 1.21+ "drained".
+            Drained: nodeVerbs.Contains("drained") || nodeVerbs.Contains("evicted"));
     }
 
     private static IReadOnlyList<string> PodList(string text) =>

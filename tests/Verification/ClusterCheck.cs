@@ -30,6 +30,9 @@ public abstract class ClusterCheck
     protected static IKubernetes Api => Cluster.Api;
     protected static string Ns => Cluster.Namespace;
 
+    /// <summary>The edition's nginx pod: nginx-pod (first edition), po-nginx (revised).</summary>
+    protected static string NginxPod => Profile.Edition.NginxPod;
+
     protected FaultScope Faults { get; private set; } = null!;
     protected DateTimeOffset StartedAt { get; private set; }
 
@@ -65,6 +68,8 @@ public abstract class ClusterCheck
         if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CurrentContext.CancellationToken, Suite.Cancellation);
         StartedAt = DateTimeOffset.UtcNow;
+        if (Profile.Edition.ChecksNotInBook.Contains(TestContext.CurrentContext.Test.MethodName!))
+            Report.Parameter("book", $"not in chapter 3 of the edition profile '{Profile.Name}' follows: checked as a property of the cluster", excluded: true);
         Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Report.Progress, Suite.Identity);
 
         try
@@ -165,8 +170,9 @@ public abstract class ClusterCheck
     // ---- steps shared by several checks ----------------------------------------------------------------------
 
     /// <summary><c>kubectl run nginx-pod --image=nginx</c>, pinned to <paramref name="node"/> so the fault lands where the pod is.</summary>
-    protected async Task<V1Pod> RunNginxPodAsync(string node, string name = "nginx-pod")
+    protected async Task<V1Pod> RunNginxPodAsync(string node)
     {
+        var name = NginxPod;
         Involve(node);
         return await Report.Step($"kubectl run {name} --image={Profile.Images.Nginx} (on {node})", async () =>
         {

@@ -22,15 +22,15 @@ public sealed class InjectsAttribute(string fault, string on, string inject, str
         {
             "worker" => profile.Workers.FirstOrDefault(profile.FaultTargets.Contains) ?? "(no worker is a fault target)",
             "last worker" => profile.Workers.LastOrDefault(profile.FaultTargets.Contains) ?? "(no worker is a fault target)",
-            _ => On,
+            _ => On.Replace("{pod}", profile.Edition.NginxPod),
         };
-        return $"{Fault} on {node}: `{Resolve(Inject, profile, node)}` — revert: `{Resolve(Revert, profile, node)}`";
+        return $"{Resolve(Fault, profile, node)} on {node}: `{Resolve(Inject, profile, node)}` — revert: `{Resolve(Revert, profile, node)}`";
     }
 
     private static string Resolve(string text, ClusterProfile profile, string node)
     {
         foreach (var property in typeof(FaultCommands).GetProperties(BindingFlags.Public | BindingFlags.Instance))
             text = text.Replace("{" + char.ToLowerInvariant(property.Name[0]) + property.Name[1..] + "}", (string)property.GetValue(profile.Commands)!);
-        return text.Replace("{node}", node).Replace("{namespace}", profile.Kubernetes.Namespace);
+        return text.Replace("{node}", node).Replace("{namespace}", profile.Kubernetes.Namespace).Replace("{pod}", profile.Edition.NginxPod);
     }
 }

@@ -16,7 +16,7 @@ namespace Verification;
 [TestFixture, Category("kube-proxy")]
 public sealed class KubeProxyTests : ClusterCheck
 {
-    [Injects("nginx-pod", "worker", "kubectl run nginx-pod --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
+    [Injects("{pod}", "worker", "kubectl run {pod} --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
     [Injects("pod network broken", "worker", "{breakPodNetwork}", "{restorePodNetwork}; {reboot}")]
     [Test, CancelAfter(900_000)]
     [Description("Remove br_netfilter and restart the network on a worker: curl to its pod times out while the pod stays Running; restore and reboot: it answers again.")]
@@ -56,9 +56,9 @@ public sealed class KubeProxyTests : ClusterCheck
             Assert.That(firstTimeout.TimedOut, Is.True, "curl must time out while the node's pod network is broken");
         });
 
-        await Report.Step("nginx-pod is still Running with the same IP", async () =>
+        await Report.Step($"{NginxPod} is still Running with the same IP", async () =>
         {
-            var now = await Api.CoreV1.ReadNamespacedPodAsync("nginx-pod", Ns, cancellationToken: Token);
+            var now = await Api.CoreV1.ReadNamespacedPodAsync(NginxPod, Ns, cancellationToken: Token);
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(now));
             Assert.That(now.IsRunning(), Is.True, "the pod does not know its network is gone");
             Assert.That(now.Status.PodIP, Is.EqualTo(ip));
@@ -69,11 +69,11 @@ public sealed class KubeProxyTests : ClusterCheck
             var started = DateTimeOffset.UtcNow;
             await Faults.RecoverAsync(broken, Token);
             Record("node reboot", DateTimeOffset.UtcNow - started);
-            var back = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
-                pods => pods.TryGetValue("nginx-pod", out var p) && p.IsReady() && p.Restarts() > restartsBefore,
-                "nginx-pod to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds),
+            var back = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
+                pods => pods.TryGetValue(NginxPod, out var p) && p.IsReady() && p.Restarts() > restartsBefore,
+                $"{NginxPod} to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds),
                 pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
-            var after = back.Objects["nginx-pod"];
+            var after = back.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(after));
             Assert.That(after.Restarts(), Is.GreaterThan(restartsBefore), "the book shows the restart count going up after the reboot");
             ip = after.Status.PodIP; // the IP may change

@@ -12,7 +12,7 @@ namespace Verification;
 [TestFixture, Category("kubelet")]
 public sealed class KubeletTests : ClusterCheck
 {
-    [Injects("nginx-pod", "worker", "kubectl run nginx-pod --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
+    [Injects("{pod}", "worker", "kubectl run {pod} --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
     [Injects("kubelet stopped", "worker", "{stopKubelet}", "{startKubelet}")]
     [Test, CancelAfter(600_000)]
     [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
@@ -30,41 +30,41 @@ public sealed class KubeletTests : ClusterCheck
             Assert.That(await Cluster.IsKubeletActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
 
         var grace = pod.Spec.TerminationGracePeriodSeconds ?? 30;
-        await Report.Step("kubectl delete pod nginx-pod → Terminating", async () =>
+        await Report.Step($"kubectl delete pod {NginxPod} → Terminating", async () =>
         {
-            await Api.CoreV1.DeleteNamespacedPodAsync("nginx-pod", Ns, cancellationToken: Token);
+            await Api.CoreV1.DeleteNamespacedPodAsync(NginxPod, Ns, cancellationToken: Token);
             var deleted = DateTimeOffset.UtcNow;
-            var terminating = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
-                pods => pods.TryGetValue("nginx-pod", out var p) && p.IsTerminating(), "nginx-pod to show Terminating",
+            var terminating = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
+                pods => pods.TryGetValue(NginxPod, out var p) && p.IsTerminating(), $"{NginxPod} to show Terminating",
                 Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
             Record("detection", terminating.ObservedAt - deleted);
             Record("symptom", kubeletStopped.SinceInject);
             // The book's own look at it: kubectl get pods shows STATUS Terminating.
             var pods = (await KubectlAsync("get pods")).EnsureSuccess();
-            Assert.That(KubectlTable.Parse(pods.Stdout).Cell("nginx-pod", "STATUS"), Is.EqualTo("Terminating"), pods.ToString());
+            Assert.That(KubectlTable.Parse(pods.Stdout).Cell(NginxPod, "STATUS"), Is.EqualTo("Terminating"), pods.ToString());
         });
 
-        await Report.Step($"nginx-pod stays Terminating past its {grace} s grace period while kubelet is stopped", async () =>
+        await Report.Step($"{NginxPod} stays Terminating past its {grace} s grace period while kubelet is stopped", async () =>
         {
             var hold = Seconds((int)grace + 15);
-            var gone = Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(pods => pods.Count == 0, "nginx-pod to be deleted",
+            var gone = Watches.Pod(Api, Ns, NginxPod).UntilAsync(pods => pods.Count == 0, $"{NginxPod} to be deleted",
                 hold, pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
             var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await gone,
                 "without kubelet nobody can confirm the pod's containers stopped, so it must not disappear");
             Assert.That(timeout!.LastState, Does.Contain("Terminating"));
         });
 
-        await Report.Step($"[{worker}]$ systemctl start kubelet → nginx-pod is gone", async () =>
+        await Report.Step($"[{worker}]$ systemctl start kubelet → {NginxPod} is gone", async () =>
         {
             var started = DateTimeOffset.UtcNow;
             await Faults.RecoverAsync(kubeletStopped, Token);
-            var gone = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(pods => pods.Count == 0, "nginx-pod to be deleted",
+            var gone = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(pods => pods.Count == 0, $"{NginxPod} to be deleted",
                 Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
             Record("recovery", gone.ObservedAt - started);
             Assert.That(gone.Objects, Is.Empty);
         });
 
         var after = await KubectlStepAsync("get pods");
-        Assert.That(KubectlTable.Parse(after.Stdout).Row("nginx-pod"), Is.Null, $"kubectl get pods no longer lists nginx-pod: {after}");
+        Assert.That(KubectlTable.Parse(after.Stdout).Row(NginxPod), Is.Null, $"kubectl get pods no longer lists {NginxPod}: {after}");
     }
 }

@@ -15,8 +15,8 @@ public sealed class SelfHealingTests : ClusterCheck
     /// <c>kill</c> program (no procps), so <c>kubectl exec nginx-pod -- kill 1</c> would fail there.</summary>
     private const string KillPid1 = "/bin/sh -c 'kill 1'";
 
-    [Injects("nginx-pod", "worker", "kubectl run nginx-pod --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
-    [Injects("container PID 1 killed", "nginx-pod", "kubectl exec nginx-pod -- " + KillPid1, "none: kubelet restarts the container")]
+    [Injects("{pod}", "worker", "kubectl run {pod} --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
+    [Injects("container PID 1 killed", "{pod}", "kubectl exec {pod} -- " + KillPid1, "none: kubelet restarts the container")]
     [Test, CancelAfter(300_000)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()
@@ -24,44 +24,44 @@ public sealed class SelfHealingTests : ClusterCheck
         var pod = await RunNginxPodAsync(TargetWorker);
         var restartsBefore = pod.Restarts();
 
-        var pidFileBefore = await Report.Step($"kubectl exec nginx-pod -- cat /run/nginx.pid → 1", async () =>
+        var pidFileBefore = await Report.Step($"kubectl exec {NginxPod} -- cat /run/nginx.pid → 1", async () =>
         {
-            var pid = await KubectlStepAsync($"exec nginx-pod -n {Ns} -- cat /run/nginx.pid");
+            var pid = await KubectlStepAsync($"exec {NginxPod} -n {Ns} -- cat /run/nginx.pid");
             Assert.That(pid.Stdout.Trim(), Is.EqualTo("1"), "nginx must be the container's PID 1");
-            return (await KubectlStepAsync($"exec nginx-pod -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
+            return (await KubectlStepAsync($"exec {NginxPod} -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
         });
 
-        var killed = await Report.Step($"kubectl exec nginx-pod -- {KillPid1}", () =>
+        var killed = await Report.Step($"kubectl exec {NginxPod} -- {KillPid1}", () =>
             // Nothing to revert on a node: kubelet is what brings the container back. The namespace revert cleans up.
-            Faults.InjectAsync("container PID 1 killed", "nginx-pod", $"kubectl exec nginx-pod -- {KillPid1}", Revert.DeleteNamespace(Ns),
+            Faults.InjectAsync("container PID 1 killed", NginxPod, $"kubectl exec {NginxPod} -- {KillPid1}", Revert.DeleteNamespace(Ns),
                 async t =>
                 {
-                    var exec = await Cluster.KubectlAsync($"exec nginx-pod -n {Ns} -- {KillPid1}", t);
+                    var exec = await Cluster.KubectlAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", t);
                     Report.Attach("output", exec.ToString());
                     if (!ContainerExec.SignalWasSent(exec))
-                        Assert.Fail($"kill 1 inside nginx-pod failed, nothing was killed:\n{exec}");
+                        Assert.Fail($"kill 1 inside {NginxPod} failed, nothing was killed:\n{exec}");
                 }, Token, nodeFault: false));
 
         await Report.Step("kubelet restarts the container: RESTARTS +1, Running and Ready", async () =>
         {
-            await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
-                pods => pods.TryGetValue("nginx-pod", out var p) && p.Restarts() > restartsBefore, "nginx-pod's restart count to go up",
+            await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
+                pods => pods.TryGetValue(NginxPod, out var p) && p.Restarts() > restartsBefore, $"{NginxPod}'s restart count to go up",
                 Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
             Record("symptom", killed.SinceInject);
-            var ready = await Watches.Pod(Api, Ns, "nginx-pod").UntilAsync(
-                pods => pods.TryGetValue("nginx-pod", out var p) && p.IsReady(), "nginx-pod to be Ready again",
+            var ready = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
+                pods => pods.TryGetValue(NginxPod, out var p) && p.IsReady(), $"{NginxPod} to be Ready again",
                 Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
             Record("recovery", killed.SinceInject);
-            var pod = ready.Objects["nginx-pod"];
+            var pod = ready.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));
             Assert.That(pod.Restarts(), Is.EqualTo(restartsBefore + 1));
         });
 
         await Report.Step("the new nginx wrote a new pid file and answers", async () =>
         {
-            var pidFileAfter = (await KubectlStepAsync($"exec nginx-pod -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
+            var pidFileAfter = (await KubectlStepAsync($"exec {NginxPod} -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
             Assert.That(pidFileAfter, Is.Not.EqualTo(pidFileBefore), "a restarted nginx writes its pid file anew");
-            var now = await Api.CoreV1.ReadNamespacedPodAsync("nginx-pod", Ns, cancellationToken: Token);
+            var now = await Api.CoreV1.ReadNamespacedPodAsync(NginxPod, Ns, cancellationToken: Token);
             var answer = await CurlFromControlPlaneAsync(now.Status.PodIP);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
         });

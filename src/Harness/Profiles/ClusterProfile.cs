@@ -30,6 +30,7 @@ public sealed class ClusterProfile
     public Timeouts Timeouts { get; set; } = new();
     public SafetySettings Safety { get; set; } = new();
     public ComponentSettings Components { get; set; } = new();
+    public EditionSettings Edition { get; set; } = new();
 
     /// <summary>What this cluster does differently from the book, shown in the report's environment.</summary>
     public List<string> DifferencesFromBook { get; set; } = [];
@@ -154,6 +155,17 @@ public sealed class ComponentSettings
 
     /// <summary>Whether the cluster has CoreDNS (Deployment coredns in kube-system).</summary>
     public bool CoreDns { get; set; } = true;
+}
+
+/// <summary>Where the book's edition this cluster follows differs in what chapter 3 names and does.</summary>
+public sealed class EditionSettings
+{
+    /// <summary>The pod the chapter runs nginx in: <c>nginx-pod</c> in the first edition, <c>po-nginx</c> in the revised one.</summary>
+    public string NginxPod { get; set; } = "nginx-pod";
+
+    /// <summary>Checks whose section this edition's chapter 3 does not have (the revised one has no cordon/drain): still run
+    /// as checks of the cluster, labelled so in the report.</summary>
+    public List<string> ChecksNotInBook { get; set; } = [];
 }
 
 public sealed class ImageSettings

@@ -96,6 +96,9 @@ public static class ProfileLoader
         p.Safety ??= new SafetySettings();
         p.DifferencesFromBook ??= [];
         p.Components ??= new ComponentSettings();
+        p.Edition ??= new EditionSettings();
+        p.Edition.ChecksNotInBook ??= [];
+        if (string.IsNullOrWhiteSpace(p.Edition.NginxPod)) p.Edition.NginxPod = "nginx-pod";
         p.Components.ControlPlane ??= [];
         p.Components.PerNodeDaemonSets ??= [];
     }

@@ -117,6 +117,8 @@ public class ProfileLoaderTests
 
         Assert.That(variant.ControlPlane, Is.EqualTo("cp-k8s"));
         Assert.That(variant.Discovery.MachineNames, Is.EqualTo("{node}-*"), "machine cp-k8s-1.20.2 is node cp-k8s");
+        Assert.That(variant.Edition.NginxPod, Is.EqualTo("po-nginx"), "the revised edition's pod name");
+        Assert.That(lab.Edition.NginxPod, Is.EqualTo("nginx-pod"), "the first edition's");
         Assert.That(variant.Workers, Is.Empty, "the workers are the machines the variant's Vagrantfile defines (LAB_WORKERS)");
         Assert.That(variant.Discovery.VagrantEnvironment,
             Does.ContainKey("LAB_NAMING").WithValue("revised").And.ContainKey("LAB_WORKERS").WithValue("2"));

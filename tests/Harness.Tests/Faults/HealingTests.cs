@@ -12,8 +12,10 @@ namespace Harness.Tests.Faults;
 public class HealingTests
 {
     private static readonly string ProfilesDirectory = Path.Combine(AllureResults.RepositoryRoot()!, "fixtures", "profiles");
-    private static readonly ClusterProfile LabProfile = ProfileLoader.Load("lab", ProfilesDirectory);
-    private static readonly ClusterProfile BookProfile = ProfileLoader.Load("book", ProfilesDirectory);
+    // The workers as discovery finds them on the book's and the lab's Vagrantfile (N = 3).
+    private static readonly string[] ThreeWorkers = ["w1-k8s", "w2-k8s", "w3-k8s"];
+    private static readonly ClusterProfile LabProfile = ProfileLoader.Load("lab", ProfilesDirectory).WithWorkers(ThreeWorkers);
+    private static readonly ClusterProfile BookProfile = ProfileLoader.Load("book", ProfilesDirectory).WithWorkers(ThreeWorkers);
     private const string LabUid = "0f1e2d3c-lab-kube-system";
     private static readonly ClusterIdentity Lab = ClusterIdentity.Of(LabProfile, LabUid);
 

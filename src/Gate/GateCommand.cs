@@ -133,12 +133,12 @@ public static class GateCommand
         Report.WriteStandaloneResult(
             GateResultName, "Verification:VersionGate.GateCommand.VersionBumpGate",
             verdict.MayBump ? Status.Passed : Status.Failed,
+            new AllureWriter(resultsFolder),
             message: verdict.MayBump
                 ? $"GREEN: the version may be bumped ({Gate.FormatVersions(verdict.Versions, verdict.BaselineVersions)})"
                 : "RED: do not bump:\n" + string.Join("\n", verdict.Reasons),
             textAttachments: [new("gate table", table)],
             labels: [new Label(AllureLabels.Suite, "Gate"), new Label(AllureLabels.Feature, "version bump")],
-            writer: new AllureWriter(resultsFolder),
             fileAttachments: chart is null ? [] : [new FileAttachment("recovery seconds per check", chart, "image/png", "png")]);
     }
 

@@ -73,8 +73,8 @@ public static class LedgerCommand
                       (forgotten.HasIdentity ? $", profile {forgotten.Profile}, cluster {forgotten.ClusterUid}" : "");
         await stdout.WriteLineAsync($"heal: {message}");
 
-        AllureResults.Directory = options.Results is { } results ? Path.GetFullPath(results) : Path.Combine(root, "reports", "allure-results");
-        var file = Report.WriteStandaloneResult(ForgetCheckName, "Verification:Harness.ForgetLedgerEntry", Status.Passed, message,
+        var results = new AllureWriter(options.Results is { } folder ? Path.GetFullPath(folder) : Path.Combine(root, "reports", "allure-results"));
+        var file = Report.WriteStandaloneResult(ForgetCheckName, "Verification:Harness.ForgetLedgerEntry", Status.Passed, results, message,
             [new StepResult
             {
                 Name = $"forget {forgotten.Id}: {forgotten.Fault} on {forgotten.Node} (revert not run: {forgotten.Revert})",

@@ -2,6 +2,7 @@ using Harness;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
+using Harness.NUnitAdapter;
 using Harness.Nodes;
 using Harness.Probes;
 using Harness.Profiles;
@@ -34,6 +35,14 @@ public abstract class ClusterCheck
     protected static string NginxPod => Profile.Edition.NginxPod;
 
     protected FaultScope Faults { get; private set; } = null!;
+
+    /// <summary>This check's Allure result: its steps, attachments and parameters.</summary>
+    protected TestScope Report { get; private set; } = null!;
+
+    private CheckMetrics _metrics = null!;
+
+    /// <summary>A live console line (not in the report).</summary>
+    protected static void Progress(string message) => NUnitProgress.Write(message);
     protected DateTimeOffset StartedAt { get; private set; }
 
     /// <summary>The test's own deadline ([CancelAfter]) and Ctrl-C/SIGTERM together.</summary>
@@ -58,8 +67,9 @@ public abstract class ClusterCheck
         // even when this SetUp throws before it gets to make its own.
         Faults = null!;
         _cancellation = null;
-        _outcomeRecorded = false;
         _involvedNodes.Clear();
+        Report = AllureNUnitAttribute.ScopeOfRunningTest() ?? TestScope.NotRecorded(TestContext.CurrentContext.Test.FullName);
+        _metrics = new CheckMetrics(Suite.Metrics, TestContext.CurrentContext.Test.Name, Report);
         if (Suite.Blocked is { } reason)
         {
             RecordOutcome("broken");
@@ -70,7 +80,7 @@ public abstract class ClusterCheck
         StartedAt = DateTimeOffset.UtcNow;
         if (Profile.Edition.ChecksNotInBook.Contains(TestContext.CurrentContext.Test.MethodName!))
             Report.Parameter("book", $"not in chapter 3 of the edition profile '{Profile.Name}' follows: checked as a property of the cluster", excluded: true);
-        Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Report.Progress, Suite.Identity);
+        Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Progress, Suite.Identity);
 
         try
         {
@@ -88,6 +98,7 @@ public abstract class ClusterCheck
             // NUnit may skip TearDown when SetUp throws: revert here what SetUp already did, and record the outcome.
             try { await Faults.DisposeAsync(); }
             finally { RecordOutcome(Report.StatusOf(e).ToString().ToLowerInvariant()); }
+            if (NUnitOutcomes.AsAssertion(e) is { } failure) throw failure; // a timed-out wait fails the check, as an assertion does
             throw;
         }
     }
@@ -97,18 +108,11 @@ public abstract class ClusterCheck
     /// <summary>How long the components may take to settle before a check (a node rebooted by the check before restarts its kube-proxy).</summary>
     private static readonly TimeSpan SteadyStateSettle = TimeSpan.FromSeconds(60);
 
-    private bool _outcomeRecorded;
-
     /// <summary>This run's verdict on this check, once, for the gate (reports/metrics.jsonl).</summary>
-    private void RecordOutcome(string status)
-    {
-        if (_outcomeRecorded) return;
-        _outcomeRecorded = true;
-        Metrics.RecordOutcome(TestContext.CurrentContext.Test.Name, status);
-    }
+    private void RecordOutcome(string status) => _metrics.RecordOutcome(status);
 
     /// <summary>Dry run: say what this check would inject where, and stop before anything is created.</summary>
-    private static void ListPlannedFaultsAndStop()
+    private void ListPlannedFaultsAndStop()
     {
         var test = TestContext.CurrentContext.Test;
         var method = Type.GetType(test.ClassName!)!.GetMethod(test.MethodName!)!;
@@ -134,7 +138,7 @@ public abstract class ClusterCheck
             ? $"Run interrupted by {signal}: this check was cancelled at '{TestContext.CurrentContext.Result.Message?.Split('\n')[0]}'; its faults are reverted below"
             : null;
         if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null && interrupted is null)
-            await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, StartedAt, _involvedNodes.Append(Profile.ControlPlane), CancellationToken.None));
+            await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, Ns, StartedAt, _involvedNodes.Append(Profile.ControlPlane), Report, CancellationToken.None));
 
         // Faults reverted by deleting the namespace (a killed PID 1, a bad image tag) count; the namespace itself does not.
         var faults = Faults.History.Where(e => e.Fault != SuiteNamespaceFault).Select(e => $"{e.Fault} on {e.Node}").ToList();
@@ -155,13 +159,13 @@ public abstract class ClusterCheck
             if (!after.Healthy)
             {
                 Suite.Blocked = $"{TestContext.CurrentContext.Test.Name} left the cluster not as it found it: {after}";
-                Report.Progress(Suite.Blocked);
+                Progress(Suite.Blocked);
             }
             _cancellation?.Dispose();
             // Recorded even when a revert failed, so the gate sees this run's verdict on the check.
             RecordOutcome(unreverted || interrupted is not null || Suite.Blocked is not null && outcome == TestStatus.Passed
                 ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
-            if (interrupted is not null) Report.Current?.Stop(Status.Broken, interrupted, TestContext.CurrentContext.Result.StackTrace);
+            if (interrupted is not null) Report.Stop(Status.Broken, interrupted, TestContext.CurrentContext.Result.StackTrace);
         }
         if (Suite.Blocked is { } blocked && outcome == TestStatus.Passed)
             throw new UnrevertedFaultException($"Unreverted fault: {blocked}");
@@ -180,7 +184,7 @@ public abstract class ClusterCheck
             await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
             var ready = await Watches.Pod(Api, Ns, name).UntilAsync(
                 pods => pods.TryGetValue(name, out var p) && p.IsReady(), $"{name} to be Running and Ready",
-                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
             var running = ready.Objects[name];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(running));
             return running;
@@ -264,7 +268,7 @@ public abstract class ClusterCheck
         var outcome = await Watches.Pods(Api, Ns, labelSelector).UntilAsync(
             pods => Counted(pods.Values).Count() == count && Counted(pods.Values).All(p => p.IsReady() && (also?.Invoke(p) ?? true)),
             $"{count} Ready pods ({labelSelector})", Seconds(Profile.Timeouts.PodReadySeconds),
-            pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+            pods => ObjectState.Describe(pods.Values), Progress, Token);
         var pods = Counted(outcome.Objects.Values).OrderBy(p => p.Name()).ToList();
         Report.Attach("kubectl get pods -o=custom-columns=NAME,IP,STATUS,NODE",
             string.Join("\n", pods.Select(ObjectState.Describe)));
@@ -275,7 +279,7 @@ public abstract class ClusterCheck
         pods.GroupBy(p => p.Spec.NodeName ?? "<none>").ToDictionary(g => g.Key, g => g.Count());
 
     /// <summary>A recovery figure of this check: in reports/metrics.jsonl and as an (excluded) Allure parameter.</summary>
-    protected static void Record(string phase, TimeSpan duration) => Metrics.Record(TestContext.CurrentContext.Test.Name, phase, duration);
+    protected void Record(string phase, TimeSpan duration) => _metrics.Record(phase, duration);
 
     protected static TimeSpan Seconds(int seconds) => TimeSpan.FromSeconds(seconds);
 }

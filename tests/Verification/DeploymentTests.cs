@@ -26,7 +26,7 @@ public sealed class DeploymentTests : ClusterCheck
             var deleted = DateTimeOffset.UtcNow;
             var seen = await Watches.Pods(Api, Ns, "app=nginx").UntilAsync(
                 pods => pods.TryGetValue(victim, out var p) && p.IsTerminating() || !pods.ContainsKey(victim),
-                $"{victim} to be deleted", Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                $"{victim} to be deleted", Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
             Record("detection", seen.ObservedAt - deleted);
             var again = await WaitForReadyPodsAsync("app=nginx", 6, p => p.Name() != victim);
             Record("recovery", DateTimeOffset.UtcNow - deleted);
@@ -38,7 +38,7 @@ public sealed class DeploymentTests : ClusterCheck
         {
             await Api.AppsV1.DeleteNamespacedDeploymentAsync("echo-hname", Ns, propagationPolicy: "Foreground", cancellationToken: Token);
             var gone = await Watches.Pods(Api, Ns, "app=nginx").UntilAsync(pods => pods.Count == 0, "echo-hname's pods to be deleted",
-                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
             Assert.That(gone.Objects, Is.Empty);
         });
         await KubectlStepAsync("get pods");

@@ -1,3 +1,4 @@
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using NUnit.Framework;
 
@@ -14,13 +15,14 @@ public sealed class HealTests
     [Description("After the suite's set-up, the fault ledger has no open entry and the cluster is healthy.")]
     public async Task NoFaultIsLeftInTheLedger()
     {
-        Report.Step($"open entries in {Suite.Ledger.Path}", () =>
+        var report = AllureNUnitAttribute.ScopeOfRunningTest() ?? TestScope.NotRecorded();
+        report.Step($"open entries in {Suite.Ledger.Path}", () =>
         {
             var open = Suite.Ledger.OpenEntries();
-            Report.Attach("open entries", string.Join("\n", open.Select(e => $"{e.Fault} on {e.Node}: {e.Revert}")));
+            report.Attach("open entries", string.Join("\n", open.Select(e => $"{e.Fault} on {e.Node}: {e.Revert}")));
             Assert.That(open, Is.Empty);
         });
-        await Report.Step("cluster as found: nodes Ready and schedulable, kubelet active, no leftovers", async () =>
+        await report.Step("cluster as found: nodes Ready and schedulable, kubelet active, no leftovers", async () =>
         {
             var baseline = await Harness.Safety.ClusterBaseline.CheckAsync(Suite.Cluster, expectNamespaceGone: true, Suite.Cancellation);
             Assert.That(baseline.Problems, Is.Empty);

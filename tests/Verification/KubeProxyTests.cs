@@ -72,7 +72,7 @@ public sealed class KubeProxyTests : ClusterCheck
             var back = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
                 pods => pods.TryGetValue(NginxPod, out var p) && p.IsReady() && p.Restarts() > restartsBefore,
                 $"{NginxPod} to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds),
-                pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                pods => ObjectState.Describe(pods.Values), Progress, Token);
             var after = back.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(after));
             Assert.That(after.Restarts(), Is.GreaterThan(restartsBefore), "the book shows the restart count going up after the reboot");

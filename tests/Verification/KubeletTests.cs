@@ -36,7 +36,7 @@ public sealed class KubeletTests : ClusterCheck
             var deleted = DateTimeOffset.UtcNow;
             var terminating = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
                 pods => pods.TryGetValue(NginxPod, out var p) && p.IsTerminating(), $"{NginxPod} to show Terminating",
-                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
             Record("detection", terminating.ObservedAt - deleted);
             Record("symptom", kubeletStopped.SinceInject);
             // The book's own look at it: kubectl get pods shows STATUS Terminating.
@@ -48,7 +48,7 @@ public sealed class KubeletTests : ClusterCheck
         {
             var hold = Seconds((int)grace + 15);
             var gone = Watches.Pod(Api, Ns, NginxPod).UntilAsync(pods => pods.Count == 0, $"{NginxPod} to be deleted",
-                hold, pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                hold, pods => ObjectState.Describe(pods.Values), Progress, Token);
             var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await gone,
                 "without kubelet nobody can confirm the pod's containers stopped, so it must not disappear");
             Assert.That(timeout!.LastState, Does.Contain("Terminating"));
@@ -59,7 +59,7 @@ public sealed class KubeletTests : ClusterCheck
             var started = DateTimeOffset.UtcNow;
             await Faults.RecoverAsync(kubeletStopped, Token);
             var gone = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(pods => pods.Count == 0, $"{NginxPod} to be deleted",
-                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
             Record("recovery", gone.ObservedAt - started);
             Assert.That(gone.Objects, Is.Empty);
         });

@@ -145,7 +145,7 @@ public sealed class RolloutTests : ClusterCheck
                 if (afterDeadlineExceeded && expected == RolloutVerdict.Complete && status.Verdict == RolloutVerdict.ProgressDeadlineExceeded
                     && DateTimeOffset.UtcNow < askAgainUntil)
                 {
-                    Report.Progress($"{Name}: kubectl still reads the bad tag's ProgressDeadlineExceeded; asking again");
+                    Progress($"{Name}: kubectl still reads the bad tag's ProgressDeadlineExceeded; asking again");
                     await Task.Delay(TimeSpan.FromSeconds(2), Token);
                     continue;
                 }

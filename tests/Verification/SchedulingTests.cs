@@ -148,7 +148,7 @@ public sealed class SchedulingTests : ClusterCheck
     {
         var seen = await Watches.Nodes(Api).UntilAsync(
             nodes => nodes.TryGetValue(node, out var n) && n.KubectlStatus() == status, $"{node} to show {status}",
-            Seconds(Profile.Timeouts.SymptomSeconds), nodes => ObjectState.Describe(nodes.Values), Report.Progress, Token);
+            Seconds(Profile.Timeouts.SymptomSeconds), nodes => ObjectState.Describe(nodes.Values), Progress, Token);
         Report.Attach("nodes (API)", ObjectState.Describe(seen.Objects.Values));
         return seen.Objects[node];
     }

@@ -46,11 +46,11 @@ public sealed class SelfHealingTests : ClusterCheck
         {
             await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
                 pods => pods.TryGetValue(NginxPod, out var p) && p.Restarts() > restartsBefore, $"{NginxPod}'s restart count to go up",
-                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
             Record("symptom", killed.SinceInject);
             var ready = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
                 pods => pods.TryGetValue(NginxPod, out var p) && p.IsReady(), $"{NginxPod} to be Ready again",
-                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Report.Progress, Token);
+                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
             Record("recovery", killed.SinceInject);
             var pod = ready.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Harness;
 using Harness.Faults;
+using Harness.NUnitAdapter;
 using Harness.Profiles;
 using Harness.Reporting;
 using Harness.Safety;
 using NUnit.Framework;
 
 [assembly: AllureNUnit]
+[assembly: WaitTimeoutIsAFailure]
 [assembly: NonParallelizable]
 
 namespace Verification;
@@ -28,6 +30,8 @@ public sealed class Suite
     private static bool _ended;
 
     public static Cluster Cluster { get; private set; } = null!;
+    public static RunMetrics Metrics { get; private set; } = null!;
+    public static AllureWriter Results { get; private set; } = null!;
     public static FaultLedger Ledger { get; private set; } = null!;
     public static FaultPolicy Policy { get; private set; } = null!;
 
@@ -55,7 +59,7 @@ public sealed class Suite
             Signals.Add(PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true; // keep the process alive long enough to revert
-                Report.Progress($"{signal}: cancelling the running check; its faults are being reverted");
+                NUnitProgress.Write($"{signal}: cancelling the running check; its faults are being reverted");
                 _interruptedBy = signal.ToString();
                 Interrupted.Cancel();
             }));
@@ -68,7 +72,7 @@ public sealed class Suite
         catch (ClusterBusyException e)
         {
             var refused = $"{e.Message} (refused {clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected, and the running run's report and record are left alone)";
-            Report.Progress(refused);
+            NUnitProgress.Write(refused);
             _ended = true; // this run never started: no record to close either
             throw new ClusterBusyException(refused);
         }
@@ -76,10 +80,9 @@ public sealed class Suite
         // Then, before anything else can fail: a fresh results folder and a run record, so every way this run ends
         // leaves a report and a line the gate reads, even when the profile is bad or the cluster never answers.
         var root = AllureResults.RepositoryRoot() ?? Directory.GetCurrentDirectory();
-        Metrics.FilePath = TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl"));
-        Metrics.RunId = RunId;
-        Metrics.Profile = RequestedProfile;
-        AllureResults.StartRun(new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
+        Metrics = new RunMetrics(TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl")), RunId, RequestedProfile);
+        Results = AllureNUnitAttribute.RunResults();
+        AllureResults.StartRun(Results, new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
         if (IsVerificationRun) Metrics.RunStarted(FullRunChecks());
         try
         {
@@ -88,6 +91,7 @@ public sealed class Suite
         catch (Exception e)
         {
             RecordStop(e, clock.Elapsed);
+            if (NUnitOutcomes.AsAssertion(e) is { } failure) throw failure; // a timed-out wait fails, as it always did
             throw;
         }
     }
@@ -102,14 +106,14 @@ public sealed class Suite
         // Discovery (two vagrant commands), SSH to every node, the kubeconfig and the API: 30 s on an idle machine is
         // plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
         budget.CancelAfter(TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds)));
-        Cluster = await Cluster.ConnectAsync(profile, Report.Progress, budget.Token);
+        Cluster = await Cluster.ConnectAsync(profile, NUnitProgress.Write, budget.Token);
         profile = Cluster.Profile; // with the workers discovery found
         Metrics.KubernetesVersion = Cluster.ServerVersion;
         var environment = await Cluster.DescribeEnvironmentAsync(Interrupted.Token);
         if (IsVerificationRun) Metrics.RunVersions(Cluster.ServerVersion, environment["kubelet"]);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
-        AllureResults.WriteEnvironment(environment);
+        AllureResults.WriteEnvironment(Results, environment);
 
         Ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
         Policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun);
@@ -117,7 +121,7 @@ public sealed class Suite
         {
             // A dry run changes nothing: no lease, no healing, no preflight pods; each check lists its faults.
             var open = Ledger.OpenEntries();
-            Report.Progress(open.Count == 0 ? "dry run: the ledger has no open fault"
+            NUnitProgress.Write(open.Count == 0 ? "dry run: the ledger has no open fault"
                 : $"dry run: a real run would first heal {string.Join("; ", open.Select(e => $"{e.Fault} on {e.Node} ({e.Revert})"))}");
             return;
         }
@@ -133,17 +137,17 @@ public sealed class Suite
                                            $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
         Identity = await ClusterIdentity.ReadAsync(Cluster, Interrupted.Token);
-        await Healing.HealAsync(Cluster, Ledger, Identity, Interrupted.Token);
+        await Healing.HealAsync(Cluster, Ledger, Identity, Results, NUnitProgress.Write, Interrupted.Token);
 
         var infeasible = await FaultFeasibility.CheckAsync(Cluster, Interrupted.Token);
         if (infeasible.Count > 0)
             throw new ProfileException($"Preflight: profile '{profile.Name}' ({profile.SourcePath}) has faults this cluster cannot make or undo, so none was injected: {string.Join("; ", infeasible)}.");
 
         IReadOnlyList<string> problems;
-        await using (var preflight = new FaultScope(Ledger, Cluster, Policy with { DryRun = false }, RunId, "preflight", Report.Progress, Identity))
+        await using (var preflight = new FaultScope(Ledger, Cluster, Policy with { DryRun = false }, RunId, "preflight", NUnitProgress.Write, Identity))
             problems = await Preflight.CheckAsync(Cluster, preflight, PreflightSettle, Interrupted.Token);
         if (problems.Count > 0) throw new ClusterUnhealthyException(profile.Name, problems);
-        Report.Progress($"preflight passed in {clock.Elapsed.TotalSeconds:0.0} s: {Cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +
+        NUnitProgress.Write($"preflight passed in {clock.Elapsed.TotalSeconds:0.0} s: {Cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +
                         $"control plane, kube-system DaemonSets and pods on every worker healthy");
     }
 
@@ -168,8 +172,8 @@ public sealed class Suite
             ? e.Message
             : $"Run stopped: {(_interruptedBy is null ? "" : $"{_interruptedBy} during set-up: ")}{Secrets.Redact(e.Message)}";
         message += $" (after {after.TotalSeconds:0.0} s; no check ran)";
-        Report.Progress(message);
-        Report.WriteStandaloneResult(name, $"Verification:Suite.{name.Replace(' ', '-')}", status, message,
+        NUnitProgress.Write(message);
+        Report.WriteStandaloneResult(name, $"Verification:Suite.{name.Replace(' ', '-')}", status, Results, message,
             textAttachments: e is ClusterUnhealthyException health
                 ? [new("what is broken, one line each", string.Join("\n", health.Problems()))]
                 : null,
@@ -186,7 +190,7 @@ public sealed class Suite
             if (_interruptedBy is { } signal)
             {
                 var message = $"Run interrupted by {signal}: the running check was cancelled and its faults reverted; the checks after it did not run.";
-                Report.WriteStandaloneResult("Run interrupted", "Verification:Suite.Run-interrupted", Status.Broken, message,
+                Report.WriteStandaloneResult("Run interrupted", "Verification:Suite.Run-interrupted", Status.Broken, Results, message,
                     labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
                 Metrics.RunEnded("interrupted", message);
             }

@@ -22,9 +22,11 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     private readonly Dictionary<string, NodeShell> _shells;
     private readonly string _kubeconfigPath;
 
-    private Cluster(ClusterProfile profile, Dictionary<string, NodeShell> shells, IKubernetes api, string kubeconfigPath, string serverVersion)
+    private Cluster(ClusterProfile profile, Dictionary<string, NodeShell> shells, IKubernetes api, string kubeconfigPath, string serverVersion,
+        Action<string>? progress)
     {
         Profile = profile;
+        Progress = progress;
         _shells = shells;
         Api = api;
         _kubeconfigPath = kubeconfigPath;
@@ -34,6 +36,9 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     public ClusterProfile Profile { get; }
     public IKubernetes Api { get; }
     public string ServerVersion { get; }
+
+    /// <summary>Where the cluster's own waits (a node back after its reboot, a namespace gone) say how they are doing.</summary>
+    public Action<string>? Progress { get; }
     public string Namespace => Profile.Kubernetes.Namespace;
     public NodeShell ControlPlane => Node(Profile.ControlPlane);
     public IReadOnlyList<string> Workers => Profile.Workers;
@@ -49,6 +54,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// Discover the nodes, log in to each, fetch admin.conf from the control plane and reach the API.
     /// Every failure becomes one <see cref="ClusterUnreachableException"/> naming the profile and the fix.
     /// </summary>
+    /// <param name="log">Receives what is being done, and later the progress of the cluster's own waits.</param>
     public static async Task<Cluster> ConnectAsync(ClusterProfile profile, Action<string>? log, CancellationToken ct)
     {
         var where = $"profile '{profile.Name}' ({profile.SourcePath})";
@@ -93,7 +99,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                     (apiServer is null ? "" : $" Diagnosis: {apiServer}"), e);
             }
             log?.Invoke($"Kubernetes API {config.Host} answers: {version}");
-            return new Cluster(profile, shells, api, kubeconfig, version);
+            return new Cluster(profile, shells, api, kubeconfig, version, log);
         }
         catch (Exception e)
         {
@@ -292,7 +298,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             nodes => nodes.TryGetValue(nodeName, out var n) && n.IsReady() &&
                      n.Status.Conditions.First(c => c.Type == "Ready").LastHeartbeatTime >= since.UtcDateTime.AddSeconds(-1),
             $"{nodeName} to report Ready after its reboot", deadline < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : deadline,
-            nodes => ObjectState.Describe(nodes.Values), Reporting.Report.Progress, ct);
+            nodes => ObjectState.Describe(nodes.Values), Progress, ct);
 
     public async Task EnsureNamespaceAsync(CancellationToken ct)
     {
@@ -311,7 +317,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         await Watches.ServiceAccounts(Api, Namespace).UntilAsync(
             all => all.TryGetValue("default", out var sa) && (!tokenSecretsExpected || sa.Secrets?.Count > 0),
             $"the default service account of {Namespace}", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
-            all => string.Join(", ", all.Keys), Reporting.Report.Progress, ct);
+            all => string.Join(", ", all.Keys), Progress, ct);
     }
 
     private int ServerMinor =>
@@ -338,14 +344,14 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             await Api.AppsV1.DeleteCollectionNamespacedReplicaSetAsync(ns, propagationPolicy: "Orphan", cancellationToken: ct);
             await Api.CoreV1.DeleteCollectionNamespacedPodAsync(ns, gracePeriodSeconds: 0, cancellationToken: ct);
             await Watches.Pods(Api, ns).UntilAsync(pods => pods.Count == 0, $"the pods of {ns} to be deleted", deadline,
-                pods => ObjectState.Describe(pods.Values), Reporting.Report.Progress, ct);
+                pods => ObjectState.Describe(pods.Values), Progress, ct);
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
 
         try { await Api.CoreV1.DeleteNamespaceAsync(ns, cancellationToken: ct); }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
         await Watches.Namespace(Api, ns).UntilAsync(all => all.Count == 0, $"namespace {ns} to be deleted",
-            deadline, all => all.Count == 0 ? "gone" : "Terminating", Reporting.Report.Progress, ct);
+            deadline, all => all.Count == 0 ? "gone" : "Terminating", Progress, ct);
     }
 
     /// <summary>Facts for the report's environment: versions, OS, kernel and runtime as the nodes report them.</summary>

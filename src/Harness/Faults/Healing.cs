@@ -62,18 +62,17 @@ public static class Healing
             $"or if you repaired {entry.Node} by hand: `./verify heal --forget {entry.Id}`",
     };
 
-    /// <summary>Heals without knowing whose cluster this is: every open entry not of a live run. Prefer the overload with the identity.</summary>
-    public static Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, CancellationToken ct) =>
-        HealAsync(reverter, ledger, null, ct);
-
     /// <summary>
     /// Reverts this cluster's open entries, newest first, and closes them. Entries of other profiles, other clusters
     /// or live runs are left open and reported (a progress line and a skipped step naming how to deal with them);
     /// they do not stop the run. A revert of this cluster's own that fails does: <see cref="UnrevertedFaultException"/>.
     /// </summary>
+    /// <param name="identity">Whose cluster this is; null heals every open entry not of a live run (for callers that do not know).</param>
+    /// <param name="report">Where the result "Heal faults left by an earlier run" is written.</param>
+    /// <param name="progress">Receives a line per entry, healed or left alone.</param>
     /// <returns>The entries healed (empty when the ledger had none of this cluster's open).</returns>
     public static async Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity,
-        CancellationToken ct)
+        AllureWriter report, Action<string>? progress, CancellationToken ct)
     {
         var open = ledger.OpenEntries();
         if (open.Count == 0) return open;
@@ -93,13 +92,13 @@ public static class Healing
             if (decision != Decision.Heal)
             {
                 message = WhyLeftAlone(entry, decision, identity);
-                Report.Progress($"healing: {entry.Fault} on {entry.Node} {message}");
+                progress?.Invoke($"healing: {entry.Fault} on {entry.Node} {message}");
                 leftAlone.Add($"{entry.Fault} on {entry.Node} ({entry.Id}) {message}");
                 status = Status.Skipped;
             }
             else
             {
-                Report.Progress($"healing: {entry.Fault} on {entry.Node} left by run {entry.RunId} ({entry.Check}) — {entry.Revert}");
+                progress?.Invoke($"healing: {entry.Fault} on {entry.Node} left by run {entry.RunId} ({entry.Check}) — {entry.Revert}");
                 try
                 {
                     await reverter.RevertAsync(entry.Revert, ct);
@@ -131,7 +130,7 @@ public static class Healing
             (0, > 0) => (Status.Passed, $"healed {healed.Count} fault(s) left by an earlier run{others}"),
             _ => (Status.Skipped, $"nothing of this cluster to heal{others}"),
         };
-        Report.WriteStandaloneResult(CheckName, "Verification:Harness.Healing", overall, summary, steps);
+        Report.WriteStandaloneResult(CheckName, "Verification:Harness.Healing", overall, report, summary, steps);
         if (failures.Count > 0)
             throw new UnrevertedFaultException(
                 $"Unreverted fault(s) left by an earlier run could not be healed, so no new fault is injected: {string.Join("; ", failures)}. " +

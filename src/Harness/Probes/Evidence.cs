@@ -13,31 +13,33 @@ namespace Harness.Probes;
 /// </summary>
 public static class Evidence
 {
-    public static async Task AttachAsync(Cluster cluster, DateTimeOffset since, IEnumerable<string> nodes, CancellationToken ct)
+    /// <param name="ns">The check's namespace: its pods, deployments and events are what went wrong.</param>
+    /// <param name="report">The check's report: each piece is attached to its open step.</param>
+    public static async Task AttachAsync(Cluster cluster, string ns, DateTimeOffset since, IEnumerable<string> nodes, TestScope report,
+        CancellationToken ct)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(TimeSpan.FromSeconds(60));
         var token = deadline.Token;
-        var ns = cluster.Namespace;
 
-        await Piece("pods (YAML)", "application/yaml", "yaml", async () =>
+        await Piece(report, "pods (YAML)", "application/yaml", "yaml", async () =>
         {
             var pods = await cluster.Api.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: token);
             return string.Join("---\n", pods.Items.Select(p => { p.Metadata.ManagedFields = null; return KubernetesYaml.Serialize(p); }));
         });
-        await Piece("deployments (YAML)", "application/yaml", "yaml", async () =>
+        await Piece(report, "deployments (YAML)", "application/yaml", "yaml", async () =>
         {
             var deployments = await cluster.Api.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: token);
             return string.Join("---\n", deployments.Items.Select(d => { d.Metadata.ManagedFields = null; return KubernetesYaml.Serialize(d); }));
         });
-        await Piece("events", "text/plain", "txt", async () => FormatEvents(
+        await Piece(report, "events", "text/plain", "txt", async () => FormatEvents(
             (await cluster.Api.CoreV1.ListNamespacedEventAsync(ns, cancellationToken: token)).Items
             .Concat((await cluster.Api.CoreV1.ListNamespacedEventAsync("default", cancellationToken: token)).Items
                 .Where(e => e.InvolvedObject.Kind == "Node"))));
-        await Piece("kubectl get nodes", "text/plain", "txt", async () => (await cluster.KubectlAsync("get nodes -o wide", token)).ToString());
-        await Piece($"kubectl get pods -n {ns} -o wide", "text/plain", "txt", async () => (await cluster.KubectlAsync($"get pods -n {ns} -o wide", token)).ToString());
+        await Piece(report, "kubectl get nodes", "text/plain", "txt", async () => (await cluster.KubectlAsync("get nodes -o wide", token)).ToString());
+        await Piece(report, $"kubectl get pods -n {ns} -o wide", "text/plain", "txt", async () => (await cluster.KubectlAsync($"get pods -n {ns} -o wide", token)).ToString());
         foreach (var node in nodes.Distinct())
-            await Piece($"journalctl -u kubelet on {node}", "text/plain", "txt", () => cluster.KubeletJournalAsync(node, since, token));
+            await Piece(report, $"journalctl -u kubelet on {node}", "text/plain", "txt", () => cluster.KubeletJournalAsync(node, since, token));
     }
 
     public static string FormatEvents(IEnumerable<Corev1Event> events)
@@ -49,11 +51,11 @@ public static class Evidence
         return text.ToString();
     }
 
-    private static async Task Piece(string name, string mime, string ext, Func<Task<string>> collect)
+    private static async Task Piece(TestScope report, string name, string mime, string ext, Func<Task<string>> collect)
     {
         string content;
         try { content = await collect(); }
         catch (Exception e) { content = $"could not collect {name}: {Secrets.Redact(e.Message)}"; }
-        Report.Attach(name, content, mime, ext);
+        report.Attach(name, content, mime, ext);
     }
 }

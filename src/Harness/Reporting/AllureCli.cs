@@ -49,7 +49,7 @@ public static class AllureCli
         CancellationToken cancellationToken = default)
     {
         var script = ScriptPath();
-        var results = resultsDirectory ?? AllureResults.Directory;
+        var results = resultsDirectory ?? AllureResults.ResolveDirectory();
         var report = reportDirectory ?? Path.Combine(RepositoryRoot(), "reports", "allure-report");
         var environment = new Dictionary<string, string?>();
         if (historyPath is not null) environment["VERIFICATION_ALLURE_HISTORY"] = historyPath;

@@ -1,39 +1,23 @@
 using System.Text;
 using System.Text.Json;
 using Harness.Safety;
-using NUnit.Framework;
 
 namespace Harness.Reporting;
 
 /// <summary>
 /// The run's results folder and the run-level files in it (environment, executor, categories).
-/// Folder, first found: NUnit TestRunParameter <c>allureResults</c>, env <c>VERIFICATION_ALLURE_RESULTS</c>,
-/// <c>&lt;repo root&gt;/reports/allure-results</c>.
+/// Folder, first found: the test run parameter <c>allureResults</c> (the caller reads it from its test framework),
+/// env <c>VERIFICATION_ALLURE_RESULTS</c>, <c>&lt;repo root&gt;/reports/allure-results</c>.
 /// </summary>
 public static class AllureResults
 {
     public const string EnvironmentVariable = "VERIFICATION_ALLURE_RESULTS";
     public const string RunParameter = "allureResults";
 
-    private static readonly Lock Gate = new();
-    private static AllureWriter? writer;
-
-    /// <summary>Setting it redirects every result written afterwards (tests of the writer point it at a temp folder).</summary>
-    public static string Directory
+    /// <param name="fromRunParameter">The value of the run parameter <see cref="RunParameter"/>, if the run has one.</param>
+    public static string ResolveDirectory(string? fromRunParameter = null)
     {
-        get => Writer.Directory;
-        set { lock (Gate) writer = new AllureWriter(value); }
-    }
-
-    public static AllureWriter Writer
-    {
-        get { lock (Gate) return writer ??= new AllureWriter(ResolveDirectory()); }
-    }
-
-    public static string ResolveDirectory()
-    {
-        var fromRunSettings = TestContext.Parameters.Get(RunParameter);
-        if (!string.IsNullOrWhiteSpace(fromRunSettings)) return fromRunSettings;
+        if (!string.IsNullOrWhiteSpace(fromRunParameter)) return fromRunParameter;
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment)) return fromEnvironment;
         var root = RepositoryRoot();
@@ -54,22 +38,23 @@ public static class AllureResults
     /// Starts a run: removes the previous run's files (keeping <c>history/</c>, which Allure 2 needs for trends)
     /// and writes <c>environment.properties</c>, <c>executor.json</c> and <c>categories.json</c>.
     /// </summary>
-    public static void StartRun(IDictionary<string, string> environment, Executor? executor = null, IReadOnlyList<Category>? categories = null)
+    public static void StartRun(AllureWriter results, IDictionary<string, string> environment, Executor? executor = null,
+        IReadOnlyList<Category>? categories = null)
     {
-        var dir = Directory;
+        var dir = results.Directory;
         System.IO.Directory.CreateDirectory(dir);
         foreach (var file in System.IO.Directory.EnumerateFiles(dir))
             if (IsRunFile(Path.GetFileName(file))) File.Delete(file);
 
-        WriteEnvironment(environment);
+        WriteEnvironment(results, environment);
         executor ??= new Executor(Environment.MachineName) { BuildName = $"local run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC" };
         WriteJson(Path.Combine(dir, "executor.json"), executor);
         WriteJson(Path.Combine(dir, "categories.json"), categories ?? Categories);
     }
 
     /// <summary>(Re)writes environment.properties: the run starts with what it knows, and adds the cluster's facts once it answered.</summary>
-    public static void WriteEnvironment(IDictionary<string, string> environment) =>
-        File.WriteAllText(Path.Combine(Directory, "environment.properties"), EnvironmentProperties(environment), new UTF8Encoding(false));
+    public static void WriteEnvironment(AllureWriter results, IDictionary<string, string> environment) =>
+        File.WriteAllText(Path.Combine(results.Directory, "environment.properties"), EnvironmentProperties(environment), new UTF8Encoding(false));
 
     private static bool IsRunFile(string name) =>
         name.Contains("-result.json") || name.Contains("-container.json") || name.Contains("-attachment")

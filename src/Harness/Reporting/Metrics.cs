@@ -54,68 +54,14 @@ public sealed record MetricsHistory(IReadOnlyList<Metric> Metrics, IReadOnlyList
 }
 
 /// <summary>
-/// Recovery timings and run records, appended to a JSON-lines file that accumulates across runs (the gate judges
-/// runs from it). Timings are also shown in the check's report as excluded parameters, so they do not split the
-/// check's history.
+/// What reports/metrics.jsonl is: its record kinds, and reading it back (the gate judges runs from it). A run writes
+/// to it through its own <see cref="RunMetrics"/>.
 /// </summary>
 public static class Metrics
 {
     public const string MetricRecord = "metric", RunRecordKind = "run";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly Lock FileLock = new();
-
-    public static string FilePath { get; set; } = "reports/metrics.jsonl";
-    public static string RunId { get; set; } = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'");
-    public static string Profile { get; set; } = "";
-    public static string KubernetesVersion { get; set; } = "";
-
-    public static void Record(string check, string phase, TimeSpan duration)
-    {
-        var metric = new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, check, phase,
-            Math.Round(duration.TotalSeconds, 3));
-        Append(metric);
-        Report.Parameter($"{phase} seconds", metric.Seconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), excluded: true);
-    }
-
-    /// <summary>The check's outcome (passed/failed/broken/skipped), so the gate can find the last green run.</summary>
-    public static void RecordOutcome(string check, string status) =>
-        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, check, Harness.Reporting.Gate.ResultPhase, 0, status));
-
-    // ---- run records -----------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// The first thing a run does (set <see cref="RunId"/>, <see cref="Profile"/> and <see cref="FilePath"/> before).
-    /// <paramref name="expectedChecks"/>: the names of every check a full run of this profile has, as
-    /// <see cref="RecordOutcome"/> names them; a run that ends without a result for one of them is partial.
-    /// </summary>
-    public static void RunStarted(IReadOnlyList<string> expectedChecks) =>
-        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Started, ExpectedChecks: [.. expectedChecks]));
-
-    /// <summary>Once the cluster answered: its server version and its nodes' kubelet versions (e.g. "v1.20.2").</summary>
-    public static void RunVersions(string serverVersion, string kubeletVersions)
-    {
-        if (string.IsNullOrEmpty(KubernetesVersion)) KubernetesVersion = serverVersion;
-        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Versions,
-            ServerVersion: serverVersion, KubeletVersions: kubeletVersions));
-    }
-
-    /// <summary>The last thing a run does. <paramref name="outcome"/>: one of <see cref="RunOutcomes"/>; <paramref name="reason"/> says why it stopped.</summary>
-    public static void RunEnded(string outcome, string? reason)
-    {
-        if (!RunOutcomes.All.Contains(outcome))
-            throw new ArgumentException($"run outcome '{outcome}' is none of {string.Join(", ", RunOutcomes.All)}", nameof(outcome));
-        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Ended, Outcome: outcome, Reason: reason));
-    }
-
-    private static void Append<T>(T line)
-    {
-        lock (FileLock)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(FilePath))!);
-            File.AppendAllText(FilePath, JsonSerializer.Serialize(line, Json) + "\n");
-        }
-    }
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     // ---- reading ---------------------------------------------------------------------------------------------------
 
@@ -146,5 +92,91 @@ public static class Metrics
             catch (JsonException) { }
         }
         return new MetricsHistory(metrics, runs);
+    }
+}
+
+/// <summary>
+/// One run's lines in the JSON-lines file that accumulates across runs: recovery timings and run records. Each check
+/// writes through its own <see cref="CheckMetrics"/>, which also shows the timings in the check's report.
+/// </summary>
+public sealed class RunMetrics(string filePath, string runId, string profile)
+{
+    private readonly Lock _append = new();
+
+    public string FilePath { get; } = filePath;
+    public string RunId { get; } = runId;
+    public string Profile { get; } = profile;
+
+    /// <summary>The API server's version, once it answered; every metric line carries it.</summary>
+    public string KubernetesVersion { get; set; } = "";
+
+    public Metric Record(string check, string phase, TimeSpan duration)
+    {
+        var metric = new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, check, phase,
+            Math.Round(duration.TotalSeconds, 3));
+        Append(metric);
+        return metric;
+    }
+
+    /// <summary>The check's outcome (passed/failed/broken/skipped), so the gate can find the last green run.</summary>
+    public void RecordOutcome(string check, string status) =>
+        Append(new Metric(RunId, DateTimeOffset.UtcNow, Profile, KubernetesVersion, check, Gate.ResultPhase, 0, status));
+
+    // ---- run records -----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The first thing a run does. <paramref name="expectedChecks"/>: the names of every check a full run of this
+    /// profile has, as <see cref="RecordOutcome"/> names them; a run that ends without a result for one of them is partial.
+    /// </summary>
+    public void RunStarted(IReadOnlyList<string> expectedChecks) =>
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Started, ExpectedChecks: [.. expectedChecks]));
+
+    /// <summary>Once the cluster answered: its server version and its nodes' kubelet versions (e.g. "v1.20.2").</summary>
+    public void RunVersions(string serverVersion, string kubeletVersions)
+    {
+        if (string.IsNullOrEmpty(KubernetesVersion)) KubernetesVersion = serverVersion;
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Versions,
+            ServerVersion: serverVersion, KubeletVersions: kubeletVersions));
+    }
+
+    /// <summary>The last thing a run does. <paramref name="outcome"/>: one of <see cref="RunOutcomes"/>; <paramref name="reason"/> says why it stopped.</summary>
+    public void RunEnded(string outcome, string? reason)
+    {
+        if (!RunOutcomes.All.Contains(outcome))
+            throw new ArgumentException($"run outcome '{outcome}' is none of {string.Join(", ", RunOutcomes.All)}", nameof(outcome));
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Ended, Outcome: outcome, Reason: reason));
+    }
+
+    private void Append<T>(T line)
+    {
+        lock (_append)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(FilePath))!);
+            File.AppendAllText(FilePath, JsonSerializer.Serialize(line, Metrics.Json) + "\n");
+        }
+    }
+}
+
+/// <summary>
+/// One check's figures: each goes to the run's metrics file and, as an excluded parameter (so it does not split the
+/// check's history), into the check's report. The outcome is recorded once, however the check ends.
+/// </summary>
+public sealed class CheckMetrics(RunMetrics run, string check, TestScope report)
+{
+    private int _outcomeRecorded;
+
+    public string Check { get; } = check;
+
+    public void Record(string phase, TimeSpan duration)
+    {
+        var metric = run.Record(Check, phase, duration);
+        report.Parameter($"{phase} seconds", metric.Seconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), excluded: true);
+    }
+
+    /// <summary>This run's verdict on the check, for the gate; only the first call counts.</summary>
+    public void RecordOutcome(string status)
+    {
+        if (Interlocked.Exchange(ref _outcomeRecorded, 1) == 1) return;
+        run.RecordOutcome(Check, status);
     }
 }

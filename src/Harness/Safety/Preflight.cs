@@ -52,7 +52,7 @@ public static class Preflight
                 pods = (await Watches.Pods(cluster.Api, ns).UntilAsync(
                     all => profile.Workers.All(w => all.TryGetValue($"preflight-{w}", out var p) && p.IsReady()),
                     $"a Ready nginx pod on every worker", TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds),
-                    all => ObjectState.Describe(all.Values), Reporting.Report.Progress, ct)).Objects;
+                    all => ObjectState.Describe(all.Values), cluster.Progress, ct)).Objects;
             }
             catch (WaitTimeoutException e)
             {

@@ -16,10 +16,12 @@ namespace Harness.Waits;
 public sealed record WatchOutcome<T>(IReadOnlyDictionary<string, T> Objects, DateTimeOffset ObservedAt, TimeSpan Elapsed);
 
 /// <summary>
-/// A wait that ran out. The message says what was awaited, for how long, and the last state seen. It is an assertion
-/// failure: the cluster did not reach the state the book shows within the deadline (a product verdict, not a harness error).
+/// A wait that ran out. The message says what was awaited, for how long, and the last state seen. It is a failed
+/// expectation: the cluster did not reach the state the book shows within the deadline (a product verdict, not a
+/// harness error). The report reads it as failed (<see cref="Reporting.Report.StatusOf"/>), and the test framework's
+/// adapter turns it into the framework's own assertion failure (Harness.NUnit: <c>WaitTimeoutIsAFailure</c>).
 /// </summary>
-public sealed class WaitTimeoutException(string message, string lastState) : NUnit.Framework.AssertionException(message)
+public sealed class WaitTimeoutException(string message, string lastState) : Exception(message)
 {
     public string LastState { get; } = lastState;
 }

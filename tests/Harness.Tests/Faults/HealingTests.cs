@@ -8,7 +8,6 @@ using NUnit.Framework;
 
 namespace Harness.Tests.Faults;
 
-[NonParallelizable] // it points the process-wide AllureResults at its own folder
 public class HealingTests
 {
     private static readonly string ProfilesDirectory = Path.Combine(AllureResults.RepositoryRoot()!, "fixtures", "profiles");
@@ -20,22 +19,20 @@ public class HealingTests
     private static readonly ClusterIdentity Lab = ClusterIdentity.Of(LabProfile, LabUid);
 
     private ResultsFolder _results = null!;
-    private string _previousResults = null!;
+    private readonly List<string> _progress = [];
 
     [SetUp]
     public void PointAllureAtATempFolder()
     {
         _results = new ResultsFolder();
-        _previousResults = AllureResults.Directory;
-        AllureResults.Directory = _results.Directory;
+        _progress.Clear();
     }
 
     [TearDown]
-    public void RestoreAllure()
-    {
-        AllureResults.Directory = _previousResults;
-        _results.Dispose();
-    }
+    public void RemoveResults() => _results.Dispose();
+
+    private Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity) =>
+        Healing.HealAsync(reverter, ledger, identity, _results.Writer, _progress.Add, CancellationToken.None);
 
     /// <summary>An entry of a dead run (another host's pid), written by <paramref name="owner"/> (null: the old format).</summary>
     private static LedgerEntry Entry(string id, string node, Revert revert, int minutesAgo, ClusterIdentity? owner = null,
@@ -61,7 +58,7 @@ public class HealingTests
         ledger.Ledger.Open(Entry("new", "w2-k8s", Revert.UncordonNode("w2-k8s"), minutesAgo: 1, Lab));
         var reverter = new FakeReverter();
 
-        var healed = await Healing.HealAsync(reverter, ledger.Ledger, Lab, CancellationToken.None);
+        var healed = await HealAsync(reverter, ledger.Ledger, Lab);
 
         Assert.That(healed.Select(e => e.Id), Is.EquivalentTo(new[] { "old", "new" }));
         Assert.That(reverter.Reverted.Select(r => r.Target), Is.EqualTo(new[] { "w2-k8s", "w1-k8s" }));
@@ -69,6 +66,11 @@ public class HealingTests
         var result = HealResult();
         Assert.That(result.GetProperty("status").GetString(), Is.EqualTo("passed"));
         Assert.That(Steps(result).Select(s => s.Status), Is.EqualTo(new[] { "passed", "passed" }));
+        Assert.That(_progress, Is.EqualTo(new[]
+        {
+            "healing: kubelet stopped on w2-k8s left by run crashed-run (KubeletTests.StopKubelet) — kubectl uncordon w2-k8s",
+            "healing: kubelet stopped on w1-k8s left by run crashed-run (KubeletTests.StopKubelet) — on w1-k8s: systemctl start kubelet",
+        }), "one line per entry, to the progress sink it was given");
     }
 
     [Test]
@@ -76,7 +78,7 @@ public class HealingTests
     {
         using var ledger = new TempLedger();
 
-        var healed = await Healing.HealAsync(new FakeReverter(), ledger.Ledger, Lab, CancellationToken.None);
+        var healed = await HealAsync(new FakeReverter(), ledger.Ledger, Lab);
 
         Assert.That(healed, Is.Empty);
         Assert.That(_results.Results(), Is.Empty);
@@ -90,7 +92,7 @@ public class HealingTests
         ledger.Ledger.Open(Entry("fine", "w2-k8s", Revert.UncordonNode("w2-k8s"), minutesAgo: 1, Lab));
         var reverter = new FakeReverter { FailOn = { "w1-k8s" } };
 
-        var e = (await Assert.ThrowsAsync<UnrevertedFaultException>(() => Healing.HealAsync(reverter, ledger.Ledger, Lab, CancellationToken.None)))!;
+        var e = (await Assert.ThrowsAsync<UnrevertedFaultException>(() => HealAsync(reverter, ledger.Ledger, Lab)))!;
 
         Assert.That(e.Message, Does.StartWith("Unreverted fault").And.Contain("kubelet stopped on w1-k8s").And.Contain(ledger.Path)
             .And.Contain("ledger entry stuck").And.Contain("./verify heal --forget"));
@@ -111,7 +113,7 @@ public class HealingTests
         ledger.Ledger.Open(Entry("lab-s2", "w2-k8s", StartKubelet("w2-k8s"), minutesAgo: 10, Lab));
         var reverter = new FakeReverter { FailOn = { "w1-k8s" } }; // as on the lab: the book's revert cannot work there
 
-        var healed = await Healing.HealAsync(reverter, ledger.Ledger, Lab, CancellationToken.None);
+        var healed = await HealAsync(reverter, ledger.Ledger, Lab);
 
         Assert.That(healed.Select(h => h.Id), Is.EqualTo(new[] { "lab-s2" }));
         Assert.That(reverter.Reverted, Is.EqualTo(new[] { StartKubelet("w2-k8s") }), "the book's revert was not even tried");
@@ -131,7 +133,7 @@ public class HealingTests
         using var ledger = new TempLedger();
         ledger.Ledger.Open(Entry("book-s2", "w1-k8s", StartKubelet("w1-k8s"), minutesAgo: 3, ClusterIdentity.Of(BookProfile, "uid-of-the-book-vms")));
 
-        var healed = await Healing.HealAsync(new FakeReverter(), ledger.Ledger, Lab, CancellationToken.None);
+        var healed = await HealAsync(new FakeReverter(), ledger.Ledger, Lab);
 
         Assert.That(healed, Is.Empty);
         Assert.That(HealResult().GetProperty("status").GetString(), Is.EqualTo("skipped"));
@@ -146,7 +148,7 @@ public class HealingTests
         ledger.Ledger.Open(Entry("old-lab", "w1-k8s", StartKubelet("w1-k8s"), minutesAgo: 60, ClusterIdentity.Of(LabProfile, "uid-of-the-old-lab")));
         var reverter = new FakeReverter();
 
-        await Healing.HealAsync(reverter, ledger.Ledger, Lab, CancellationToken.None);
+        await HealAsync(reverter, ledger.Ledger, Lab);
 
         Assert.That(reverter.Reverted, Is.Empty);
         Assert.That(Steps(HealResult()).Single().Message, Does.Contain("another cluster").And.Contain("uid-of-the-old-lab")
@@ -163,7 +165,7 @@ public class HealingTests
         ledger.Ledger.Open(live);
         var reverter = new FakeReverter();
 
-        var healed = await Healing.HealAsync(reverter, ledger.Ledger, Lab, CancellationToken.None);
+        var healed = await HealAsync(reverter, ledger.Ledger, Lab);
 
         Assert.That(healed, Is.Empty);
         Assert.That(reverter.Reverted, Is.Empty);
@@ -182,7 +184,7 @@ public class HealingTests
         ledger.Ledger.Open(reused);
         var reverter = new FakeReverter();
 
-        var healed = await Healing.HealAsync(reverter, ledger.Ledger, Lab, CancellationToken.None);
+        var healed = await HealAsync(reverter, ledger.Ledger, Lab);
 
         Assert.That(healed.Select(h => h.Id), Is.EqualTo(new[] { "reused" }));
     }
@@ -197,7 +199,7 @@ public class HealingTests
         ledger.Ledger.Open(Entry("old", node, Revert.OnNode(node, command), minutesAgo: 5, owner: null));
         var reverter = new FakeReverter();
 
-        var healed = await Healing.HealAsync(reverter, ledger.Ledger, Lab, CancellationToken.None);
+        var healed = await HealAsync(reverter, ledger.Ledger, Lab);
 
         Assert.That(healed.Count, Is.EqualTo(healedExpected ? 1 : 0));
         Assert.That(reverter.Reverted.Count, Is.EqualTo(healedExpected ? 1 : 0));

@@ -199,10 +199,10 @@ public class GateReportTests
     private static void WriteCheckResult(string results, string check, Status status)
     {
         Directory.CreateDirectory(results);
-        Report.WriteStandaloneResult(check, $"Verification:Checks.{check}()", status, status == Status.Passed ? null : "Expected: Ready",
-            labels: [new Label("testMethod", check)], writer: new AllureWriter(results));
+        Report.WriteStandaloneResult(check, $"Verification:Checks.{check}()", status, new AllureWriter(results),
+            status == Status.Passed ? null : "Expected: Ready", labels: [new Label("testMethod", check)]);
     }
 
     private static void WriteNonCheckResult(string results, string name, Status status) =>
-        Report.WriteStandaloneResult(name, $"Verification:{name}", status, "RED", writer: new AllureWriter(results));
+        Report.WriteStandaloneResult(name, $"Verification:{name}", status, new AllureWriter(results), "RED");
 }

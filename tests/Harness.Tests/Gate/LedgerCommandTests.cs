@@ -7,12 +7,10 @@ using VersionGate;
 namespace Harness.Tests.Gate;
 
 /// <summary><c>./verify heal --list</c> and <c>./verify heal --forget &lt;id&gt;</c>, in-process, over a ledger and results folder in a temp folder.</summary>
-[NonParallelizable] // a forget points the process-wide AllureResults at the folder it is given
 public class LedgerCommandTests
 {
     private static readonly string Repository = AllureResults.RepositoryRoot()!;
     private string _folder = null!;
-    private string _previousResults = null!;
     private string LedgerPath => Path.Combine(_folder, "fault-ledger.jsonl");
     private string Results => Path.Combine(_folder, "allure-results");
 
@@ -20,13 +18,11 @@ public class LedgerCommandTests
     public void CreateFolder()
     {
         Directory.CreateDirectory(_folder = Path.Combine(Path.GetTempPath(), "ledger-command-" + Guid.NewGuid().ToString("N")));
-        _previousResults = AllureResults.Directory;
     }
 
     [TearDown]
     public void RemoveFolder()
     {
-        AllureResults.Directory = _previousResults;
         Directory.Delete(_folder, recursive: true);
     }
 

@@ -5,36 +5,33 @@ using GateOf = Harness.Reporting.Gate;
 namespace Harness.Tests.Gate;
 
 /// <summary>Run records and per-check metrics share reports/metrics.jsonl; lines of older harnesses stay readable.</summary>
-[NonParallelizable] // Metrics.FilePath, RunId and Profile are process-wide
 public class RunRecordTests
 {
     private string _file = null!;
-    private (string FilePath, string RunId, string Profile, string Version) _saved;
+    private RunMetrics _run = null!;
 
     [SetUp]
     public void PointMetricsAtATempFile()
     {
-        _saved = (Metrics.FilePath, Metrics.RunId, Metrics.Profile, Metrics.KubernetesVersion);
         _file = Path.Combine(Path.GetTempPath(), "metrics-" + Guid.NewGuid().ToString("N"), "metrics.jsonl");
-        (Metrics.FilePath, Metrics.RunId, Metrics.Profile, Metrics.KubernetesVersion) = (_file, "run-1", "lab", "");
+        _run = new RunMetrics(_file, "run-1", "lab");
     }
 
     [TearDown]
-    public void Restore()
+    public void Remove()
     {
-        (Metrics.FilePath, Metrics.RunId, Metrics.Profile, Metrics.KubernetesVersion) = _saved;
         if (Directory.Exists(Path.GetDirectoryName(_file))) Directory.Delete(Path.GetDirectoryName(_file)!, recursive: true);
     }
 
     [Test]
     public void A_run_writes_start_versions_metrics_and_end_that_read_back_as_one_complete_run()
     {
-        Metrics.RunStarted(["CheckA", "CheckB"]);
-        Metrics.RunVersions("v1.20.2", "v1.20.2");
-        Metrics.Record("CheckA", "recovery", TimeSpan.FromSeconds(12.3456));
-        Metrics.RecordOutcome("CheckA", "passed");
-        Metrics.RecordOutcome("CheckB", "passed");
-        Metrics.RunEnded(RunOutcomes.Completed, null);
+        _run.RunStarted(["CheckA", "CheckB"]);
+        _run.RunVersions("v1.20.2", "v1.20.2");
+        _run.Record("CheckA", "recovery", TimeSpan.FromSeconds(12.3456));
+        _run.RecordOutcome("CheckA", "passed");
+        _run.RecordOutcome("CheckB", "passed");
+        _run.RunEnded(RunOutcomes.Completed, null);
 
         var history = Metrics.ReadHistory(_file);
 
@@ -55,8 +52,8 @@ public class RunRecordTests
     [Test]
     public void A_stopped_run_records_its_reason()
     {
-        Metrics.RunStarted(["CheckA"]);
-        Metrics.RunEnded(RunOutcomes.Stopped, "cluster unreachable: 192.168.1.10:6443 refused");
+        _run.RunStarted(["CheckA"]);
+        _run.RunEnded(RunOutcomes.Stopped, "cluster unreachable: 192.168.1.10:6443 refused");
 
         var ended = Metrics.ReadHistory(_file).Runs.Last();
 
@@ -66,7 +63,7 @@ public class RunRecordTests
     [Test]
     public void An_unknown_outcome_is_refused()
     {
-        var error = Assert.Throws<ArgumentException>(() => Metrics.RunEnded("done", null));
+        var error = Assert.Throws<ArgumentException>(() => _run.RunEnded("done", null));
 
         Assert.That(error!.Message, Does.Contain("run outcome 'done' is none of completed, stopped, interrupted"));
         Assert.That(File.Exists(_file), Is.False, "nothing written");

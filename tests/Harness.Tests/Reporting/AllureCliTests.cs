@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using Harness.Safety;
 using NUnit.Framework;
@@ -78,27 +79,19 @@ public class AllureCliTests
     private static void WriteFourResults(ResultsFolder folder)
     {
         Secrets.Register(Secret);
-        var previous = AllureResults.Directory;
-        AllureResults.Directory = folder.Directory;
-        try
-        {
-            AllureResults.StartRun(new Dictionary<string, string> { ["profile"] = "book", ["kubernetes"] = "v1.18.4" });
-        }
-        finally
-        {
-            AllureResults.Directory = previous;
-        }
+        AllureResults.StartRun(folder.Writer, new Dictionary<string, string> { ["profile"] = "book", ["kubernetes"] = "v1.18.4" });
 
         var passes = Report.StartTest("passes", "Cli:Checks.Passes()", folder.Writer);
-        Report.Label("feature", "scheduling");
-        Report.Parameter("profile", "book");
-        Report.Parameter("recovery seconds", "4.2", excluded: true);
-        Report.Step("kubectl drain w3-k8s", () =>
-            Report.Step("wait for pods to leave w3-k8s", () => Report.Attach("kubectl output", $"node/w3-k8s drained, token {Secret}")));
+        passes.Label("feature", "scheduling");
+        passes.Parameter("profile", "book");
+        passes.Parameter("recovery seconds", "4.2", excluded: true);
+        passes.Step("kubectl drain w3-k8s", () =>
+            passes.Step("wait for pods to leave w3-k8s", () => passes.Attach("kubectl output", $"node/w3-k8s drained, token {Secret}")));
         passes.Stop(Status.Passed);
 
-        var fails = Report.StartTest("fails", "Cli:Checks.Fails()", folder.Writer);
-        Assert.Throws<AssertionException>(() => Report.Step("node Ready again", () => Assert.That("NotReady", Is.EqualTo("Ready"))));
+        var fails = Report.StartTest(new TestResult { Name = "fails", FullName = "Cli:Checks.Fails()" }, folder.Writer,
+            frameworkStatus: NUnitOutcomes.StatusOf);
+        Assert.Throws<AssertionException>(() => fails.Step("node Ready again", () => Assert.That("NotReady", Is.EqualTo("Ready"))));
         fails.Stop(Status.Failed, "Expected: Ready\n  But was: NotReady", "at Checks.Fails()");
 
         var breaks = Report.StartTest("breaks", "Cli:Checks.Breaks()", folder.Writer);

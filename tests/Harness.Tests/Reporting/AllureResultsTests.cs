@@ -6,7 +6,6 @@ using NUnit.Framework;
 
 namespace Harness.Tests.Reporting;
 
-[NonParallelizable] // it points the process-wide AllureResults at its own folder
 public class AllureResultsTests
 {
     [Test]
@@ -20,19 +19,10 @@ public class AllureResultsTests
         File.WriteAllText(Path.Combine(folder.Directory, "history", "history.json"), "{}");
         Secrets.Register("env-secret-4411");
 
-        var previous = AllureResults.Directory;
-        AllureResults.Directory = folder.Directory;
-        try
+        AllureResults.StartRun(folder.Writer, new Dictionary<string, string>
         {
-            AllureResults.StartRun(new Dictionary<string, string>
-            {
-                ["profile"] = "book", ["node os"] = "CentOS 7", ["server"] = "https://10.0.0.1:6443", ["password"] = "env-secret-4411",
-            }, new Executor("CI") { BuildName = "nightly 12" });
-        }
-        finally
-        {
-            AllureResults.Directory = previous;
-        }
+            ["profile"] = "book", ["node os"] = "CentOS 7", ["server"] = "https://10.0.0.1:6443", ["password"] = "env-secret-4411",
+        }, new Executor("CI") { BuildName = "nightly 12" });
 
         Assert.That(stale.Where(File.Exists).Select(Path.GetFileName), Is.EqualTo(new[] { "executor.json" }), "only rewritten files remain");
         Assert.That(File.Exists(Path.Combine(folder.Directory, "history", "history.json")), Is.True);

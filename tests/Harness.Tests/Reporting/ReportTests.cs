@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using Harness.Safety;
+using Harness.Waits;
 using NUnit.Framework;
 
 namespace Harness.Tests.Reporting;
@@ -13,22 +15,27 @@ public class ReportTests
         using var folder = new ResultsFolder();
         var boom = new InvalidOperationException("kubelet did not answer");
 
-        var scope = Report.StartTest("steps", "Tests:Steps.Nested()", folder.Writer);
-        await Report.Step("outer", async () =>
+        // As the NUnit adapter starts a check's scope: NUnit's assertion failures read as failed.
+        var scope = Report.StartTest(new TestResult { Name = "steps", FullName = "Tests:Steps.Nested()" }, folder.Writer,
+            frameworkStatus: NUnitOutcomes.StatusOf);
+        await scope.Step("outer", async () =>
         {
-            await Report.Step("inner passes", () => Task.CompletedTask);
-            Report.Step("inner sync passes", () => { });
+            await scope.Step("inner passes", () => Task.CompletedTask);
+            scope.Step("inner sync passes", () => { });
         });
-        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => Report.Step("broken step", async () => { await Task.Yield(); throw boom; }));
-        Assert.Throws<AssertionException>(() => Report.Step("failed step", () => Assert.That(1, Is.EqualTo(2))));
-        var answer = await Report.Step("returns a value", () => Task.FromResult(42));
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => scope.Step("broken step", async () => { await Task.Yield(); throw boom; }));
+        Assert.Throws<AssertionException>(() => scope.Step("failed step", () => Assert.That(1, Is.EqualTo(2))));
+        var answer = await scope.Step("returns a value", () => Task.FromResult(42));
+        await Assert.ThrowsAsync<WaitTimeoutException>(() => scope.Step("wait runs out", () =>
+            Task.FromException(new WaitTimeoutException("Timed out after 1 s waiting for nginx-pod to run", "Pending"))));
         scope.Stop(Status.Passed);
 
         Assert.That(thrown, Is.SameAs(boom));
         Assert.That(answer, Is.EqualTo(42));
         var steps = folder.Results()["steps"].GetProperty("steps");
         Assert.That(steps.EnumerateArray().Select(s => s.GetProperty("name").GetString()),
-            Is.EqualTo(new[] { "outer", "broken step", "failed step", "returns a value" }));
+            Is.EqualTo(new[] { "outer", "broken step", "failed step", "returns a value", "wait runs out" }));
+        Assert.That(steps[4].GetProperty("status").GetString(), Is.EqualTo("failed"), "a timed-out wait is a failed expectation");
         var outer = steps[0];
         Assert.That(outer.GetProperty("status").GetString(), Is.EqualTo("passed"));
         Assert.That(outer.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()),
@@ -48,12 +55,12 @@ public class ReportTests
     {
         using var folder = new ResultsFolder();
         var scope = Report.StartTest("shape", "Tests:Shape.Check()", folder.Writer);
-        Report.Parameter("profile", "book");
-        Report.Parameter("recovery seconds", "3.2", excluded: true);
-        Report.Parameter("profile", "lab"); // same name again replaces
-        Report.Label("story", "kubelet stopped");
-        Report.Link("book", "https://example.invalid/ch3", "tms");
-        Report.Description("what the check does");
+        scope.Parameter("profile", "book");
+        scope.Parameter("recovery seconds", "3.2", excluded: true);
+        scope.Parameter("profile", "lab"); // same name again replaces
+        scope.Label("story", "kubelet stopped");
+        scope.Link("book", "https://example.invalid/ch3", "tms");
+        scope.Description("what the check does");
         var path = scope.Stop(Status.Failed, "Expected Ready", "at Check()");
 
         Assert.That(Path.GetFileName(path), Is.EqualTo($"{scope.Result.Uuid}-result.json"));
@@ -82,12 +89,12 @@ public class ReportTests
         Secrets.Register(secret);
 
         var scope = Report.StartTest($"login with {secret}", "Tests:Secret.Check()", folder.Writer);
-        Report.Step($"ssh root:{secret}@w1", () =>
+        scope.Step($"ssh root:{secret}@w1", () =>
         {
-            Report.Attach("ssh log", $"password was {secret}");
-            Report.Attach("as bytes", System.Text.Encoding.UTF8.GetBytes($"yaml: {secret}"), "application/yaml", "yaml");
+            scope.Attach("ssh log", $"password was {secret}");
+            scope.Attach("as bytes", System.Text.Encoding.UTF8.GetBytes($"yaml: {secret}"), "application/yaml", "yaml");
         });
-        Report.Parameter("password", secret);
+        scope.Parameter("password", secret);
         scope.Stop(Status.Broken, $"Infrastructure: SSH refused {secret}", $"trace {secret}");
 
         var files = Directory.GetFiles(folder.Directory);
@@ -109,10 +116,10 @@ public class ReportTests
         {
             var scope = Report.StartTest(name, $"Tests:Parallel.{name}()", folder.Writer);
             for (var i = 0; i < 20; i++)
-                await Report.Step($"{name} step {i}", async () =>
+                await scope.Step($"{name} step {i}", async () =>
                 {
                     await Task.Yield();
-                    Report.Attach("note", name);
+                    scope.Attach("note", name);
                 });
             scope.Stop(Status.Passed);
         }
@@ -131,13 +138,36 @@ public class ReportTests
     }
 
     [Test]
-    public void Outside_a_recorded_test_calls_run_the_body_and_record_nothing()
+    public void A_scope_that_is_not_recorded_runs_the_body_and_writes_nothing()
     {
+        var scope = TestScope.NotRecorded();
         var ran = false;
-        Report.Step("no test here", () => ran = true);
+        scope.Step("no test here", () => ran = true);
 
         Assert.That(ran, Is.True);
-        Assert.That(Report.Attach("x", "y"), Is.Null);
+        Assert.That(scope.Attach("x", "y"), Is.Null);
+        Assert.That(scope.Stop(Status.Passed), Is.Null, "no result file");
+    }
+
+    [Test]
+    public async Task Each_step_start_is_a_progress_line_indented_by_depth_and_a_failure_says_how_it_ended()
+    {
+        using var folder = new ResultsFolder();
+        var lines = new List<string>();
+        var scope = Report.StartTest("progress", "Tests:Progress.Lines()", folder.Writer, lines.Add);
+
+        await scope.Step("kubectl drain w3-k8s", async () =>
+        {
+            await Task.Yield();
+            scope.Step("node/w3-k8s cordoned", () => { });
+        });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => scope.Step("curl 172.16.1.2", () => throw new InvalidOperationException("no route")));
+        scope.Stop(Status.Passed);
+
+        Assert.That(lines, Is.EqualTo(new[]
+        {
+            "> kubectl drain w3-k8s", "  > node/w3-k8s cordoned", "> curl 172.16.1.2", "x curl 172.16.1.2: broken (InvalidOperationException)",
+        }));
     }
 
     [Test]
@@ -147,7 +177,7 @@ public class ReportTests
         var step = new StepResult { Name = "heal kubelet on w1", Status = Status.Passed, Start = 1, Stop = 2 };
 
         Report.WriteStandaloneResult("Healed faults from an earlier run", "Verification:Ledger.HealedFaults()", Status.Broken,
-            "Unreverted fault: kubelet stopped on w1", [step], [new("ledger", "kubelet w1 stop")], writer: folder.Writer);
+            folder.Writer, "Unreverted fault: kubelet stopped on w1", [step], [new("ledger", "kubelet w1 stop")]);
 
         var json = folder.Results()["Healed faults from an earlier run"];
         Assert.That(json.GetProperty("status").GetString(), Is.EqualTo("broken"));
@@ -156,7 +186,6 @@ public class ReportTests
         var labels = json.GetProperty("labels").EnumerateArray().ToDictionary(l => l.GetProperty("name").GetString()!, l => l.GetProperty("value").GetString());
         Assert.That(labels["epic"], Is.EqualTo(AllureLabels.DefaultEpic));
         Assert.That(labels["severity"], Is.EqualTo("normal"));
-        Assert.That(Report.Current, Is.Null, "the standalone result does not stay current");
     }
 
     [Test]

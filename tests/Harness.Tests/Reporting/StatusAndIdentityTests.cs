@@ -1,5 +1,7 @@
 using System.Reflection;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
+using Harness.Waits;
 using NUnit.Framework;
 using NUnit.Framework.Interfaces;
 using NUnit.Framework.Internal;
@@ -30,14 +32,60 @@ public class StatusAndIdentityTests
         Assert.That(AllureNUnitAttribute.StatusOf(outcome), Is.EqualTo(expected));
 
     [Test]
-    public void Exceptions_in_a_step_map_to_failed_only_for_assertions()
+    public void Exceptions_in_a_step_map_to_failed_only_for_assertions_and_timed_out_waits()
     {
-        Assert.That(Report.StatusOf(new AssertionException("x")), Is.EqualTo(Status.Failed));
-        Assert.That(Report.StatusOf(new AggregateException(new AssertionException("x"))), Is.EqualTo(Status.Failed));
-        Assert.That(Report.StatusOf(new IgnoreException("x")), Is.EqualTo(Status.Skipped));
-        Assert.That(Report.StatusOf(new InconclusiveException("x")), Is.EqualTo(Status.Broken));
-        Assert.That(Report.StatusOf(new TimeoutException()), Is.EqualTo(Status.Broken));
-        Assert.That(Report.StatusOf(new OperationCanceledException()), Is.EqualTo(Status.Broken));
+        static Status Of(Exception e) => Report.StatusOf(e, NUnitOutcomes.StatusOf); // as a check's scope reads them
+        Assert.That(Of(new AssertionException("x")), Is.EqualTo(Status.Failed));
+        Assert.That(Of(new AggregateException(new AssertionException("x"))), Is.EqualTo(Status.Failed));
+        Assert.That(Of(new WaitTimeoutException("Timed out", "Pending")), Is.EqualTo(Status.Failed));
+        Assert.That(Of(new AggregateException(new WaitTimeoutException("Timed out", "Pending"))), Is.EqualTo(Status.Failed));
+        Assert.That(Of(new IgnoreException("x")), Is.EqualTo(Status.Skipped));
+        Assert.That(Of(new InconclusiveException("x")), Is.EqualTo(Status.Broken));
+        Assert.That(Of(new TimeoutException()), Is.EqualTo(Status.Broken));
+        Assert.That(Of(new OperationCanceledException()), Is.EqualTo(Status.Broken));
+    }
+
+    [Test]
+    public void Without_a_test_framework_only_a_timed_out_wait_is_a_failure()
+    {
+        Assert.That(Report.StatusOf(new WaitTimeoutException("Timed out", "Pending")), Is.EqualTo(Status.Failed));
+        Assert.That(Report.StatusOf(new InvalidOperationException("ssh refused")), Is.EqualTo(Status.Broken));
+    }
+
+    [Test]
+    public void A_timed_out_wait_in_a_test_body_is_reported_as_NUnit_reports_an_assertion_failure()
+    {
+        var timeout = new WaitTimeoutException("Timed out after 90 s waiting for nginx-pod to show Terminating (watching pods in verification). Last seen: nginx-pod Running", "nginx-pod Running");
+
+        var result = RunWrapped(timeout);
+
+        Assert.That(result.ResultState, Is.EqualTo(ResultState.Failure), "Failed (the cluster did not recover), not Error");
+        Assert.That(result.Message, Is.EqualTo(timeout.Message), "the wait's own message, no exception type in front");
+        Assert.That(AllureNUnitAttribute.StatusOf(result.ResultState), Is.EqualTo(Status.Failed));
+        Assert.That(NUnitOutcomes.AsAssertion(new AggregateException(timeout))!.Message, Is.EqualTo(timeout.Message), "what set-up code rethrows");
+        Assert.That(NUnitOutcomes.AsAssertion(new InvalidOperationException("ssh refused")), Is.Null);
+    }
+
+    [Test]
+    public void Any_other_exception_in_a_test_body_passes_the_wrapper_untouched()
+    {
+        var refused = new InvalidOperationException("ssh: connect to w1-k8s refused");
+
+        Assert.That(Assert.Throws<InvalidOperationException>(() => RunWrapped(refused)), Is.SameAs(refused));
+    }
+
+    // Runs a test command that throws, wrapped as NUnit wraps a test method, in a context of its own (so the
+    // verdict lands there, not on the test running this).
+    private static NUnit.Framework.Internal.TestResult RunWrapped(Exception thrown)
+    {
+        var test = TestExecutionContext.CurrentContext.CurrentTest;
+        var context = new TestExecutionContext(TestExecutionContext.CurrentContext) { CurrentResult = test.MakeTestResult() };
+        return new WaitTimeoutIsAFailureAttribute().Wrap(new Throws(test, thrown)).Execute(context);
+    }
+
+    private sealed class Throws(Test test, Exception thrown) : NUnit.Framework.Internal.Commands.TestCommand(test)
+    {
+        public override NUnit.Framework.Internal.TestResult Execute(TestExecutionContext context) => throw thrown;
     }
 
     [Test]
@@ -75,7 +123,7 @@ public class StatusAndIdentityTests
 
         var scope = attribute.Begin(test, folder.Writer);
         Assert.That(new AllureNUnitAttribute().Begin(test, folder.Writer), Is.Null, "a second attribute does not record the test twice");
-        Report.Step("inside", () => Report.Label("story", "kubelet stopped"));
+        scope!.Step("inside", () => scope.Label("story", "kubelet stopped"));
         var path = attribute.End(test, ResultState.Error, "Infrastructure: SSH to w1 unreachable", "at Ssh()");
 
         Assert.That(scope, Is.Not.Null);
@@ -99,7 +147,7 @@ public class StatusAndIdentityTests
             ("testMethod", nameof(The_attribute_records_the_running_NUnit_test_with_Allure_NUnit_labels)),
         }));
         Assert.That(labels.Select(l => l.Item1), Does.Contain("host").And.Contain("thread"));
-        Assert.That(Report.Current, Is.Null, "the test is no longer current once written");
+        Assert.That(AllureNUnitAttribute.ScopeOfRunningTest(), Is.Null, "the test is no longer current once written");
     }
 
     [TestCase("w1", 3)]

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Harness.Reporting;
+using TestResult = Harness.Reporting.TestResult;
 using NUnit.Framework;
 using NUnit.Framework.Interfaces;
 using NUnit.Framework.Internal;
 
-namespace Harness.Reporting;
+namespace Harness.NUnitAdapter;
 
 /// <summary>
 /// Records every NUnit test it decorates (put it on the assembly, a fixture or a method) as an Allure result,
@@ -14,13 +16,21 @@ namespace Harness.Reporting;
 [AttributeUsage(AttributeTargets.Assembly | AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false)]
 public sealed class AllureNUnitAttribute : Attribute, ITestAction
 {
-    // Keyed by NUnit's test id: the fallback when the async-flowed context does not reach the test body, and the
-    // guard that makes the attribute on both the assembly and a fixture record a test once.
+    // Keyed by NUnit's test id. Static because NUnit forces it: it makes one instance of this attribute per place it
+    // is put (assembly, fixture), runs BeforeTest outside the test's execution context, and gives a test no slot for
+    // an object of ours, so the test (ScopeOf) can only find its result through the test id. It is also the guard
+    // that makes the attribute on both the assembly and a fixture record a test once.
     private static readonly ConcurrentDictionary<string, (TestScope Scope, AllureNUnitAttribute Owner)> Running = new();
+
+    private AllureWriter? _writer;
 
     public ActionTargets Targets => ActionTargets.Test;
 
-    public void BeforeTest(ITest test) => Begin(test, AllureResults.Writer);
+    /// <summary>The run's results folder: the run parameter <c>allureResults</c>, else as <see cref="AllureResults.ResolveDirectory"/> says.</summary>
+    public static AllureWriter RunResults() =>
+        new(AllureResults.ResolveDirectory(TestContext.Parameters.Get(AllureResults.RunParameter)));
+
+    public void BeforeTest(ITest test) => Begin(test, _writer ??= RunResults());
 
     public void AfterTest(ITest test)
     {
@@ -34,7 +44,7 @@ public sealed class AllureNUnitAttribute : Attribute, ITestAction
         lock (Running)
         {
             if (Running.ContainsKey(test.Id)) return null;
-            var scope = Report.StartTest(ResultFor(test), writer);
+            var scope = Report.StartTest(ResultFor(test), writer, NUnitProgress.Write, NUnitOutcomes.StatusOf);
             scope.BeforeWrite = result => AddDefaultLabels(result, test);
             Running[test.Id] = (scope, this);
             return scope;
@@ -54,7 +64,8 @@ public sealed class AllureNUnitAttribute : Attribute, ITestAction
             string.IsNullOrEmpty(stackTrace) ? null : stackTrace);
     }
 
-    internal static TestScope? ScopeOfRunningTest()
+    /// <summary>The result being recorded for the NUnit test running here, if any: what a check hands to its context.</summary>
+    public static TestScope? ScopeOfRunningTest()
     {
         try
         {
@@ -105,7 +116,7 @@ public sealed class AllureNUnitAttribute : Attribute, ITestAction
         };
         var parameterNames = method?.GetParameters() ?? [];
         for (var i = 0; i < test.Arguments.Length && i < parameterNames.Length; i++)
-            result.Parameters.Add(new Parameter(parameterNames[i].Name ?? $"arg{i}", Safety.Secrets.Redact(Format(test.Arguments[i]))));
+            result.Parameters.Add(new Parameter(parameterNames[i].Name ?? $"arg{i}", Harness.Safety.Secrets.Redact(Format(test.Arguments[i]))));
         foreach (var category in Categories(test))
             result.Labels.Add(new Label(AllureLabels.Tag, category));
         return result;

@@ -48,6 +48,17 @@ public abstract class ClusterCheck
     /// <summary>The test's own deadline ([CancelAfter]) and Ctrl-C/SIGTERM together.</summary>
     protected CancellationToken Token => _cancellation!.Token;
 
+    private ClusterWaits _waits = null!;
+
+    /// <summary>One pod of the suite's namespace: <c>await Pod(NginxPod).Until(p =&gt; p.IsTerminating(), "to show Terminating", timeout)</c>.</summary>
+    protected ObjectWait<V1Pod> Pod(string name) => _waits.Pod(name);
+
+    /// <summary>The suite's namespace's pods with this label selector (e.g. <c>app=nginx</c>).</summary>
+    protected ObjectsWait<V1Pod> Pods(string labelSelector) => _waits.Pods(labelSelector);
+
+    /// <summary>One node, every node watched (the outcome shows them all, as <c>kubectl get nodes</c>).</summary>
+    protected ObjectWait<V1Node> Node(string name) => _waits.Node(name);
+
     /// <summary>The worker the book uses for node-level faults: the first fault target that is a worker.</summary>
     protected static string TargetWorker =>
         Profile.Workers.FirstOrDefault(Profile.FaultTargets.Contains)
@@ -77,6 +88,7 @@ public abstract class ClusterCheck
         }
         if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CurrentContext.CancellationToken, Suite.Cancellation);
+        _waits = new ClusterWaits(Api, Ns, Progress, Token);
         StartedAt = DateTimeOffset.UtcNow;
         if (Profile.Edition.ChecksNotInBook.Contains(TestContext.CurrentContext.Test.MethodName!))
             Report.Parameter("book", $"not in chapter 3 of the edition profile '{Profile.Name}' follows: checked as a property of the cluster", excluded: true);
@@ -182,9 +194,7 @@ public abstract class ClusterCheck
         {
             var pod = Manifests.Pod(name, Profile.Images.Nginx, node);
             await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
-            var ready = await Watches.Pod(Api, Ns, name).UntilAsync(
-                pods => pods.TryGetValue(name, out var p) && p.IsReady(), $"{name} to be Running and Ready",
-                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Seconds(Profile.Timeouts.PodReadySeconds));
             var running = ready.Objects[name];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(running));
             return running;
@@ -265,10 +275,9 @@ public abstract class ClusterCheck
     protected async Task<IReadOnlyList<V1Pod>> WaitForReadyPodsAsync(string labelSelector, int count, Func<V1Pod, bool>? also = null, bool ignoreLeaving = false)
     {
         IEnumerable<V1Pod> Counted(IEnumerable<V1Pod> pods) => ignoreLeaving ? pods.Where(p => !p.IsTerminating()) : pods;
-        var outcome = await Watches.Pods(Api, Ns, labelSelector).UntilAsync(
+        var outcome = await Pods(labelSelector).Until(
             pods => Counted(pods.Values).Count() == count && Counted(pods.Values).All(p => p.IsReady() && (also?.Invoke(p) ?? true)),
-            $"{count} Ready pods ({labelSelector})", Seconds(Profile.Timeouts.PodReadySeconds),
-            pods => ObjectState.Describe(pods.Values), Progress, Token);
+            $"{count} Ready pods ({labelSelector})", Seconds(Profile.Timeouts.PodReadySeconds));
         var pods = Counted(outcome.Objects.Values).OrderBy(p => p.Name()).ToList();
         Report.Attach("kubectl get pods -o=custom-columns=NAME,IP,STATUS,NODE",
             string.Join("\n", pods.Select(ObjectState.Describe)));

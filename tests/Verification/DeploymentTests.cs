@@ -24,9 +24,8 @@ public sealed class DeploymentTests : ClusterCheck
         {
             await Api.CoreV1.DeleteNamespacedPodAsync(victim, Ns, cancellationToken: Token);
             var deleted = DateTimeOffset.UtcNow;
-            var seen = await Watches.Pods(Api, Ns, "app=nginx").UntilAsync(
-                pods => pods.TryGetValue(victim, out var p) && p.IsTerminating() || !pods.ContainsKey(victim),
-                $"{victim} to be deleted", Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var seen = await Pods("app=nginx").Until(pods => pods.TryGetValue(victim, out var p) && p.IsTerminating() || !pods.ContainsKey(victim),
+                $"{victim} to be deleted", Seconds(Profile.Timeouts.SymptomSeconds));
             Record("detection", seen.ObservedAt - deleted);
             var again = await WaitForReadyPodsAsync("app=nginx", 6, p => p.Name() != victim);
             Record("recovery", DateTimeOffset.UtcNow - deleted);
@@ -37,8 +36,7 @@ public sealed class DeploymentTests : ClusterCheck
         await Report.Step("kubectl delete deployment echo-hname → its pods are gone", async () =>
         {
             await Api.AppsV1.DeleteNamespacedDeploymentAsync("echo-hname", Ns, propagationPolicy: "Foreground", cancellationToken: Token);
-            var gone = await Watches.Pods(Api, Ns, "app=nginx").UntilAsync(pods => pods.Count == 0, "echo-hname's pods to be deleted",
-                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var gone = await Pods("app=nginx").Until(pods => pods.Count == 0, "echo-hname's pods to be deleted", Seconds(Profile.Timeouts.PodGoneSeconds));
             Assert.That(gone.Objects, Is.Empty);
         });
         await KubectlStepAsync("get pods");

@@ -69,10 +69,8 @@ public sealed class KubeProxyTests : ClusterCheck
             var started = DateTimeOffset.UtcNow;
             await Faults.RecoverAsync(broken, Token);
             Record("node reboot", DateTimeOffset.UtcNow - started);
-            var back = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
-                pods => pods.TryGetValue(NginxPod, out var p) && p.IsReady() && p.Restarts() > restartsBefore,
-                $"{NginxPod} to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds),
-                pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var back = await Pod(NginxPod).Until(p => p.IsReady() && p.Restarts() > restartsBefore,
+                "to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds));
             var after = back.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(after));
             Assert.That(after.Restarts(), Is.GreaterThan(restartsBefore), "the book shows the restart count going up after the reboot");

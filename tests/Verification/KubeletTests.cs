@@ -34,9 +34,7 @@ public sealed class KubeletTests : ClusterCheck
         {
             await Api.CoreV1.DeleteNamespacedPodAsync(NginxPod, Ns, cancellationToken: Token);
             var deleted = DateTimeOffset.UtcNow;
-            var terminating = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
-                pods => pods.TryGetValue(NginxPod, out var p) && p.IsTerminating(), $"{NginxPod} to show Terminating",
-                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var terminating = await Pod(NginxPod).Until(p => p.IsTerminating(), "to show Terminating", Seconds(Profile.Timeouts.SymptomSeconds));
             Record("detection", terminating.ObservedAt - deleted);
             Record("symptom", kubeletStopped.SinceInject);
             // The book's own look at it: kubectl get pods shows STATUS Terminating.
@@ -47,8 +45,7 @@ public sealed class KubeletTests : ClusterCheck
         await Report.Step($"{NginxPod} stays Terminating past its {grace} s grace period while kubelet is stopped", async () =>
         {
             var hold = Seconds((int)grace + 15);
-            var gone = Watches.Pod(Api, Ns, NginxPod).UntilAsync(pods => pods.Count == 0, $"{NginxPod} to be deleted",
-                hold, pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var gone = Pod(NginxPod).UntilGone(hold);
             var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await gone,
                 "without kubelet nobody can confirm the pod's containers stopped, so it must not disappear");
             Assert.That(timeout!.LastState, Does.Contain("Terminating"));
@@ -58,8 +55,7 @@ public sealed class KubeletTests : ClusterCheck
         {
             var started = DateTimeOffset.UtcNow;
             await Faults.RecoverAsync(kubeletStopped, Token);
-            var gone = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(pods => pods.Count == 0, $"{NginxPod} to be deleted",
-                Seconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var gone = await Pod(NginxPod).UntilGone(Seconds(Profile.Timeouts.PodGoneSeconds));
             Record("recovery", gone.ObservedAt - started);
             Assert.That(gone.Objects, Is.Empty);
         });

@@ -146,9 +146,7 @@ public sealed class SchedulingTests : ClusterCheck
 
     private async Task<V1Node> WaitForNodeStatusAsync(string node, string status)
     {
-        var seen = await Watches.Nodes(Api).UntilAsync(
-            nodes => nodes.TryGetValue(node, out var n) && n.KubectlStatus() == status, $"{node} to show {status}",
-            Seconds(Profile.Timeouts.SymptomSeconds), nodes => ObjectState.Describe(nodes.Values), Progress, Token);
+        var seen = await Node(node).Until(n => n.KubectlStatus() == status, $"to show {status}", Seconds(Profile.Timeouts.SymptomSeconds));
         Report.Attach("nodes (API)", ObjectState.Describe(seen.Objects.Values));
         return seen.Objects[node];
     }

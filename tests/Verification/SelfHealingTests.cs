@@ -44,13 +44,9 @@ public sealed class SelfHealingTests : ClusterCheck
 
         await Report.Step("kubelet restarts the container: RESTARTS +1, Running and Ready", async () =>
         {
-            await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
-                pods => pods.TryGetValue(NginxPod, out var p) && p.Restarts() > restartsBefore, $"{NginxPod}'s restart count to go up",
-                Seconds(Profile.Timeouts.SymptomSeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
+            await Pod(NginxPod).Until(p => p.Restarts() > restartsBefore, "'s restart count to go up", Seconds(Profile.Timeouts.SymptomSeconds));
             Record("symptom", killed.SinceInject);
-            var ready = await Watches.Pod(Api, Ns, NginxPod).UntilAsync(
-                pods => pods.TryGetValue(NginxPod, out var p) && p.IsReady(), $"{NginxPod} to be Ready again",
-                Seconds(Profile.Timeouts.PodReadySeconds), pods => ObjectState.Describe(pods.Values), Progress, Token);
+            var ready = await Pod(NginxPod).Until(p => p.IsReady(), "to be Ready again", Seconds(Profile.Timeouts.PodReadySeconds));
             Record("recovery", killed.SinceInject);
             var pod = ready.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));

@@ -292,13 +292,14 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     public async Task<string> BootIdAsync(string nodeName, CancellationToken ct) =>
         (await Node(nodeName).RunAsync(BootIdCommand, CommandTimeout, ct)).EnsureSuccess().Stdout.Trim();
 
+    /// <summary>The waits on <paramref name="ns"/>'s pods (null: nodes only) and on the nodes, reporting to <see cref="Progress"/>.</summary>
+    public ClusterWaits Waits(string? ns, CancellationToken ct) => new(Api, ns, Progress, ct);
+
     /// <summary>Ready, with a heartbeat posted after <paramref name="since"/> (a quick reboot may never show NotReady).</summary>
     public Task<WatchOutcome<V1Node>> WaitNodeReadySinceAsync(string nodeName, DateTimeOffset since, TimeSpan deadline, CancellationToken ct) =>
-        Watches.Nodes(Api).UntilAsync(
-            nodes => nodes.TryGetValue(nodeName, out var n) && n.IsReady() &&
-                     n.Status.Conditions.First(c => c.Type == "Ready").LastHeartbeatTime >= since.UtcDateTime.AddSeconds(-1),
-            $"{nodeName} to report Ready after its reboot", deadline < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : deadline,
-            nodes => ObjectState.Describe(nodes.Values), Progress, ct);
+        Waits(null, ct).Node(nodeName).Until(
+            n => n.IsReady() && n.Status.Conditions.First(c => c.Type == "Ready").LastHeartbeatTime >= since.UtcDateTime.AddSeconds(-1),
+            "to report Ready after its reboot", deadline < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : deadline);
 
     public async Task EnsureNamespaceAsync(CancellationToken ct)
     {
@@ -343,8 +344,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                 await Api.AppsV1.DeleteNamespacedDeploymentAsync(deployment.Name(), ns, propagationPolicy: "Orphan", cancellationToken: ct);
             await Api.AppsV1.DeleteCollectionNamespacedReplicaSetAsync(ns, propagationPolicy: "Orphan", cancellationToken: ct);
             await Api.CoreV1.DeleteCollectionNamespacedPodAsync(ns, gracePeriodSeconds: 0, cancellationToken: ct);
-            await Watches.Pods(Api, ns).UntilAsync(pods => pods.Count == 0, $"the pods of {ns} to be deleted", deadline,
-                pods => ObjectState.Describe(pods.Values), Progress, ct);
+            await Waits(ns, ct).Pods().Until(pods => pods.Count == 0, $"the pods of {ns} to be deleted", deadline);
         }
         catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return; }
 

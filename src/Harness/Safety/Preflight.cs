@@ -49,10 +49,9 @@ public static class Preflight
             IReadOnlyDictionary<string, V1Pod> pods;
             try
             {
-                pods = (await Watches.Pods(cluster.Api, ns).UntilAsync(
+                pods = (await cluster.Waits(ns, ct).Pods().Until(
                     all => profile.Workers.All(w => all.TryGetValue($"preflight-{w}", out var p) && p.IsReady()),
-                    $"a Ready nginx pod on every worker", TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds),
-                    all => ObjectState.Describe(all.Values), cluster.Progress, ct)).Objects;
+                    "a Ready nginx pod on every worker", TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds))).Objects;
             }
             catch (WaitTimeoutException e)
             {

@@ -1,0 +1,100 @@
+using Harness.Kube;
+using k8s;
+using k8s.Models;
+
+namespace Harness.Waits;
+
+/// <summary>
+/// The waits a check says in one line, as the book says its steps: <c>Pod("nginx-pod").Until(p =&gt; p.IsTerminating(),
+/// "to show Terminating", timeout)</c>. What every wait of a check shares is filled in here: the API and the namespace,
+/// how the watched objects read in a progress line or a timeout message (kubectl's words, <see cref="ObjectState"/>),
+/// where progress goes and which token ends the wait. <see cref="ClusterWatch{T}.UntilAsync"/> stays the general form.
+/// </summary>
+public sealed class ClusterWaits
+{
+    private readonly Func<string?, string?, ClusterWatch<V1Pod>> _pods;
+    private readonly Func<ClusterWatch<V1Node>> _nodes;
+    private readonly Action<string>? _progress;
+    private readonly CancellationToken _ct;
+
+    /// <param name="ns">The namespace whose pods are watched; null for waits on nodes only.</param>
+    /// <param name="progress">Receives "waiting for …: 12 s of 120 s (…)" every few seconds while a wait runs.</param>
+    /// <param name="ct">Ends any wait at once (the check's deadline, Ctrl-C).</param>
+    public ClusterWaits(IKubernetes api, string? ns, Action<string>? progress, CancellationToken ct)
+        : this((labels, fields) => Watches.Pods(api, ns ?? throw new InvalidOperationException("these waits were made for nodes only: no namespace"),
+            labels, fields), () => Watches.Nodes(api), progress, ct)
+    {
+    }
+
+    /// <summary>For tests: pods and nodes watched by whatever the test scripts (see FakeApi in Harness.Tests).</summary>
+    /// <param name="pods">Gets the label selector and the field selector of the pods to watch.</param>
+    internal ClusterWaits(Func<string?, string?, ClusterWatch<V1Pod>> pods, Func<ClusterWatch<V1Node>> nodes,
+        Action<string>? progress, CancellationToken ct)
+    {
+        _pods = pods;
+        _nodes = nodes;
+        _progress = progress;
+        _ct = ct;
+    }
+
+    /// <summary>One pod by name (a field selector on its name, as <c>kubectl get pod NAME -w</c>).</summary>
+    public ObjectWait<V1Pod> Pod(string name) =>
+        new(name, new ObjectsWait<V1Pod>(_pods(null, $"metadata.name={name}"), ObjectState.Describe, _progress, _ct));
+
+    /// <summary>The namespace's pods, or those with <paramref name="labelSelector"/> (e.g. <c>app=nginx</c>).</summary>
+    public ObjectsWait<V1Pod> Pods(string? labelSelector = null) =>
+        new(_pods(labelSelector, null), ObjectState.Describe, _progress, _ct);
+
+    /// <summary>One node; every node is watched, so the outcome (and a timeout message) shows them all, as <c>kubectl get nodes</c>.</summary>
+    public ObjectWait<V1Node> Node(string name) => new(name, Nodes());
+
+    public ObjectsWait<V1Node> Nodes() => new(_nodes(), ObjectState.Describe, _progress, _ct);
+}
+
+/// <summary>A wait on a set of objects, the condition seeing them all by name ("6 Ready pods", "the victim gone").</summary>
+public sealed class ObjectsWait<T> where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly ClusterWatch<T> _watch;
+    private readonly Func<IEnumerable<T>, string> _describe;
+    private readonly Action<string>? _progress;
+    private readonly CancellationToken _ct;
+
+    internal ObjectsWait(ClusterWatch<T> watch, Func<IEnumerable<T>, string> describe, Action<string>? progress, CancellationToken ct)
+    {
+        _watch = watch;
+        _describe = describe;
+        _progress = progress;
+        _ct = ct;
+    }
+
+    /// <param name="awaited">What is awaited, in words, e.g. <c>6 Ready pods (app=nginx)</c>: the progress lines and a
+    /// timeout's message say "waiting for" it.</param>
+    /// <exception cref="WaitTimeoutException">The condition did not hold within <paramref name="timeout"/> (a failed expectation).</exception>
+    public Task<WatchOutcome<T>> Until(Func<IReadOnlyDictionary<string, T>, bool> condition, string awaited, TimeSpan timeout) =>
+        _watch.UntilAsync(condition, awaited, timeout, objects => _describe(objects.Values), _progress, _ct);
+}
+
+/// <summary>A wait on one named object: the condition sees that object, and only once it exists.</summary>
+public sealed class ObjectWait<T> where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly ObjectsWait<T> _objects;
+
+    internal ObjectWait(string name, ObjectsWait<T> objects)
+    {
+        Name = name;
+        _objects = objects;
+    }
+
+    public string Name { get; }
+
+    /// <param name="toWhat">The rest of the sentence after the object's name: <c>to show Terminating</c> reads
+    /// "nginx-pod to show Terminating"; <c>'s restart count to go up</c> reads "nginx-pod's restart count to go up".</param>
+    public Task<WatchOutcome<T>> Until(Func<T, bool> condition, string toWhat, TimeSpan timeout) =>
+        _objects.Until(objects => objects.TryGetValue(Name, out var item) && condition(item), Awaited(toWhat), timeout);
+
+    /// <summary>Until the object is gone from the API (deleted, finalizers done): "nginx-pod to be deleted".</summary>
+    public Task<WatchOutcome<T>> UntilGone(TimeSpan timeout) =>
+        _objects.Until(objects => !objects.ContainsKey(Name), Awaited("to be deleted"), timeout);
+
+    private string Awaited(string toWhat) => toWhat.StartsWith('\'') ? Name + toWhat : $"{Name} {toWhat}";
+}

@@ -23,7 +23,7 @@ public static class LabHealth
         {
             try
             {
-                problems = await Preflight.HealthAsync(lab, expectNamespaceGone: true, TimeSpan.FromSeconds(10), default);
+                problems = await Preflight.HealthAsync(lab, namespaceGone: lab.Profile.Kubernetes.Namespace, TimeSpan.FromSeconds(10), default);
                 var restarts = problems.Count == 0 ? await KubeSystemRestartsAsync(lab) : "";
                 if (problems.Count > 0 || healthy is null || healthy.Value.Restarts != restarts) healthy = problems.Count == 0 ? (clock.Elapsed, restarts) : null;
                 else if (clock.Elapsed - healthy.Value.Since >= Stable) return;

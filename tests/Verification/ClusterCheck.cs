@@ -1,4 +1,5 @@
 using Harness;
+using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
@@ -17,98 +18,97 @@ using NUnit.Framework.Interfaces;
 namespace Verification;
 
 /// <summary>
-/// What every check shares, in the order the book's narrative needs it: a steady-state check first, the suite's
+/// What every check shares, in the order the book's narrative needs it: a steady-state check first, the check's
 /// namespace (its deletion registered as a revert), faults whose reverts are registered before they are injected,
-/// evidence when the check is red, and after it the cluster as it was found.
+/// evidence when the check is red, and after it the cluster as it was found. The NUnit glue around a
+/// <see cref="CheckContext"/>: SetUp makes one for each check, TearDown undoes it; the helpers below read it, never a
+/// static (NUnit keeps one fixture instance for all its tests, so <see cref="Context"/> is reset in SetUp).
 /// </summary>
 public abstract class ClusterCheck
 {
-    private CancellationTokenSource? _cancellation;
-    private readonly HashSet<string> _involvedNodes = [];
+    private CheckContext? _context;
 
-    protected static Cluster Cluster => Suite.Cluster;
-    protected static ClusterProfile Profile => Cluster.Profile;
-    protected static IKubernetes Api => Cluster.Api;
-    protected static string Ns => Cluster.Namespace;
+    /// <summary>This check's context: its namespace, faults, report, metrics, cancellation and waits.</summary>
+    protected CheckContext Context => _context ?? throw new InvalidOperationException("no check is running (the context is made in SetUp)");
+
+    protected Cluster Cluster => Context.Cluster;
+    protected ClusterProfile Profile => Context.Profile;
+    protected IKubernetes Api => Context.Api;
+
+    /// <summary>The check's namespace (for now every check's is the run's <c>verification</c>).</summary>
+    protected string Ns => Context.Namespace;
 
     /// <summary>The edition's nginx pod: nginx-pod (first edition), po-nginx (revised).</summary>
-    protected static string NginxPod => Profile.Edition.NginxPod;
+    protected string NginxPod => Profile.Edition.NginxPod;
 
-    protected FaultScope Faults { get; private set; } = null!;
+    protected FaultScope Faults => Context.Faults;
 
     /// <summary>This check's Allure result: its steps, attachments and parameters.</summary>
-    protected TestScope Report { get; private set; } = null!;
+    protected TestScope Report => Context.Report;
 
-    private CheckMetrics _metrics = null!;
-
-    /// <summary>A live console line (not in the report).</summary>
-    protected static void Progress(string message) => NUnitProgress.Write(message);
-    protected DateTimeOffset StartedAt { get; private set; }
+    protected DateTimeOffset StartedAt => Context.StartedAt;
 
     /// <summary>The test's own deadline ([CancelAfter]) and Ctrl-C/SIGTERM together.</summary>
-    protected CancellationToken Token => _cancellation!.Token;
+    protected CancellationToken Token => Context.Cancellation;
 
-    private ClusterWaits _waits = null!;
+    /// <summary>A live console line (not in the report).</summary>
+    protected void Progress(string message) => Context.Progress(message);
 
-    /// <summary>One pod of the suite's namespace: <c>await Pod(NginxPod).Until(p =&gt; p.IsTerminating(), "to show Terminating", timeout)</c>.</summary>
-    protected ObjectWait<V1Pod> Pod(string name) => _waits.Pod(name);
+    /// <summary>One pod of the check's namespace: <c>await Pod(NginxPod).Until(p =&gt; p.IsTerminating(), "to show Terminating", timeout)</c>.</summary>
+    protected ObjectWait<V1Pod> Pod(string name) => Context.Pod(name);
 
-    /// <summary>The suite's namespace's pods with this label selector (e.g. <c>app=nginx</c>).</summary>
-    protected ObjectsWait<V1Pod> Pods(string labelSelector) => _waits.Pods(labelSelector);
+    /// <summary>The check's namespace's pods with this label selector (e.g. <c>app=nginx</c>).</summary>
+    protected ObjectsWait<V1Pod> Pods(string labelSelector) => Context.Pods(labelSelector);
 
     /// <summary>One node, every node watched (the outcome shows them all, as <c>kubectl get nodes</c>).</summary>
-    protected ObjectWait<V1Node> Node(string name) => _waits.Node(name);
+    protected ObjectWait<V1Node> Node(string name) => Context.Node(name);
 
     /// <summary>The worker the book uses for node-level faults: the first fault target that is a worker.</summary>
-    protected static string TargetWorker =>
+    protected string TargetWorker =>
         Profile.Workers.FirstOrDefault(Profile.FaultTargets.Contains)
         ?? throw new InvalidOperationException($"Profile '{Profile.Name}' marks no worker as a fault target ('faultTargets').");
 
     /// <summary>The book's w3-k8s: the last worker, when it is a fault target.</summary>
-    protected static string LastWorker =>
+    protected string LastWorker =>
         Profile.Workers.LastOrDefault(Profile.FaultTargets.Contains)
         ?? throw new InvalidOperationException($"Profile '{Profile.Name}' marks no worker as a fault target ('faultTargets').");
 
-    protected void Involve(string node) => _involvedNodes.Add(node);
+    protected void Involve(string node) => Context.Involve(node);
 
     [SetUp]
     public async Task BeforeCheckAsync()
     {
         // NUnit keeps one fixture instance for all its tests: nothing of the previous test may leak into this one,
         // even when this SetUp throws before it gets to make its own.
-        Faults = null!;
-        _cancellation = null;
-        _involvedNodes.Clear();
-        Report = AllureNUnitAttribute.ScopeOfRunningTest() ?? TestScope.NotRecorded(TestContext.CurrentContext.Test.FullName);
-        _metrics = new CheckMetrics(Suite.Metrics, TestContext.CurrentContext.Test.Name, Report);
-        if (Suite.Blocked is { } reason)
+        _context = null;
+        var run = Suite.Run;
+        var test = TestContext.CurrentContext.Test;
+        var report = AllureNUnitAttribute.ScopeOfRunningTest() ?? TestScope.NotRecorded(test.FullName);
+        if (run.Blocked is { } reason)
         {
-            RecordOutcome("broken");
+            new CheckMetrics(run.Metrics, test.Name, report).RecordOutcome("broken");
             throw new InvalidOperationException($"Blocked: {reason}");
         }
+        _context = CheckContext.Start(run, test.Name, test.FullName, report, TestContext.CurrentContext.CancellationToken);
         if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
-        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(TestContext.CurrentContext.CancellationToken, Suite.Cancellation);
-        _waits = new ClusterWaits(Api, Ns, Progress, Token);
-        StartedAt = DateTimeOffset.UtcNow;
-        if (Profile.Edition.ChecksNotInBook.Contains(TestContext.CurrentContext.Test.MethodName!))
+        if (Profile.Edition.ChecksNotInBook.Contains(test.MethodName!))
             Report.Parameter("book", $"not in chapter 3 of the edition profile '{Profile.Name}' follows: checked as a property of the cluster", excluded: true);
-        Faults = new FaultScope(Suite.Ledger, Cluster, Suite.Policy, Suite.RunId, TestContext.CurrentContext.Test.FullName, Progress, Suite.Identity);
 
         try
         {
             await Report.Step("steady state: nodes Ready and schedulable, kubelet active, control plane and kube-system components healthy", async () =>
             {
-                var problems = await Preflight.HealthAsync(Cluster, expectNamespaceGone: false, SteadyStateSettle, Token);
+                var problems = await Preflight.HealthAsync(Cluster, namespaceGone: null, SteadyStateSettle, Token);
                 Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
             await Report.Step($"kubectl create namespace {Ns}", () =>
                 Faults.InjectAsync(SuiteNamespaceFault, Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns),
-                    Cluster.EnsureNamespaceAsync, Token, nodeFault: false));
+                    t => Cluster.EnsureNamespaceAsync(Ns, t), Token, nodeFault: false));
         }
         catch (Exception e)
         {
             // NUnit may skip TearDown when SetUp throws: revert here what SetUp already did, and record the outcome.
-            try { await Faults.DisposeAsync(); }
+            try { await Context.CleanUpAsync(); }
             finally { RecordOutcome(Report.StatusOf(e).ToString().ToLowerInvariant()); }
             if (NUnitOutcomes.AsAssertion(e) is { } failure) throw failure; // a timed-out wait fails the check, as an assertion does
             throw;
@@ -121,7 +121,7 @@ public abstract class ClusterCheck
     private static readonly TimeSpan SteadyStateSettle = TimeSpan.FromSeconds(60);
 
     /// <summary>This run's verdict on this check, once, for the gate (reports/metrics.jsonl).</summary>
-    private void RecordOutcome(string status) => _metrics.RecordOutcome(status);
+    private void RecordOutcome(string status) => Context.Metrics!.RecordOutcome(status);
 
     /// <summary>Dry run: say what this check would inject where, and stop before anything is created.</summary>
     private void ListPlannedFaultsAndStop()
@@ -137,20 +137,21 @@ public abstract class ClusterCheck
     [TearDown]
     public async Task AfterCheckAsync()
     {
-        if (Profile.Safety.DryRun) return; // nothing was created, nothing to revert or check
-        var outcome = TestContext.CurrentContext.Result.Outcome.Status;
-        if (Faults is null) // SetUp stopped before this check had a scope (blocked): nothing of it to revert
+        if (_context is null) return; // SetUp stopped before this check had a context (blocked): its outcome is recorded
+        if (Profile.Safety.DryRun) // nothing was created, nothing to revert or check
         {
-            RecordOutcome(AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
+            await _context.DisposeAsync();
             return;
         }
+        var run = Suite.Run;
+        var outcome = TestContext.CurrentContext.Result.Outcome.Status;
         // A check cut short by Ctrl-C/SIGTERM has no verdict on the cluster: whatever its last wait said, it is broken,
         // not failed (a failed check reads as "the cluster did not recover").
         var interrupted = Suite.InterruptedBy is { } signal
             ? $"Run interrupted by {signal}: this check was cancelled at '{TestContext.CurrentContext.Result.Message?.Split('\n')[0]}'; its faults are reverted below"
             : null;
-        if (outcome is TestStatus.Failed or TestStatus.Warning && Suite.Blocked is null && interrupted is null)
-            await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, Ns, StartedAt, _involvedNodes.Append(Profile.ControlPlane), Report, CancellationToken.None));
+        if (outcome is TestStatus.Failed or TestStatus.Warning && run.Blocked is null && interrupted is null)
+            await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, Ns, StartedAt, Context.InvolvedNodes.Append(Profile.ControlPlane), Report, CancellationToken.None));
 
         // Faults reverted by deleting the namespace (a killed PID 1, a bad image tag) count; the namespace itself does not.
         var faults = Faults.History.Where(e => e.Fault != SuiteNamespaceFault).Select(e => $"{e.Fault} on {e.Node}").ToList();
@@ -158,7 +159,7 @@ public abstract class ClusterCheck
         var unreverted = false;
         try
         {
-            await Report.Step("leave the cluster as found: revert what is still in place", async () => await Faults.DisposeAsync());
+            await Report.Step("leave the cluster as found: revert what is still in place", () => Context.CleanUpAsync());
         }
         catch (UnrevertedFaultException)
         {
@@ -167,19 +168,20 @@ public abstract class ClusterCheck
         }
         finally
         {
-            var after = await ClusterBaseline.CheckAsync(Cluster, expectNamespaceGone: true, CancellationToken.None);
+            var after = await ClusterBaseline.CheckAsync(Cluster, namespaceGone: Ns, CancellationToken.None);
             if (!after.Healthy)
             {
-                Suite.Blocked = $"{TestContext.CurrentContext.Test.Name} left the cluster not as it found it: {after}";
-                Progress(Suite.Blocked);
+                run.Blocked = $"{TestContext.CurrentContext.Test.Name} left the cluster not as it found it: {after}";
+                Progress(run.Blocked);
             }
-            _cancellation?.Dispose();
             // Recorded even when a revert failed, so the gate sees this run's verdict on the check.
-            RecordOutcome(unreverted || interrupted is not null || Suite.Blocked is not null && outcome == TestStatus.Passed
+            RecordOutcome(unreverted || interrupted is not null || run.Blocked is not null && outcome == TestStatus.Passed
                 ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
             if (interrupted is not null) Report.Stop(Status.Broken, interrupted, TestContext.CurrentContext.Result.StackTrace);
+            try { await _context.DisposeAsync(); } // its reverts ran above; this ends its cancellation
+            catch (UnrevertedFaultException) { } // already thrown and reported by the step above
         }
-        if (Suite.Blocked is { } blocked && outcome == TestStatus.Passed)
+        if (run.Blocked is { } blocked && outcome == TestStatus.Passed)
             throw new UnrevertedFaultException($"Unreverted fault: {blocked}");
     }
 
@@ -210,13 +212,13 @@ public abstract class ClusterCheck
         });
 
     /// <summary>
-    /// One of the book's kubectl commands, run on the control plane as the book types it (the suite's namespace is the
+    /// One of the book's kubectl commands, run on the control plane as the book types it (the check's namespace is the
     /// current context there, see <see cref="Harness.Cluster.KubectlAsync"/>), with what kubectl printed attached to the
     /// current step. Not checked: the caller reads the output (a refusal can be the expected answer).
     /// </summary>
     protected async Task<CommandResult> KubectlAsync(string arguments, TimeSpan? timeout = null)
     {
-        var result = await Cluster.KubectlAsync(arguments, Token, timeout);
+        var result = await Context.KubectlAsync(arguments, timeout);
         Report.Attach($"kubectl {arguments}", result.ToString());
         return result;
     }
@@ -227,7 +229,7 @@ public abstract class ClusterCheck
         var display = arguments.Replace($" -n {Ns}", "");
         return await Report.Step($"kubectl {display}", async () =>
         {
-            var result = await Cluster.KubectlAsync(arguments, Token);
+            var result = await Context.KubectlAsync(arguments);
             Report.Attach("output", result.ToString());
             if (mustSucceed) result.EnsureSuccess();
             return result;
@@ -249,10 +251,10 @@ public abstract class ClusterCheck
     }
 
     /// <summary>The book's workers get one echo-hname pod each from 3 replicas: as many replicas as workers.</summary>
-    protected static int OnePerWorker => Profile.Workers.Count;
+    protected int OnePerWorker => Profile.Workers.Count;
 
     /// <summary>The book scales echo-hname to 9, three per worker: on two workers that is 6, on four 12.</summary>
-    protected static int ThreePerWorker => 3 * Profile.Workers.Count;
+    protected int ThreePerWorker => 3 * Profile.Workers.Count;
 
     /// <summary><c>kubectl apply -f echo-hname.yaml</c>: create, or set replicas when it exists; then wait for the pods.</summary>
     protected async Task<IReadOnlyList<V1Pod>> ApplyEchoHnameAsync(int replicas) =>
@@ -288,7 +290,7 @@ public abstract class ClusterCheck
         pods.GroupBy(p => p.Spec.NodeName ?? "<none>").ToDictionary(g => g.Key, g => g.Count());
 
     /// <summary>A recovery figure of this check: in reports/metrics.jsonl and as an (excluded) Allure parameter.</summary>
-    protected void Record(string phase, TimeSpan duration) => _metrics.Record(phase, duration);
+    protected void Record(string phase, TimeSpan duration) => Context.Record(phase, duration);
 
     protected static TimeSpan Seconds(int seconds) => TimeSpan.FromSeconds(seconds);
 }

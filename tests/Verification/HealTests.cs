@@ -16,15 +16,15 @@ public sealed class HealTests
     public async Task NoFaultIsLeftInTheLedger()
     {
         var report = AllureNUnitAttribute.ScopeOfRunningTest() ?? TestScope.NotRecorded();
-        report.Step($"open entries in {Suite.Ledger.Path}", () =>
+        report.Step($"open entries in {Suite.Run.Ledger.Path}", () =>
         {
-            var open = Suite.Ledger.OpenEntries();
+            var open = Suite.Run.Ledger.OpenEntries();
             report.Attach("open entries", string.Join("\n", open.Select(e => $"{e.Fault} on {e.Node}: {e.Revert}")));
             Assert.That(open, Is.Empty);
         });
         await report.Step("cluster as found: nodes Ready and schedulable, kubelet active, no leftovers", async () =>
         {
-            var baseline = await Harness.Safety.ClusterBaseline.CheckAsync(Suite.Cluster, expectNamespaceGone: true, Suite.Cancellation);
+            var baseline = await Harness.Safety.ClusterBaseline.CheckAsync(Suite.Run.Cluster, namespaceGone: Suite.Run.Namespace, Suite.Run.Interrupted);
             Assert.That(baseline.Problems, Is.Empty);
         });
     }

@@ -102,7 +102,7 @@ public sealed class RolloutTests : ClusterCheck
         $"{KubectlName} set image deployment {Name} nginx={image}" + (HasRecord ? " --record=true" : "");
 
     /// <summary>--record writes the program's file name (kubectl) first, whatever path the profile runs it by.</summary>
-    private static string KubectlName => Path.GetFileName(Profile.Kubernetes.Kubectl.Split(' ').Last());
+    private string KubectlName => Path.GetFileName(Profile.Kubernetes.Kubectl.Split(' ').Last());
 
     private async Task SetImageAsync(string image, string cause)
     {
@@ -185,7 +185,7 @@ public sealed class RolloutTests : ClusterCheck
             var until = DateTimeOffset.UtcNow + Seconds(Profile.Timeouts.SymptomSeconds);
             while (true)
             {
-                var result = await Cluster.KubectlAsync($"rollout history deployment {Name}", Token);
+                var result = await Context.KubectlAsync($"rollout history deployment {Name}");
                 IReadOnlyList<RolloutRevision> history = [];
                 try { if (result.Succeeded) history = RolloutHistoryOutput.Parse(result.Stdout); }
                 catch (FormatException) { } // no table (yet): read again, then fail with kubectl's output

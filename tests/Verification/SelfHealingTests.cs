@@ -36,7 +36,7 @@ public sealed class SelfHealingTests : ClusterCheck
             Faults.InjectAsync("container PID 1 killed", NginxPod, $"kubectl exec {NginxPod} -- {KillPid1}", Revert.DeleteNamespace(Ns),
                 async t =>
                 {
-                    var exec = await Cluster.KubectlAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", t);
+                    var exec = await Cluster.KubectlAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", Ns, t);
                     Report.Attach("output", exec.ToString());
                     if (!ContainerExec.SignalWasSent(exec))
                         Assert.Fail($"kill 1 inside {NginxPod} failed, nothing was killed:\n{exec}");

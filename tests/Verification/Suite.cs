@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Harness;
+using Harness.Checks;
 using Harness.Faults;
 using Harness.NUnitAdapter;
 using Harness.Profiles;
@@ -17,8 +18,19 @@ namespace Verification;
 /// <summary>
 /// Once per run, before any check: load the profile, reach the cluster (30 s budget), take the run lease, heal
 /// faults left by an earlier run, and check the cluster is healthy. Any failure here stops the suite with one
-/// message and nothing injected.
+/// message and nothing injected. What the checks share is <see cref="Run"/>; each check makes its own
+/// <see cref="CheckContext"/> from it (<see cref="ClusterCheck"/>).
 /// </summary>
+/// <remarks>
+/// The static fields below are the only state of the suite outside a check, and static because NUnit forces it: it
+/// makes this class and every check fixture separately, with no way to hand one an object of the other, and runs
+/// OneTimeSetUp/OneTimeTearDown on an instance of its own. They are run-level by nature: <see cref="Run"/> (the
+/// shared cluster, ledger, policy, metrics, namespace, Blocked), the report folder and metrics needed before the
+/// cluster answers (<c>_results</c>, <c>_metrics</c>), and the process's lifecycle: the interruption and its signal
+/// handlers (<c>Interrupted</c>, <c>Signals</c>, <c>_interruptedBy</c>), the run lock and Lease (<c>_localLock</c>,
+/// <c>_lease</c>), the cluster to disconnect at the end even if set-up failed before <see cref="Run"/> existed
+/// (<c>_cluster</c>), and whether the run record is closed (<c>_ended</c>).
+/// </remarks>
 [SetUpFixture]
 public sealed class Suite
 {
@@ -28,15 +40,13 @@ public sealed class Suite
     private static readonly List<PosixSignalRegistration> Signals = [];
     private static string? _interruptedBy;
     private static bool _ended;
+    private static Cluster? _cluster;
+    private static RunMetrics _metrics = null!;
+    private static AllureWriter _results = null!;
 
-    public static Cluster Cluster { get; private set; } = null!;
-    public static RunMetrics Metrics { get; private set; } = null!;
-    public static AllureWriter Results { get; private set; } = null!;
-    public static FaultLedger Ledger { get; private set; } = null!;
-    public static FaultPolicy Policy { get; private set; } = null!;
+    /// <summary>What every check of this run shares; set by OneTimeSetUp before the first check.</summary>
+    public static RunContext Run { get; private set; } = null!;
 
-    /// <summary>Profile and kube-system UID: ledger entries carry it, so a run heals only its own cluster's faults.</summary>
-    public static ClusterIdentity Identity { get; private set; } = null!;
     public static string RunId { get; } = $"{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
 
     /// <summary>Who holds the cluster while this run goes on, as the lock file and the Lease name it.</summary>
@@ -44,12 +54,6 @@ public sealed class Suite
 
     /// <summary>The signal that interrupted this run (SIGINT, SIGTERM), if one did.</summary>
     public static string? InterruptedBy => _interruptedBy;
-
-    /// <summary>Ctrl-C or SIGTERM: checks stop where they are and their reverts run.</summary>
-    public static CancellationToken Cancellation => Interrupted.Token;
-
-    /// <summary>Set when a check left the cluster not as it found it: the following checks report that instead of failing one after another.</summary>
-    public static string? Blocked { get; set; }
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -80,10 +84,10 @@ public sealed class Suite
         // Then, before anything else can fail: a fresh results folder and a run record, so every way this run ends
         // leaves a report and a line the gate reads, even when the profile is bad or the cluster never answers.
         var root = AllureResults.RepositoryRoot() ?? Directory.GetCurrentDirectory();
-        Metrics = new RunMetrics(TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl")), RunId, RequestedProfile);
-        Results = AllureNUnitAttribute.RunResults();
-        AllureResults.StartRun(Results, new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
-        if (IsVerificationRun) Metrics.RunStarted(FullRunChecks());
+        _metrics = new RunMetrics(TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl")), RunId, RequestedProfile);
+        _results = AllureNUnitAttribute.RunResults();
+        AllureResults.StartRun(_results, new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
+        if (IsVerificationRun) _metrics.RunStarted(FullRunChecks());
         try
         {
             await PrepareAsync(root, clock);
@@ -106,48 +110,55 @@ public sealed class Suite
         // Discovery (two vagrant commands), SSH to every node, the kubeconfig and the API: 30 s on an idle machine is
         // plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
         budget.CancelAfter(TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds)));
-        Cluster = await Cluster.ConnectAsync(profile, NUnitProgress.Write, budget.Token);
-        profile = Cluster.Profile; // with the workers discovery found
-        Metrics.KubernetesVersion = Cluster.ServerVersion;
-        var environment = await Cluster.DescribeEnvironmentAsync(Interrupted.Token);
-        if (IsVerificationRun) Metrics.RunVersions(Cluster.ServerVersion, environment["kubelet"]);
+        var cluster = _cluster = await Cluster.ConnectAsync(profile, NUnitProgress.Write, budget.Token);
+        profile = cluster.Profile; // with the workers discovery found
+        _metrics.KubernetesVersion = cluster.ServerVersion;
+        var environment = await cluster.DescribeEnvironmentAsync(Interrupted.Token);
+        if (IsVerificationRun) _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"]);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
-        AllureResults.WriteEnvironment(Results, environment);
+        AllureResults.WriteEnvironment(_results, environment);
 
-        Ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
-        Policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun);
+        var ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
+        var policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun);
+        RunContext MakeRun(ClusterIdentity? identity) => new()
+        {
+            Cluster = cluster, Ledger = ledger, Policy = policy, RunId = RunId, Identity = identity, Metrics = _metrics,
+            Progress = NUnitProgress.Write, Interrupted = Interrupted.Token, Namespace = profile.Kubernetes.Namespace,
+        };
         if (profile.Safety.DryRun)
         {
             // A dry run changes nothing: no lease, no healing, no preflight pods; each check lists its faults.
-            var open = Ledger.OpenEntries();
+            var open = ledger.OpenEntries();
             NUnitProgress.Write(open.Count == 0 ? "dry run: the ledger has no open fault"
                 : $"dry run: a real run would first heal {string.Join("; ", open.Select(e => $"{e.Fault} on {e.Node} ({e.Revert})"))}");
+            Run = MakeRun(identity: null);
             return;
         }
 
         var reached = clock.Elapsed;
         try
         {
-            _lease = await RunLease.AcquireAsync(Cluster.Api, profile.Safety.LeaseNamespace, Holder, profile.Safety.LeaseSeconds, Interrupted.Token);
+            _lease = await RunLease.AcquireAsync(cluster.Api, profile.Safety.LeaseNamespace, Holder, profile.Safety.LeaseSeconds, Interrupted.Token);
         }
         catch (ClusterBusyException e)
         {
             throw new ClusterBusyException($"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
                                            $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
-        Identity = await ClusterIdentity.ReadAsync(Cluster, Interrupted.Token);
-        await Healing.HealAsync(Cluster, Ledger, Identity, Results, NUnitProgress.Write, Interrupted.Token);
+        var identity = await ClusterIdentity.ReadAsync(cluster, Interrupted.Token);
+        await Healing.HealAsync(cluster, ledger, identity, _results, NUnitProgress.Write, Interrupted.Token);
 
-        var infeasible = await FaultFeasibility.CheckAsync(Cluster, Interrupted.Token);
+        var infeasible = await FaultFeasibility.CheckAsync(cluster, Interrupted.Token);
         if (infeasible.Count > 0)
             throw new ProfileException($"Preflight: profile '{profile.Name}' ({profile.SourcePath}) has faults this cluster cannot make or undo, so none was injected: {string.Join("; ", infeasible)}.");
 
         IReadOnlyList<string> problems;
-        await using (var preflight = new FaultScope(Ledger, Cluster, Policy with { DryRun = false }, RunId, "preflight", NUnitProgress.Write, Identity))
-            problems = await Preflight.CheckAsync(Cluster, preflight, PreflightSettle, Interrupted.Token);
+        await using (var preflight = new FaultScope(ledger, cluster, policy with { DryRun = false }, RunId, "preflight", NUnitProgress.Write, identity))
+            problems = await Preflight.CheckAsync(cluster, profile.Kubernetes.Namespace, preflight, PreflightSettle, Interrupted.Token);
         if (problems.Count > 0) throw new ClusterUnhealthyException(profile.Name, problems);
-        NUnitProgress.Write($"preflight passed in {clock.Elapsed.TotalSeconds:0.0} s: {Cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +
+        Run = MakeRun(identity);
+        NUnitProgress.Write($"preflight passed in {clock.Elapsed.TotalSeconds:0.0} s: {cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +
                         $"control plane, kube-system DaemonSets and pods on every worker healthy");
     }
 
@@ -173,12 +184,12 @@ public sealed class Suite
             : $"Run stopped: {(_interruptedBy is null ? "" : $"{_interruptedBy} during set-up: ")}{Secrets.Redact(e.Message)}";
         message += $" (after {after.TotalSeconds:0.0} s; no check ran)";
         NUnitProgress.Write(message);
-        Report.WriteStandaloneResult(name, $"Verification:Suite.{name.Replace(' ', '-')}", status, Results, message,
+        Report.WriteStandaloneResult(name, $"Verification:Suite.{name.Replace(' ', '-')}", status, _results, message,
             textAttachments: e is ClusterUnhealthyException health
                 ? [new("what is broken, one line each", string.Join("\n", health.Problems()))]
                 : null,
             labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
-        if (IsVerificationRun) Metrics.RunEnded(outcome, message);
+        if (IsVerificationRun) _metrics.RunEnded(outcome, message);
         _ended = true;
     }
 
@@ -190,15 +201,15 @@ public sealed class Suite
             if (_interruptedBy is { } signal)
             {
                 var message = $"Run interrupted by {signal}: the running check was cancelled and its faults reverted; the checks after it did not run.";
-                Report.WriteStandaloneResult("Run interrupted", "Verification:Suite.Run-interrupted", Status.Broken, Results, message,
+                Report.WriteStandaloneResult("Run interrupted", "Verification:Suite.Run-interrupted", Status.Broken, _results, message,
                     labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
-                Metrics.RunEnded("interrupted", message);
+                _metrics.RunEnded("interrupted", message);
             }
-            else Metrics.RunEnded("completed", null);
+            else _metrics.RunEnded("completed", null);
             _ended = true;
         }
         if (_lease is not null) await _lease.DisposeAsync();
-        if (Cluster is not null) await Cluster.DisposeAsync();
+        if (_cluster is not null) await _cluster.DisposeAsync();
         _localLock?.Dispose();
         foreach (var signal in Signals) signal.Dispose();
     }

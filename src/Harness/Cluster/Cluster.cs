@@ -39,7 +39,6 @@ public sealed class Cluster : IReverter, IAsyncDisposable
 
     /// <summary>Where the cluster's own waits (a node back after its reboot, a namespace gone) say how they are doing.</summary>
     public Action<string>? Progress { get; }
-    public string Namespace => Profile.Kubernetes.Namespace;
     public NodeShell ControlPlane => Node(Profile.ControlPlane);
     public IReadOnlyList<string> Workers => Profile.Workers;
 
@@ -174,17 +173,17 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// Runs kubectl on the control plane as the book types it (<c>kubectl drain w3-k8s</c>, <c>kubectl apply -f
     /// ./rollout-nginx.yaml --record</c>), so the report shows the book's command with kubectl's own output. It runs in
     /// this run's folder on the control plane (<see cref="KubectlFolder"/>, where <see cref="PutKubectlFileAsync"/> puts
-    /// the book's manifests), with admin.conf and the suite's namespace as the current context through KUBECONFIG:
-    /// neither <c>--kubeconfig</c> nor <c>-n</c> is on the command line, because <c>--record</c> writes the whole
-    /// command line into the change-cause and the book's history shows neither. The result's Command is the command
-    /// as kubectl saw it. <paramref name="timeout"/> defaults to <c>timeouts.commandSeconds</c>.
+    /// the book's manifests), with admin.conf and <paramref name="ns"/> (the check's namespace) as the current context
+    /// through KUBECONFIG: neither <c>--kubeconfig</c> nor <c>-n</c> is on the command line, because <c>--record</c>
+    /// writes the whole command line into the change-cause and the book's history shows neither. The result's Command
+    /// is the command as kubectl saw it. <paramref name="timeout"/> defaults to <c>timeouts.commandSeconds</c>.
     /// </summary>
-    public async Task<CommandResult> KubectlAsync(string arguments, CancellationToken ct, TimeSpan? timeout = null)
+    public async Task<CommandResult> KubectlAsync(string arguments, string ns, CancellationToken ct, TimeSpan? timeout = null)
     {
-        var folder = await PrepareKubectlFolderAsync(ct);
+        var context = await PrepareKubectlAsync(ns, ct);
         // `cd` first: were the folder gone, kubectl must fail rather than run in the default namespace.
         var result = await ControlPlane.RunAsync(
-            $"cd {folder} && KUBECONFIG={folder}/{ContextFile}:{Profile.Kubernetes.AdminKubeconfig} {Profile.Kubernetes.Kubectl} {arguments}",
+            $"cd {KubectlFolder} && KUBECONFIG={context}:{Profile.Kubernetes.AdminKubeconfig} {Profile.Kubernetes.Kubectl} {arguments}",
             timeout ?? CommandTimeout, ct);
         return result with { Command = $"{Profile.Kubernetes.Kubectl} {arguments}" };
     }
@@ -192,43 +191,49 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// <summary>This run's folder on the control plane for the book's kubectl commands and manifests (no secrets in it).</summary>
     public string KubectlFolder { get; } = $"/tmp/verification-kubectl-{Guid.NewGuid():N}"[..39];
 
-    private const string ContextFile = "context.conf";
-    private readonly SemaphoreSlim _kubectlFolderGate = new(1, 1);
+    private readonly SemaphoreSlim _kubectlGate = new(1, 1);
     private bool _kubectlFolderReady;
+    private readonly HashSet<string> _kubectlContexts = []; // namespaces with a context file in the folder
 
     /// <summary>Puts a file (the book's manifest) into <see cref="KubectlFolder"/>, so kubectl reads it as <c>./NAME</c>.</summary>
     public async Task PutKubectlFileAsync(string name, string content, CancellationToken ct)
     {
-        var folder = await PrepareKubectlFolderAsync(ct);
-        await ControlPlane.UploadAsync(System.Text.Encoding.UTF8.GetBytes(content), $"{folder}/{name}", "0644", ct);
+        await PrepareKubectlAsync(null, ct);
+        await ControlPlane.UploadAsync(System.Text.Encoding.UTF8.GetBytes(content), $"{KubectlFolder}/{name}", "0644", ct);
     }
 
     /// <summary>
-    /// Once per run: the folder (0700) and in it a kubeconfig holding only a context — admin.conf's cluster and user,
-    /// the suite's namespace — listed before admin.conf in KUBECONFIG, so kubectl takes its current context from it
-    /// and the credentials from admin.conf (nothing secret is copied).
+    /// Once per run the folder (0700), and once per namespace a kubeconfig in it holding only a context — admin.conf's
+    /// cluster and user, that namespace — listed before admin.conf in KUBECONFIG, so kubectl takes its current context
+    /// from it and the credentials from admin.conf (nothing secret is copied). Returns that kubeconfig's path (null
+    /// <paramref name="ns"/>: the folder only, and null).
     /// </summary>
-    private async Task<string> PrepareKubectlFolderAsync(CancellationToken ct)
+    private async Task<string?> PrepareKubectlAsync(string? ns, CancellationToken ct)
     {
-        if (_kubectlFolderReady) return KubectlFolder;
-        await _kubectlFolderGate.WaitAsync(ct);
+        var contextFile = ns is null ? null : $"{KubectlFolder}/context-{ns}.conf";
+        await _kubectlGate.WaitAsync(ct);
         try
         {
-            if (_kubectlFolderReady) return KubectlFolder;
-            var kubectl = $"{Profile.Kubernetes.Kubectl} --kubeconfig {Profile.Kubernetes.AdminKubeconfig}";
-            var context = $"{Profile.Kubernetes.Kubectl} --kubeconfig {KubectlFolder}/{ContextFile}";
-            var script = string.Join(" && ",
-                $"umask 077",
-                $"mkdir -p {KubectlFolder}",
-                $"cluster=$({kubectl} config view --minify -o \"jsonpath={{.contexts[0].context.cluster}}\")",
-                $"user=$({kubectl} config view --minify -o \"jsonpath={{.contexts[0].context.user}}\")",
-                $"{context} config set-context {Namespace} --cluster=\"$cluster\" --user=\"$user\" --namespace={Namespace} >/dev/null",
-                $"{context} config use-context {Namespace} >/dev/null");
-            (await ControlPlane.RunAsync(script, CommandTimeout, ct)).EnsureSuccess();
+            if (_kubectlFolderReady && (ns is null || _kubectlContexts.Contains(ns))) return contextFile;
+            var steps = new List<string> { "umask 077", $"mkdir -p {KubectlFolder}" };
+            if (ns is not null)
+            {
+                var kubectl = $"{Profile.Kubernetes.Kubectl} --kubeconfig {Profile.Kubernetes.AdminKubeconfig}";
+                var context = $"{Profile.Kubernetes.Kubectl} --kubeconfig {contextFile}";
+                steps.AddRange(
+                [
+                    $"cluster=$({kubectl} config view --minify -o \"jsonpath={{.contexts[0].context.cluster}}\")",
+                    $"user=$({kubectl} config view --minify -o \"jsonpath={{.contexts[0].context.user}}\")",
+                    $"{context} config set-context {ns} --cluster=\"$cluster\" --user=\"$user\" --namespace={ns} >/dev/null",
+                    $"{context} config use-context {ns} >/dev/null",
+                ]);
+            }
+            (await ControlPlane.RunAsync(string.Join(" && ", steps), CommandTimeout, ct)).EnsureSuccess();
             _kubectlFolderReady = true;
-            return KubectlFolder;
+            if (ns is not null) _kubectlContexts.Add(ns);
+            return contextFile;
         }
-        finally { _kubectlFolderGate.Release(); }
+        finally { _kubectlGate.Release(); }
     }
 
     public async Task<bool> IsKubeletActiveAsync(string node, CancellationToken ct) =>
@@ -301,23 +306,24 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             n => n.IsReady() && n.Status.Conditions.First(c => c.Type == "Ready").LastHeartbeatTime >= since.UtcDateTime.AddSeconds(-1),
             "to report Ready after its reboot", deadline < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(10) : deadline);
 
-    public async Task EnsureNamespaceAsync(CancellationToken ct)
+    /// <summary><c>kubectl create namespace NS</c>, ready for pods (its default service account exists); one being deleted is waited out first.</summary>
+    public async Task EnsureNamespaceAsync(string ns, CancellationToken ct)
     {
-        var existing = await Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={Namespace}", cancellationToken: ct);
+        var existing = await Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={ns}", cancellationToken: ct);
         if (existing.Items.Count > 0 && existing.Items[0].Metadata.DeletionTimestamp is not null)
-            await DeleteNamespaceAsync(Namespace, ct);
+            await DeleteNamespaceAsync(ns, ct);
         else if (existing.Items.Count > 0) return;
         await Api.CoreV1.CreateNamespaceAsync(new V1Namespace
         {
-            Metadata = new V1ObjectMeta { Name = Namespace, Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "verification" } },
+            Metadata = new V1ObjectMeta { Name = ns, Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "verification" } },
         }, cancellationToken: ct);
 
         // Before 1.24 a pod is refused ("No API token found for service account default") until the token
         // controller has given the namespace's default ServiceAccount its secret.
         var tokenSecretsExpected = ServerMinor < 24;
-        await Watches.ServiceAccounts(Api, Namespace).UntilAsync(
+        await Watches.ServiceAccounts(Api, ns).UntilAsync(
             all => all.TryGetValue("default", out var sa) && (!tokenSecretsExpected || sa.Secrets?.Count > 0),
-            $"the default service account of {Namespace}", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
+            $"the default service account of {ns}", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
             all => string.Join(", ", all.Keys), Progress, ct);
     }
 

@@ -26,9 +26,10 @@ public sealed record FaultPolicy(IReadOnlySet<string> Targets, bool DryRun)
 }
 
 /// <summary>
-/// The faults of one check. Every revert is registered (in memory and in the ledger on disk) before its fault is
-/// injected; whatever is still in place when the scope ends is reverted, newest first, even when the check failed or
-/// was cancelled. A revert that fails is reported as an unreverted fault.
+/// The faults of one check, and anything else it must undo. Every revert is registered (in memory and in the ledger on
+/// disk) before its fault is injected; other clean-ups (<see cref="Defer"/>) are registered in memory. Whatever is
+/// still in place when the scope ends is undone in one order, newest first (as Ginkgo's DeferCleanup), even when the
+/// check failed or was cancelled. A revert or clean-up that fails is reported as an unreverted fault.
 /// </summary>
 /// <param name="identity">
 /// Whose cluster this is, written into every ledger entry so a later run heals only its own cluster's faults
@@ -38,11 +39,14 @@ public sealed record FaultPolicy(IReadOnlySet<string> Targets, bool DryRun)
 public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPolicy policy, string runId, string check,
     Action<string>? log = null, ClusterIdentity? identity = null) : IAsyncDisposable
 {
-    private readonly Stack<InjectedFault> _inPlace = new();
+    /// <summary>One thing to undo at the end: a fault (its revert is in the ledger) or a clean-up known only here.</summary>
+    private sealed record Undo(InjectedFault? Fault, string? What, Func<CancellationToken, Task>? CleanUp);
+
+    private readonly Stack<Undo> _toUndo = new();
     private readonly List<string> _unreverted = [];
 
     /// <summary>How long reverts may take at the end, whatever state the check's own token is in.</summary>
-    public static TimeSpan RevertDeadline { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan RevertDeadline { get; init; } = TimeSpan.FromMinutes(10);
 
     public IReadOnlyList<string> Unreverted => _unreverted;
 
@@ -64,7 +68,7 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
             DateTimeOffset.UtcNow, Environment.MachineName, Environment.ProcessId, identity?.Profile, identity?.ClusterUid);
         ledger.Open(entry);                       // 1. on disk
         var handle = new InjectedFault(entry, Stopwatch.StartNew());
-        _inPlace.Push(handle);                    // 2. in memory
+        _toUndo.Push(new Undo(handle, null, null)); // 2. in memory
         History.Add(entry);
         log?.Invoke($"inject '{fault}' on {node}: {injected} (revert registered: {revert})");
         await inject(ct);                         // 3. only now the fault itself
@@ -83,22 +87,42 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
         ledger.Close(fault.Entry.Id, "recovered by the check");
     }
 
+    /// <summary>
+    /// Registers a clean-up that is not a fault (nothing in the ledger: a crashed run does not redo it), to run when the
+    /// scope ends, in the same newest-first order as the reverts of the faults injected before and after it.
+    /// </summary>
+    /// <param name="what">What it undoes, for the log and for the message if it fails.</param>
+    public void Defer(string what, Func<CancellationToken, Task> cleanUp) => _toUndo.Push(new Undo(null, what, cleanUp));
+
     public async ValueTask DisposeAsync()
     {
         using var deadline = new CancellationTokenSource(RevertDeadline);
-        while (_inPlace.TryPop(out var fault))
+        while (_toUndo.TryPop(out var undo))
         {
-            if (fault.Closed) continue;
+            if (undo.Fault is { } fault)
+            {
+                if (fault.Closed) continue;
+                try
+                {
+                    log?.Invoke($"revert '{fault.Name}' on {fault.Node}: {fault.Revert}");
+                    await reverter.RevertAsync(fault.Revert, deadline.Token);
+                    fault.Closed = true;
+                    ledger.Close(fault.Entry.Id, "reverted at the end of the check");
+                }
+                catch (Exception e)
+                {
+                    _unreverted.Add($"{fault.Name} on {fault.Node} ({fault.Revert}; ledger entry {fault.Entry.Id}): {e.Message}");
+                }
+                continue;
+            }
             try
             {
-                log?.Invoke($"revert '{fault.Name}' on {fault.Node}: {fault.Revert}");
-                await reverter.RevertAsync(fault.Revert, deadline.Token);
-                fault.Closed = true;
-                ledger.Close(fault.Entry.Id, "reverted at the end of the check");
+                log?.Invoke($"clean up: {undo.What}");
+                await undo.CleanUp!(deadline.Token);
             }
             catch (Exception e)
             {
-                _unreverted.Add($"{fault.Name} on {fault.Node} ({fault.Revert}; ledger entry {fault.Entry.Id}): {e.Message}");
+                _unreverted.Add($"{undo.What} (clean-up, not in the ledger): {e.Message}");
             }
         }
         if (_unreverted.Count > 0)

@@ -36,8 +36,8 @@ public static class Evidence
             (await cluster.Api.CoreV1.ListNamespacedEventAsync(ns, cancellationToken: token)).Items
             .Concat((await cluster.Api.CoreV1.ListNamespacedEventAsync("default", cancellationToken: token)).Items
                 .Where(e => e.InvolvedObject.Kind == "Node"))));
-        await Piece(report, "kubectl get nodes", "text/plain", "txt", async () => (await cluster.KubectlAsync("get nodes -o wide", token)).ToString());
-        await Piece(report, $"kubectl get pods -n {ns} -o wide", "text/plain", "txt", async () => (await cluster.KubectlAsync($"get pods -n {ns} -o wide", token)).ToString());
+        await Piece(report, "kubectl get nodes", "text/plain", "txt", async () => (await cluster.KubectlAsync("get nodes -o wide", ns, token)).ToString());
+        await Piece(report, $"kubectl get pods -n {ns} -o wide", "text/plain", "txt", async () => (await cluster.KubectlAsync($"get pods -n {ns} -o wide", ns, token)).ToString());
         foreach (var node in nodes.Distinct())
             await Piece(report, $"journalctl -u kubelet on {node}", "text/plain", "txt", () => cluster.KubeletJournalAsync(node, since, token));
     }

@@ -17,9 +17,10 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
     private static bool HasLifecycleTaint(V1Node node) =>
         node.Spec?.Taints?.Any(t => t.Key.StartsWith("node.kubernetes.io/", StringComparison.Ordinal)) == true;
 
+    /// <param name="namespaceGone">A namespace of the suite that must not exist (a leftover); null: none is checked.</param>
     /// <param name="settle">How long nodes may take to settle (Ready, schedulable, untainted) before a deviation counts:
     /// right after a recovery the node controller needs a few seconds to lift its taints.</param>
-    public static async Task<ClusterBaseline> CheckAsync(Cluster cluster, bool expectNamespaceGone, CancellationToken ct, TimeSpan? settle = null)
+    public static async Task<ClusterBaseline> CheckAsync(Cluster cluster, string? namespaceGone, CancellationToken ct, TimeSpan? settle = null)
     {
         // kubelet first, over SSH: a stopped kubelet is named at once, without waiting for its node to settle.
         var checks = cluster.Profile.AllNodes.Select(async name =>
@@ -51,11 +52,11 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
             else if (HasLifecycleTaint(node))
                 problems.Add($"node {name} still has the taint(s) {string.Join(", ", node.Spec.Taints.Select(t => $"{t.Key}:{t.Effect}"))}: check its kubelet and the node controller");
         }
-        if (expectNamespaceGone)
+        if (namespaceGone is not null)
         {
-            var ns = await cluster.Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={cluster.Namespace}", cancellationToken: ct);
+            var ns = await cluster.Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={namespaceGone}", cancellationToken: ct);
             if (ns.Items.Count > 0)
-                problems.Add($"namespace {cluster.Namespace} is left from an earlier run: `kubectl delete namespace {cluster.Namespace}`");
+                problems.Add($"namespace {namespaceGone} is left from an earlier run: `kubectl delete namespace {namespaceGone}`");
         }
         return new ClusterBaseline(problems);
     }

@@ -25,23 +25,24 @@ public sealed class ClusterUnhealthyException(string profile, IReadOnlyList<stri
 public static class Preflight
 {
     /// <summary>Nodes, kubelets and the components of the book's diagram; what a check's steady state also asks.</summary>
-    public static async Task<IReadOnlyList<string>> HealthAsync(Cluster cluster, bool expectNamespaceGone, TimeSpan settle, CancellationToken ct)
+    /// <param name="namespaceGone">A namespace of the suite that must not be left (null: none is checked).</param>
+    public static async Task<IReadOnlyList<string>> HealthAsync(Cluster cluster, string? namespaceGone, TimeSpan settle, CancellationToken ct)
     {
-        var baseline = await ClusterBaseline.CheckAsync(cluster, expectNamespaceGone, ct, settle);
+        var baseline = await ClusterBaseline.CheckAsync(cluster, namespaceGone, ct, settle);
         // Something is already down: report it now rather than give the rest time to settle.
         var components = await ComponentHealth.CheckAsync(cluster, baseline.Healthy ? settle : TimeSpan.Zero, ct);
         return [.. baseline.Problems, .. components.Select(c => c.ToString())];
     }
 
-    public static async Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, FaultScope scope, TimeSpan settle, CancellationToken ct)
+    /// <param name="ns">The suite's namespace: it must not be left from an earlier run, and the probe pods run in it.</param>
+    public static async Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, string ns, FaultScope scope, TimeSpan settle, CancellationToken ct)
     {
-        var health = await HealthAsync(cluster, expectNamespaceGone: true, settle, ct);
+        var health = await HealthAsync(cluster, namespaceGone: ns, settle, ct);
         if (health.Count > 0) return health;
 
-        var ns = cluster.Namespace;
         var profile = cluster.Profile;
         await scope.InjectAsync("preflight pods", ns, $"kubectl create namespace {ns}", Revert.DeleteNamespace(ns),
-            cluster.EnsureNamespaceAsync, ct, nodeFault: false);
+            t => cluster.EnsureNamespaceAsync(ns, t), ct, nodeFault: false);
         try
         {
             foreach (var worker in profile.Workers)

@@ -1,0 +1,134 @@
+using Harness.Faults;
+using Harness.Nodes;
+using Harness.Profiles;
+using Harness.Reporting;
+using Harness.Waits;
+using k8s;
+using k8s.Models;
+
+namespace Harness.Checks;
+
+/// <summary>
+/// Everything one check works with, made for it alone when it starts and undone when it ends — the Kubernetes e2e
+/// framework's per-spec <c>Framework</c> (client, namespace, clean-ups registered with DeferCleanup): the shared
+/// cluster, the check's namespace, its faults (<see cref="FaultScope"/>), its report, its metrics, its cancellation
+/// and its waits. Nothing in it is shared with another check, so checks can later run side by side.
+/// </summary>
+public sealed class CheckContext : IAsyncDisposable
+{
+    private readonly Cluster? _cluster;
+    private readonly CancellationTokenSource _cancellation;
+    private readonly ClusterWaits _waits;
+    private readonly HashSet<string> _involvedNodes = [];
+    private readonly Lock _cleanUpGate = new();
+    private Task? _cleanUp;
+
+    internal CheckContext(string name, string ns, Cluster? cluster, FaultScope faults, TestScope report, CheckMetrics? metrics,
+        Action<string> progress, CancellationTokenSource cancellation, Func<CancellationToken, ClusterWaits> waits)
+    {
+        Name = name;
+        Namespace = ns;
+        _cluster = cluster;
+        Faults = faults;
+        Report = report;
+        Metrics = metrics;
+        Progress = progress;
+        _cancellation = cancellation;
+        _waits = waits(cancellation.Token);
+    }
+
+    /// <summary>
+    /// The context of one check of <paramref name="run"/>. Its cancellation is the check's own deadline and the run's
+    /// interruption together.
+    /// </summary>
+    /// <param name="name">The check as the gate knows it (the test method's name).</param>
+    /// <param name="fullName">The check's full name, written into the ledger entries of its faults.</param>
+    /// <param name="deadline">The check's own deadline (e.g. NUnit's [CancelAfter]).</param>
+    public static CheckContext Start(RunContext run, string name, string fullName, TestScope report, CancellationToken deadline)
+    {
+        // The one line to change for a namespace per check (e.g. $"{run.Namespace}-{name.ToLowerInvariant()}").
+        var ns = run.Namespace;
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(deadline, run.Interrupted);
+        var faults = new FaultScope(run.Ledger, run.Cluster, run.Policy, run.RunId, fullName, run.Progress, run.Identity);
+        return new CheckContext(name, ns, run.Cluster, faults, report, new CheckMetrics(run.Metrics, name, report), run.Progress,
+            cancellation, token => run.Cluster.Waits(ns, token));
+    }
+
+    /// <summary>The check's name, as the gate and the metrics know it.</summary>
+    public string Name { get; }
+
+    /// <summary>Where the check's objects live; deleting it is one of the check's reverts.</summary>
+    public string Namespace { get; }
+
+    public Cluster Cluster => _cluster ?? throw new InvalidOperationException($"the context of {Name} has no cluster (made by a unit test)");
+    public ClusterProfile Profile => Cluster.Profile;
+    public IKubernetes Api => Cluster.Api;
+
+    /// <summary>The check's faults and clean-ups, undone newest first when the check ends.</summary>
+    public FaultScope Faults { get; }
+
+    /// <summary>The check's Allure result: its steps, attachments and parameters.</summary>
+    public TestScope Report { get; }
+
+    /// <summary>The check's figures (null only in a unit test's context).</summary>
+    public CheckMetrics? Metrics { get; }
+
+    /// <summary>A live console line (not in the report).</summary>
+    public Action<string> Progress { get; }
+
+    /// <summary>The check's deadline and the run's interruption (Ctrl-C, SIGTERM) together.</summary>
+    public CancellationToken Cancellation => _cancellation.Token;
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Nodes the check touched: their kubelet journal is evidence when it is red.</summary>
+    public IReadOnlyCollection<string> InvolvedNodes => _involvedNodes;
+
+    public void Involve(string node) => _involvedNodes.Add(node);
+
+    /// <summary>A recovery figure of this check: in reports/metrics.jsonl and as an (excluded) parameter of its report.</summary>
+    public void Record(string phase, TimeSpan duration) => Metrics?.Record(phase, duration);
+
+    /// <summary>
+    /// Registers something to undo when the check ends, as Ginkgo's DeferCleanup: undone newest first together with the
+    /// reverts of the check's faults, also when the check failed or was cancelled (it gets a token of its own then).
+    /// Not written to the ledger: use a fault for what a crashed run must still undo.
+    /// </summary>
+    public void DeferCleanup(string what, Func<CancellationToken, Task> cleanUp) => Faults.Defer(what, cleanUp);
+
+    // ---- waits ------------------------------------------------------------------------------------------------------
+
+    /// <summary>One pod of the check's namespace: <c>await ctx.Pod("nginx-pod").Until(p =&gt; p.IsTerminating(), "to show Terminating", timeout)</c>.</summary>
+    public ObjectWait<V1Pod> Pod(string name) => _waits.Pod(name);
+
+    /// <summary>The check's namespace's pods with this label selector (e.g. <c>app=nginx</c>); every pod when null.</summary>
+    public ObjectsWait<V1Pod> Pods(string? labelSelector = null) => _waits.Pods(labelSelector);
+
+    /// <summary>One node, every node watched (the outcome shows them all, as <c>kubectl get nodes</c>).</summary>
+    public ObjectWait<V1Node> Node(string name) => _waits.Node(name);
+
+    // ---- the book's kubectl ------------------------------------------------------------------------------------------
+
+    /// <summary>kubectl on the control plane as the book types it, in the check's namespace (see <see cref="Harness.Cluster.KubectlAsync"/>).</summary>
+    public Task<CommandResult> KubectlAsync(string arguments, TimeSpan? timeout = null) =>
+        Cluster.KubectlAsync(arguments, Namespace, Cancellation, timeout);
+
+    // ---- the end ----------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Undoes what is still in place — faults and deferred clean-ups, newest first — whatever the check's token says
+    /// (the scope has a deadline of its own). Runs once; every call (also a later one) throws
+    /// <see cref="UnrevertedFaultException"/> naming what could not be undone.
+    /// </summary>
+    public Task CleanUpAsync()
+    {
+        lock (_cleanUpGate) return _cleanUp ??= Faults.DisposeAsync().AsTask();
+    }
+
+    /// <summary>Cleans up (see <see cref="CleanUpAsync"/>) and ends the context's cancellation.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try { await CleanUpAsync(); }
+        finally { _cancellation.Dispose(); }
+    }
+}

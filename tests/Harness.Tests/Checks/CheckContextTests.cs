@@ -1,0 +1,174 @@
+using Harness.Checks;
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Reporting;
+using Harness.Tests.Faults;
+using Harness.Tests.Waits;
+using Harness.Waits;
+using NUnit.Framework;
+using static Harness.Tests.Waits.FakeApi;
+
+namespace Harness.Tests.Checks;
+
+/// <summary>
+/// A check's context undoes what the check did — its faults' reverts and its deferred clean-ups, in one order, newest
+/// first — however the check ends: passed, failed, thrown, cancelled. Its waits use its namespace and its token.
+/// </summary>
+public class CheckContextTests
+{
+    private static readonly FaultPolicy Workers = new(new HashSet<string> { "w1-k8s", "w2-k8s" }, DryRun: false);
+
+    /// <summary>Every revert and clean-up, in the order they ran, and whether the token they got was already cancelled.</summary>
+    private sealed class Undone : IReverter
+    {
+        public List<string> Order { get; } = [];
+        public List<bool> TokenCancelled { get; } = [];
+
+        public Task RevertAsync(Revert revert, CancellationToken ct)
+        {
+            lock (Order)
+            {
+                Order.Add($"revert {revert}");
+                TokenCancelled.Add(ct.IsCancellationRequested);
+            }
+            return Task.CompletedTask;
+        }
+
+        public Func<CancellationToken, Task> CleanUp(string what) => ct =>
+        {
+            lock (Order)
+            {
+                Order.Add($"clean up {what}");
+                TokenCancelled.Add(ct.IsCancellationRequested);
+            }
+            return Task.CompletedTask;
+        };
+    }
+
+    private static CheckContext Context(TempLedger ledger, IReverter reverter, CancellationTokenSource cancellation,
+        Func<CancellationToken, ClusterWaits>? waits = null, string check = "KubeletTests.StopKubelet") =>
+        new(check, "verification", cluster: null, new FaultScope(ledger.Ledger, reverter, Workers, "run-1", check),
+            TestScope.NotRecorded(check), metrics: null, _ => { }, cancellation,
+            waits ?? (ct => new ClusterWaits((_, _) => throw new AssertionException("no pods here"), () => throw new AssertionException("no nodes here"), null, ct)));
+
+    private static Task<InjectedFault> StopKubelet(CheckContext context, string node) =>
+        context.Faults.InjectAsync("kubelet stopped", node, "systemctl stop kubelet", Revert.OnNode(node, "systemctl start kubelet"),
+            _ => Task.CompletedTask, context.Cancellation);
+
+    private static Task<InjectedFault> Cordon(CheckContext context, string node) =>
+        context.Faults.InjectAsync("node cordoned", node, $"kubectl cordon {node}", Revert.UncordonNode(node), _ => Task.CompletedTask, context.Cancellation);
+
+    private static readonly string[] NewestFirst =
+    [
+        "revert kubectl uncordon w2-k8s",
+        "clean up the copied admin.conf",
+        "revert on w1-k8s: systemctl start kubelet",
+    ];
+
+    [Test]
+    public async Task Reverts_and_clean_ups_run_newest_first_when_the_check_throws()
+    {
+        using var ledger = new TempLedger();
+        var undone = new Undone();
+
+        await Assert.ThrowsAsync<AssertionException>(async () =>
+        {
+            await using var context = Context(ledger, undone, new CancellationTokenSource());
+            await StopKubelet(context, "w1-k8s");
+            context.DeferCleanup("the copied admin.conf", undone.CleanUp("the copied admin.conf"));
+            await Cordon(context, "w2-k8s");
+            Assert.Fail("nginx-pod did not show Terminating");
+        });
+
+        Assert.That(undone.Order, Is.EqualTo(NewestFirst));
+        Assert.That(ledger.Ledger.OpenEntries(), Is.Empty, "both faults closed in the ledger");
+    }
+
+    [Test]
+    public async Task Reverts_and_clean_ups_run_newest_first_with_a_live_token_when_the_check_is_cancelled()
+    {
+        using var ledger = new TempLedger();
+        var undone = new Undone();
+        var cancellation = new CancellationTokenSource();
+
+        await Assert.CatchAsync<OperationCanceledException>(async () =>
+        {
+            await using var context = Context(ledger, undone, cancellation);
+            await StopKubelet(context, "w1-k8s");
+            context.DeferCleanup("the copied admin.conf", undone.CleanUp("the copied admin.conf"));
+            await Cordon(context, "w2-k8s");
+            await cancellation.CancelAsync(); // Ctrl-C while the check waits for its symptom
+            await Task.Delay(TimeSpan.FromSeconds(30), context.Cancellation);
+        });
+
+        Assert.That(undone.Order, Is.EqualTo(NewestFirst));
+        Assert.That(undone.TokenCancelled, Has.All.False, "the reverts get a token of their own, not the cancelled check's");
+        Assert.That(ledger.Ledger.OpenEntries(), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_clean_up_that_fails_is_reported_unreverted_and_the_older_reverts_still_run_once()
+    {
+        using var ledger = new TempLedger();
+        var undone = new Undone();
+        var context = Context(ledger, undone, new CancellationTokenSource());
+        await StopKubelet(context, "w1-k8s");
+        context.DeferCleanup("the copied admin.conf", _ => throw new IOException("ssh: connect to w3-k8s refused"));
+
+        var first = await Assert.ThrowsAsync<UnrevertedFaultException>(() => context.CleanUpAsync());
+        var again = await Assert.ThrowsAsync<UnrevertedFaultException>(async () => await context.DisposeAsync());
+
+        Assert.That(first!.Message, Does.StartWith("Unreverted fault(s) left by KubeletTests.StopKubelet: the copied admin.conf (clean-up, not in the ledger): ssh: connect to w3-k8s refused"));
+        Assert.That(again!.Message, Is.EqualTo(first.Message), "a later call says the same, it does not undo anything twice");
+        Assert.That(undone.Order, Is.EqualTo(new[] { "revert on w1-k8s: systemctl start kubelet" }));
+    }
+
+    [Test]
+    public async Task A_fault_the_check_recovered_is_not_reverted_again_at_the_end()
+    {
+        using var ledger = new TempLedger();
+        var undone = new Undone();
+
+        await using (var context = Context(ledger, undone, new CancellationTokenSource()))
+        {
+            var kubelet = await StopKubelet(context, "w1-k8s");
+            await Cordon(context, "w2-k8s");
+            await context.Faults.RecoverAsync(kubelet, context.Cancellation); // the book's `systemctl start kubelet`
+        }
+
+        Assert.That(undone.Order, Is.EqualTo(new[] { "revert on w1-k8s: systemctl start kubelet", "revert kubectl uncordon w2-k8s" }));
+    }
+
+    [Test]
+    public async Task Two_contexts_undo_only_their_own()
+    {
+        using var ledger = new TempLedger();
+        var undone = new Undone();
+        var kubelet = Context(ledger, undone, new CancellationTokenSource(), check: "KubeletTests.StopKubelet");
+        var cordon = Context(ledger, undone, new CancellationTokenSource(), check: "SchedulingTests.Cordon");
+        await StopKubelet(kubelet, "w1-k8s");
+        await Cordon(cordon, "w2-k8s");
+
+        await cordon.DisposeAsync();
+
+        Assert.That(undone.Order, Is.EqualTo(new[] { "revert kubectl uncordon w2-k8s" }));
+        Assert.That(ledger.Ledger.OpenEntries().Select(e => e.Check), Is.EqualTo(new[] { "KubeletTests.StopKubelet" }));
+        await kubelet.DisposeAsync();
+    }
+
+    [Test]
+    public async Task The_waits_of_a_context_end_with_its_cancellation()
+    {
+        using var ledger = new TempLedger();
+        var api = new FakeApi { List = _ => Listed("1", Pod("nginx-pod", "Pending", "1")), Watch = (_, _, ct) => Hang(ct) };
+        var cancellation = new CancellationTokenSource();
+        await using var context = Context(ledger, new Undone(), cancellation,
+            waits: ct => new ClusterWaits((_, _) => api.ClusterWatch(), () => throw new AssertionException("no nodes here"), null, ct));
+
+        var wait = context.Pod("nginx-pod").Until(p => p.IsReady(), "to be Running and Ready", TimeSpan.FromSeconds(20));
+        cancellation.CancelAfter(TimeSpan.FromMilliseconds(200));
+
+        await Assert.CatchAsync<OperationCanceledException>(async () => await wait);
+        Assert.That(context.Namespace, Is.EqualTo("verification"));
+    }
+}

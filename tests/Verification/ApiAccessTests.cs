@@ -10,7 +10,12 @@ public sealed class ApiAccessTests : ClusterCheck
 {
     private const string CopiedKubeconfig = "/tmp/verification-admin.conf";
 
-    [Injects("admin.conf copied to a worker", "last worker", "copy admin.conf from the control plane to {node}:/tmp/verification-admin.conf", "rm -f /tmp/verification-admin.conf")]
+    /// <summary>The master's admin.conf copied to the book's w3-k8s (the book's <c>scp</c>); removing the copy undoes it.</summary>
+    private Fault AdminConfCopied => Fault.OnNode("admin.conf copied to a worker", LastWorker,
+        $"copy admin.conf to {LastWorker}:{CopiedKubeconfig}", Revert.OnNode(LastWorker, $"rm -f {CopiedKubeconfig}"));
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => [AdminConfCopied];
+
     [Test, CancelAfter(120_000)]
     [Description("On a worker, kubectl without a kubeconfig is refused; with the master's admin.conf it lists every node Ready.")]
     public async Task KubectlOnAWorkerNeedsTheAdminKubeconfig()
@@ -28,13 +33,11 @@ public sealed class ApiAccessTests : ClusterCheck
         });
 
         var copied = await Report.Step($"[{worker}]$ scp {Profile.ControlPlane}:{Profile.Kubernetes.AdminKubeconfig} {CopiedKubeconfig}", () =>
-            Faults.InjectAsync("admin.conf copied to a worker", worker, $"copy admin.conf to {worker}:{CopiedKubeconfig}",
-                Revert.OnNode(worker, $"rm -f {CopiedKubeconfig}"),
-                async t =>
-                {
-                    var kubeconfig = await Cluster.ControlPlane.DownloadAsync(Profile.Kubernetes.AdminKubeconfig, t);
-                    await shell.UploadAsync(kubeconfig, CopiedKubeconfig, "0600", t);
-                }, Token));
+            InjectAsync(AdminConfCopied, async t =>
+            {
+                var kubeconfig = await Cluster.ControlPlane.DownloadAsync(Profile.Kubernetes.AdminKubeconfig, t);
+                await shell.UploadAsync(kubeconfig, CopiedKubeconfig, "0600", t);
+            }));
 
         await Report.Step($"[{worker}]$ kubectl get nodes --kubeconfig admin.conf", async () =>
         {

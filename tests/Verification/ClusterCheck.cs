@@ -41,7 +41,20 @@ public abstract class ClusterCheck
     /// <summary>The edition's nginx pod: nginx-pod (first edition), po-nginx (revised).</summary>
     protected string NginxPod => Profile.Edition.NginxPod;
 
-    protected FaultScope Faults => Context.Faults;
+    /// <summary>
+    /// The faults <paramref name="check"/> (a test method of this fixture) injects, each declared once as a value: the dry
+    /// run lists them, the check injects them (<see cref="InjectAsync"/>), and a fault not declared here is refused.
+    /// </summary>
+    protected abstract IEnumerable<Fault> FaultsOf(string check);
+
+    /// <summary>Registers the fault's revert (ledger first), then makes it with <paramref name="inject"/>.</summary>
+    protected Task<InjectedFault> InjectAsync(Fault fault, Func<CancellationToken, Task> inject) => Context.InjectAsync(fault, inject);
+
+    /// <summary>A node fault the book's way: its command run as root on its node.</summary>
+    protected Task<InjectedFault> InjectOnNodeAsync(Fault fault) => Context.InjectOnNodeAsync(fault);
+
+    /// <summary>The book's recovery step (default: the fault's revert); the ledger entry is closed once it succeeded.</summary>
+    protected Task RecoverAsync(InjectedFault fault, Func<CancellationToken, Task>? recovery = null) => Context.RecoverAsync(fault, recovery);
 
     /// <summary>This check's Allure result: its steps, attachments and parameters.</summary>
     protected TestScope Report => Context.Report;
@@ -90,6 +103,7 @@ public abstract class ClusterCheck
             throw new InvalidOperationException($"Blocked: {reason}");
         }
         _context = CheckContext.Start(run, test.Name, test.FullName, report, TestContext.CurrentContext.CancellationToken);
+        Context.Plan(FaultsOf(test.MethodName!).Prepend(CheckNamespace));
         if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
         if (Profile.Edition.ChecksNotInBook.Contains(test.MethodName!))
             Report.Parameter("book", $"not in chapter 3 of the edition profile '{Profile.Name}' follows: checked as a property of the cluster", excluded: true);
@@ -101,9 +115,7 @@ public abstract class ClusterCheck
                 var problems = await Preflight.HealthAsync(Cluster, namespaceGone: null, SteadyStateSettle, Token);
                 Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
-            await Report.Step($"kubectl create namespace {Ns}", () =>
-                Faults.InjectAsync(SuiteNamespaceFault, Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns),
-                    t => Cluster.EnsureNamespaceAsync(Ns, t), Token, nodeFault: false));
+            await Report.Step($"kubectl create namespace {Ns}", () => InjectAsync(CheckNamespace, t => Cluster.EnsureNamespaceAsync(Ns, t)));
         }
         catch (Exception e)
         {
@@ -117,19 +129,19 @@ public abstract class ClusterCheck
 
     private const string SuiteNamespaceFault = "the suite's namespace";
 
+    /// <summary>The check's namespace, as a fault of every check: deleting it (and all the check made in it) is its revert.</summary>
+    private Fault CheckNamespace => Fault.InCluster(SuiteNamespaceFault, Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns));
+
     /// <summary>How long the components may take to settle before a check (a node rebooted by the check before restarts its kube-proxy).</summary>
     private static readonly TimeSpan SteadyStateSettle = TimeSpan.FromSeconds(60);
 
     /// <summary>This run's verdict on this check, once, for the gate (reports/metrics.jsonl).</summary>
     private void RecordOutcome(string status) => Context.Metrics!.RecordOutcome(status);
 
-    /// <summary>Dry run: say what this check would inject where, and stop before anything is created.</summary>
+    /// <summary>Dry run: say what this check would inject where (its declared faults), and stop before anything is created.</summary>
     private void ListPlannedFaultsAndStop()
     {
-        var test = TestContext.CurrentContext.Test;
-        var method = Type.GetType(test.ClassName!)!.GetMethod(test.MethodName!)!;
-        var plan = method.GetCustomAttributes(typeof(InjectsAttribute), false).Cast<InjectsAttribute>()
-            .Select(a => a.Describe(Profile)).Prepend($"kubectl create namespace {Ns} — revert: `kubectl delete namespace {Ns}`").ToList();
+        var plan = Context.Planned!.Select(f => f.ToString()).ToList();
         Report.Attach("dry run: what this check would inject", string.Join("\n", plan));
         Assert.Ignore("dry run, nothing injected. Would inject: " + string.Join("; ", plan));
     }
@@ -154,7 +166,7 @@ public abstract class ClusterCheck
             await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, Ns, StartedAt, Context.InvolvedNodes.Append(Profile.ControlPlane), Report, CancellationToken.None));
 
         // Faults reverted by deleting the namespace (a killed PID 1, a bad image tag) count; the namespace itself does not.
-        var faults = Faults.History.Where(e => e.Fault != SuiteNamespaceFault).Select(e => $"{e.Fault} on {e.Node}").ToList();
+        var faults = Context.Faults.History.Where(e => e.Fault != SuiteNamespaceFault).Select(e => $"{e.Fault} on {e.Node}").ToList();
         if (faults.Count > 0) Report.Parameter("faults", string.Join("; ", faults), excluded: true);
         var unreverted = false;
         try

@@ -1,3 +1,4 @@
+using Harness.Faults;
 using Harness.Kube;
 using Harness.Reporting;
 using Harness.Waits;
@@ -11,7 +12,22 @@ namespace Verification;
 [TestFixture, Category("deployment")]
 public sealed class DeploymentTests : ClusterCheck
 {
-    [Injects("echo-hname pod deleted", "echo-hname", "kubectl delete pods <one of echo-hname's pods>", "none: the Deployment replaces it")]
+    /// <summary>One of echo-hname's pods deleted (the book's <c>kubectl delete pods NAME</c>): the Deployment replaces it;
+    /// deleting the namespace cleans up if the check stops first.</summary>
+    private Fault EchoHnamePodDeleted(string pod = "<one of echo-hname's pods>") =>
+        Fault.InCluster("echo-hname pod deleted", "echo-hname", $"kubectl delete pods {pod}", Revert.DeleteNamespace(Ns));
+
+    /// <summary>echo-hname scaled up (the book's 9: three per worker); the check scales it back down (its recovery).</summary>
+    private Fault EchoHnameScaled => Fault.InCluster("echo-hname scaled", "echo-hname",
+        $"kubectl scale deployment echo-hname --replicas={ThreePerWorker}", Revert.DeleteNamespace(Ns));
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => check switch
+    {
+        nameof(DeploymentReplacesADeletedPod) => [EchoHnamePodDeleted()],
+        nameof(ScalingSpreadsPodsOverTheWorkers) => [EchoHnameScaled],
+        _ => [],
+    };
+
     [Test, CancelAfter(600_000)]
     [Description("echo-hname with 3 then 6 replicas; delete one pod: a new one replaces it. Deleting the Deployment removes its pods.")]
     public async Task DeploymentReplacesADeletedPod()
@@ -22,7 +38,7 @@ public sealed class DeploymentTests : ClusterCheck
 
         await Report.Step($"kubectl delete pods {victim} → a new pod replaces it", async () =>
         {
-            await Api.CoreV1.DeleteNamespacedPodAsync(victim, Ns, cancellationToken: Token);
+            await InjectAsync(EchoHnamePodDeleted(victim), t => Api.CoreV1.DeleteNamespacedPodAsync(victim, Ns, cancellationToken: t));
             var deleted = DateTimeOffset.UtcNow;
             var seen = await Pods("app=nginx").Until(pods => pods.TryGetValue(victim, out var p) && p.IsTerminating() || !pods.ContainsKey(victim),
                 $"{victim} to be deleted", Seconds(Profile.Timeouts.SymptomSeconds));
@@ -42,7 +58,6 @@ public sealed class DeploymentTests : ClusterCheck
         await KubectlStepAsync("get pods");
     }
 
-    [Injects("echo-hname scaled", "echo-hname", "kubectl scale deployment echo-hname --replicas=<3 per worker>, then <1 per worker>", "kubectl delete namespace {namespace}")]
     [Test, CancelAfter(600_000)]
     [Description("Scale echo-hname to 9 (three per worker): pods on every worker; back to 3 (one per worker): one pod per worker.")]
     public async Task ScalingSpreadsPodsOverTheWorkers()
@@ -51,21 +66,22 @@ public sealed class DeploymentTests : ClusterCheck
         var (up, down) = (ThreePerWorker, OnePerWorker);
         await ApplyEchoHnameAsync(down);
 
-        await Report.Step($"kubectl scale deployment echo-hname --replicas={up} → pods on every worker", async () =>
+        var scaled = await Report.Step($"kubectl scale deployment echo-hname --replicas={up} → pods on every worker", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await KubectlScaleAsync("echo-hname", up);
+            var fault = await InjectAsync(EchoHnameScaled, _ => KubectlScaleAsync("echo-hname", up));
             var pods = await WaitForReadyPodsAsync("app=nginx", up);
             Record("scale up", DateTimeOffset.UtcNow - started);
             var perNode = PodsPerNode(pods);
             Report.Attach("pods per node", string.Join("\n", perNode.Select(kv => $"{kv.Key}: {kv.Value}")));
             Assert.That(perNode.Keys, Is.EquivalentTo(Profile.Workers), "the scheduler spreads replicas over every worker, none on the control plane");
+            return fault;
         });
 
         await Report.Step($"kubectl scale deployment echo-hname --replicas={down} → one pod per worker", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await KubectlScaleAsync("echo-hname", down);
+            await RecoverAsync(scaled, _ => KubectlScaleAsync("echo-hname", down));
             var pods = await WaitForReadyPodsAsync("app=nginx", down);
             Record("scale down", DateTimeOffset.UtcNow - started);
             var perNode = PodsPerNode(pods);

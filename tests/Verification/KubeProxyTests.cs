@@ -16,8 +16,13 @@ namespace Verification;
 [TestFixture, Category("kube-proxy")]
 public sealed class KubeProxyTests : ClusterCheck
 {
-    [Injects("{pod}", "worker", "kubectl run {pod} --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
-    [Injects("pod network broken", "worker", "{breakPodNetwork}", "{restorePodNetwork}; {reboot}")]
+    /// <summary>The worker's pod network broken (the book: <c>modprobe -r br_netfilter; systemctl restart network</c>);
+    /// restoring it and rebooting the node, as the book does, undoes it.</summary>
+    private Fault PodNetworkBroken => Fault.OnNode("pod network broken", TargetWorker, Profile.Commands.BreakPodNetwork,
+        Revert.RebootNode(TargetWorker, Profile.Commands.RestorePodNetwork));
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => [PodNetworkBroken];
+
     [Test, CancelAfter(900_000)]
     [Description("Remove br_netfilter and restart the network on a worker: curl to its pod times out while the pod stays Running; restore and reboot: it answers again.")]
     public async Task PodIsUnreachableWhileItsNodeNetworkIsBrokenAndAnswersAfterReboot()
@@ -34,10 +39,7 @@ public sealed class KubeProxyTests : ClusterCheck
             Assert.That(answer.Body, Does.Contain("Welcome to nginx"));
         });
 
-        var broken = await Report.Step($"[{worker}]$ {Profile.Commands.BreakPodNetwork}", () =>
-            Faults.InjectAsync("pod network broken", worker, Profile.Commands.BreakPodNetwork,
-                Revert.RebootNode(worker, Profile.Commands.RestorePodNetwork),
-                async t => (await Cluster.Node(worker).RunAsync(Profile.Commands.BreakPodNetwork, ct: t)).EnsureSuccess(), Token));
+        var broken = await Report.Step($"[{worker}]$ {Profile.Commands.BreakPodNetwork}", () => InjectOnNodeAsync(PodNetworkBroken));
 
         await Report.Step($"curl --connect-timeout {Profile.Timeouts.CurlSeconds} {ip} times out", async () =>
         {
@@ -67,7 +69,7 @@ public sealed class KubeProxyTests : ClusterCheck
         await Report.Step($"[{worker}]$ {Profile.Commands.RestorePodNetwork}; {Profile.Commands.Reboot}", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await Faults.RecoverAsync(broken, Token);
+            await RecoverAsync(broken);
             Record("node reboot", DateTimeOffset.UtcNow - started);
             var back = await Pod(NginxPod).Until(p => p.IsReady() && p.Restarts() > restartsBefore,
                 "to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds));

@@ -12,8 +12,12 @@ namespace Verification;
 [TestFixture, Category("kubelet")]
 public sealed class KubeletTests : ClusterCheck
 {
-    [Injects("{pod}", "worker", "kubectl run {pod} --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
-    [Injects("kubelet stopped", "worker", "{stopKubelet}", "{startKubelet}")]
+    /// <summary>The book's <c>systemctl stop kubelet</c> on the worker; <c>systemctl start kubelet</c> undoes it.</summary>
+    private Fault KubeletStopped => Fault.OnNode("kubelet stopped", TargetWorker, Profile.Commands.StopKubelet,
+        Revert.OnNode(TargetWorker, Profile.Commands.StartKubelet));
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => [KubeletStopped];
+
     [Test, CancelAfter(600_000)]
     [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
     public async Task PodHangsInTerminatingUntilKubeletIsBack()
@@ -21,10 +25,7 @@ public sealed class KubeletTests : ClusterCheck
         var worker = TargetWorker;
         var pod = await RunNginxPodAsync(worker);
 
-        var kubeletStopped = await Report.Step($"[{worker}]$ systemctl stop kubelet", () =>
-            Faults.InjectAsync("kubelet stopped", worker, Profile.Commands.StopKubelet,
-                Revert.OnNode(worker, Profile.Commands.StartKubelet),
-                async t => (await Cluster.Node(worker).RunAsync(Profile.Commands.StopKubelet, ct: t)).EnsureSuccess(), Token));
+        var kubeletStopped = await Report.Step($"[{worker}]$ systemctl stop kubelet", () => InjectOnNodeAsync(KubeletStopped));
 
         await Report.Step($"[{worker}]$ systemctl is-active kubelet → inactive", async () =>
             Assert.That(await Cluster.IsKubeletActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
@@ -54,7 +55,7 @@ public sealed class KubeletTests : ClusterCheck
         await Report.Step($"[{worker}]$ systemctl start kubelet → {NginxPod} is gone", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await Faults.RecoverAsync(kubeletStopped, Token);
+            await RecoverAsync(kubeletStopped);
             var gone = await Pod(NginxPod).UntilGone(Seconds(Profile.Timeouts.PodGoneSeconds));
             Record("recovery", gone.ObservedAt - started);
             Assert.That(gone.Objects, Is.Empty);

@@ -20,7 +20,13 @@ public sealed class RolloutTests : ClusterCheck
     /// <summary>rollout-nginx.yaml's replicas (the book's 3, whatever the number of workers).</summary>
     private const int Replicas = 3;
 
-    [Injects("missing image tag", "rollout-nginx", "kubectl set image deployment rollout-nginx nginx=<rolloutMissing>", "kubectl delete namespace {namespace} (the check itself recovers with kubectl rollout undo)")]
+    /// <summary>A tag that does not exist (the book's nginx:1.17.23). The check recovers with <c>kubectl rollout undo</c>;
+    /// deleting the namespace is what undoes it if the check stops first.</summary>
+    private Fault MissingImageTag => Fault.InCluster("missing image tag", Name,
+        $"kubectl set image deployment {Name} nginx={Profile.Images.RolloutMissing}", Revert.DeleteNamespace(Ns));
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => [MissingImageTag];
+
     [Test, CancelAfter(900_000)]
     [Description("rollout-nginx 1.15.12 → 1.16.0; a missing tag exceeds its progress deadline; rollout undo restores 1.16.0; undo --to-revision=1 restores 1.15.12.")]
     public async Task RolloutUndoRecoversFromABadImageTag()
@@ -53,8 +59,7 @@ public sealed class RolloutTests : ClusterCheck
         var badTag = await Report.Step(
             $"kubectl set image deployment {Name} nginx={images.RolloutMissing}{RecordFlag} → error: deployment \"{Name}\" exceeded its progress deadline", async () =>
         {
-            var fault = await Faults.InjectAsync("missing image tag", Name, $"kubectl set image deployment {Name} nginx={images.RolloutMissing}",
-                Revert.DeleteNamespace(Ns), _ => SetImageAsync(images.RolloutMissing, missingCause), Token, nodeFault: false);
+            var fault = await InjectAsync(MissingImageTag, _ => SetImageAsync(images.RolloutMissing, missingCause));
             var status = await ExpectRolloutStatusAsync(RolloutVerdict.ProgressDeadlineExceeded);
             Record("symptom", fault.SinceInject);
             Assert.That(status.Waiting, Has.Some.StartWith($"Waiting for deployment \"{Name}\" rollout to finish: "),
@@ -72,7 +77,7 @@ public sealed class RolloutTests : ClusterCheck
         await Report.Step($"kubectl rollout undo deployment {Name}", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await Faults.RecoverAsync(badTag, Token, _ => ExpectActionAsync($"rollout undo deployment {Name}", "rolled back"));
+            await RecoverAsync(badTag, _ => ExpectActionAsync($"rollout undo deployment {Name}", "rolled back"));
             await ExpectImageServedAsync(images.RolloutUpdate);
             Record("recovery", DateTimeOffset.UtcNow - started);
             await ExpectRolloutStatusAsync(RolloutVerdict.Complete, afterDeadlineExceeded: true);

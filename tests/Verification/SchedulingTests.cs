@@ -14,7 +14,19 @@ namespace Verification;
 [TestFixture, Category("scheduling")]
 public sealed class SchedulingTests : ClusterCheck
 {
-    [Injects("node cordoned", "last worker", "kubectl cordon {node}", "kubectl uncordon {node}")]
+    /// <summary>The book's <c>kubectl cordon w3-k8s</c>; uncordon undoes it.</summary>
+    private Fault NodeCordoned => Fault.OnNode("node cordoned", LastWorker, $"kubectl cordon {LastWorker}", Revert.UncordonNode(LastWorker));
+
+    /// <summary>The book's <c>kubectl drain w3-k8s</c> (refused, then with --ignore-daemonsets); drain cordons first, so uncordon undoes it.</summary>
+    private Fault NodeDrained => Fault.OnNode("node drained", LastWorker, $"kubectl drain {LastWorker}", Revert.UncordonNode(LastWorker));
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => check switch
+    {
+        nameof(CordonedNodeGetsNoNewPods) => [NodeCordoned],
+        nameof(DrainIsRefusedForDaemonSetPodsUnlessIgnored) => [NodeDrained],
+        _ => [],
+    };
+
     [Test, CancelAfter(600_000)]
     [Description("Cordon w3-k8s: it shows SchedulingDisabled and gets no new pods when echo-hname scales to 9; uncordon makes it schedulable again.")]
     public async Task CordonedNodeGetsNoNewPods()
@@ -26,11 +38,11 @@ public sealed class SchedulingTests : ClusterCheck
         var onNodeBefore = before.Count(p => p.Spec.NodeName == node);
 
         var cordon = await Report.Step($"kubectl cordon {node}", () =>
-            Faults.InjectAsync("node cordoned", node, $"kubectl cordon {node}", Revert.UncordonNode(node), async t =>
+            InjectAsync(NodeCordoned, async t =>
             {
                 var cordoned = (await KubectlAsync($"cordon {node}")).EnsureSuccess();
                 Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(cordoned), "node", node), Is.EqualTo(new[] { "cordoned" }), cordoned.ToString());
-            }, Token));
+            }));
 
         await Report.Step($"kubectl get nodes → {node} Ready,SchedulingDisabled", async () =>
         {
@@ -51,14 +63,13 @@ public sealed class SchedulingTests : ClusterCheck
         await Report.Step($"kubectl uncordon {node} → {node} Ready", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await Faults.RecoverAsync(cordon, Token, UncordonAsync(node));
+            await RecoverAsync(cordon, UncordonAsync(node));
             await WaitForNodeStatusAsync(node, "Ready");
             Record("recovery", DateTimeOffset.UtcNow - started);
             await ExpectKubectlNodeStatusAsync(node, "Ready");
         });
     }
 
-    [Injects("node drained", "last worker", "kubectl drain {node} [--ignore-daemonsets]", "kubectl uncordon {node}")]
     [Test, CancelAfter(600_000)]
     [Description("kubectl drain w3-k8s is refused for DaemonSet pods; with --ignore-daemonsets the node is emptied and the replicas run elsewhere; uncordon.")]
     public async Task DrainIsRefusedForDaemonSetPodsUnlessIgnored()
@@ -86,8 +97,7 @@ public sealed class SchedulingTests : ClusterCheck
         {
             var daemonSetPods = await DaemonSetPodsOnAsync(node);
             Harness.Nodes.CommandResult refused = null!;
-            var fault = await Faults.InjectAsync("node drained", node, $"kubectl drain {node}", Revert.UncordonNode(node),
-                async t => refused = await KubectlAsync($"drain {node}"), Token);
+            var fault = await InjectAsync(NodeDrained, async t => refused = await KubectlAsync($"drain {node}"));
             var drain = DrainOutput.Parse(node, KubectlOutput.Text(refused));
             Assert.That(refused.ExitCode, Is.Not.Zero, $"drain must refuse while DaemonSet pods run on the node: {refused}");
             Assert.That(drain.Cordoned, Is.True, $"node/{node} cordoned comes first");
@@ -121,7 +131,7 @@ public sealed class SchedulingTests : ClusterCheck
 
         await Report.Step($"kubectl uncordon {node} → {node} Ready", async () =>
         {
-            await Faults.RecoverAsync(drained, Token, UncordonAsync(node));
+            await RecoverAsync(drained, UncordonAsync(node));
             await WaitForNodeStatusAsync(node, "Ready");
             await ExpectKubectlNodeStatusAsync(node, "Ready");
         });

@@ -15,8 +15,13 @@ public sealed class SelfHealingTests : ClusterCheck
     /// <c>kill</c> program (no procps), so <c>kubectl exec nginx-pod -- kill 1</c> would fail there.</summary>
     private const string KillPid1 = "/bin/sh -c 'kill 1'";
 
-    [Injects("{pod}", "worker", "kubectl run {pod} --image=nginx (on {node})", "kubectl delete namespace {namespace}")]
-    [Injects("container PID 1 killed", "{pod}", "kubectl exec {pod} -- " + KillPid1, "none: kubelet restarts the container")]
+    /// <summary>The container's PID 1 killed. Nothing to revert on a node: kubelet is what brings the container back;
+    /// deleting the namespace cleans up if the check stops.</summary>
+    private Fault ContainerPid1Killed => Fault.InCluster("container PID 1 killed", NginxPod, $"kubectl exec {NginxPod} -- {KillPid1}",
+        Revert.DeleteNamespace(Ns));
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => [ContainerPid1Killed];
+
     [Test, CancelAfter(300_000)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()
@@ -32,15 +37,13 @@ public sealed class SelfHealingTests : ClusterCheck
         });
 
         var killed = await Report.Step($"kubectl exec {NginxPod} -- {KillPid1}", () =>
-            // Nothing to revert on a node: kubelet is what brings the container back. The namespace revert cleans up.
-            Faults.InjectAsync("container PID 1 killed", NginxPod, $"kubectl exec {NginxPod} -- {KillPid1}", Revert.DeleteNamespace(Ns),
-                async t =>
-                {
-                    var exec = await Cluster.KubectlAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", Ns, t);
-                    Report.Attach("output", exec.ToString());
-                    if (!ContainerExec.SignalWasSent(exec))
-                        Assert.Fail($"kill 1 inside {NginxPod} failed, nothing was killed:\n{exec}");
-                }, Token, nodeFault: false));
+            InjectAsync(ContainerPid1Killed, async t =>
+            {
+                var exec = await Cluster.KubectlAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", Ns, t);
+                Report.Attach("output", exec.ToString());
+                if (!ContainerExec.SignalWasSent(exec))
+                    Assert.Fail($"kill 1 inside {NginxPod} failed, nothing was killed:\n{exec}");
+            }));
 
         await Report.Step("kubelet restarts the container: RESTARTS +1, Running and Ready", async () =>
         {

@@ -96,6 +96,35 @@ public sealed class CheckContext : IAsyncDisposable
     /// </summary>
     public void DeferCleanup(string what, Func<CancellationToken, Task> cleanUp) => Faults.Defer(what, cleanUp);
 
+    // ---- faults -----------------------------------------------------------------------------------------------------
+
+    /// <summary>The faults the check declared (<see cref="Plan"/>): what the dry run lists; null when it declared none.</summary>
+    public IReadOnlyList<Fault>? Planned { get; private set; }
+
+    /// <summary>
+    /// What the check will inject, declared once as data before it starts. From then on only these faults (by name and
+    /// target) are injected, so the dry run's list and the injects cannot drift apart.
+    /// </summary>
+    public void Plan(IEnumerable<Fault> faults) => Planned = [.. faults];
+
+    /// <summary>Registers the fault's revert (ledger first), then makes the fault with <paramref name="inject"/>.</summary>
+    public Task<InjectedFault> InjectAsync(Fault fault, Func<CancellationToken, Task> inject)
+    {
+        if (Planned is { } planned && !planned.Any(p => p.Name == fault.Name && p.Target == fault.Target))
+            throw new InvalidOperationException(
+                $"{Name} injects '{fault.Name}' on {fault.Target}, which it does not declare: declare it with its other faults, " +
+                $"so a dry run lists it (declared: {string.Join("; ", planned.Select(p => $"'{p.Name}' on {p.Target}"))}).");
+        return Faults.InjectAsync(fault, inject, Cancellation);
+    }
+
+    /// <summary>A node fault made the book's way: its command, run as root on its node (<c>[w1-k8s]$ systemctl stop kubelet</c>).</summary>
+    public Task<InjectedFault> InjectOnNodeAsync(Fault fault) =>
+        InjectAsync(fault, async t => (await Cluster.Node(fault.Target).RunAsync(fault.Command, ct: t)).EnsureSuccess());
+
+    /// <summary>The book's recovery step: <paramref name="recovery"/>, or the fault's registered revert; the ledger entry is closed once it succeeded.</summary>
+    public Task RecoverAsync(InjectedFault fault, Func<CancellationToken, Task>? recovery = null) =>
+        Faults.RecoverAsync(fault, Cancellation, recovery);
+
     // ---- waits ------------------------------------------------------------------------------------------------------
 
     /// <summary>One pod of the check's namespace: <c>await ctx.Pod("nginx-pod").Until(p =&gt; p.IsTerminating(), "to show Terminating", timeout)</c>.</summary>

@@ -40,7 +40,7 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
     Action<string>? log = null, ClusterIdentity? identity = null) : IAsyncDisposable
 {
     /// <summary>One thing to undo at the end: a fault (its revert is in the ledger) or a clean-up known only here.</summary>
-    private sealed record Undo(InjectedFault? Fault, string? What, Func<CancellationToken, Task>? CleanUp);
+    private sealed record Undo(InjectedFault? Injected, string? What, Func<CancellationToken, Task>? CleanUp);
 
     private readonly Stack<Undo> _toUndo = new();
     private readonly List<string> _unreverted = [];
@@ -53,24 +53,21 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
     /// <summary>What was injected, for the report ("what was broken where").</summary>
     public List<LedgerEntry> History { get; } = [];
 
-    /// <param name="fault">Short name, e.g. "kubelet stopped".</param>
-    /// <param name="node">Node or object the fault touches; must be a fault target when <paramref name="nodeFault"/>.</param>
-    /// <param name="injected">What is done, as the book would type it.</param>
-    public async Task<InjectedFault> InjectAsync(string fault, string node, string injected, Revert revert,
-        Func<CancellationToken, Task> inject, CancellationToken ct, bool nodeFault = true)
+    /// <summary>Registers <paramref name="fault"/>'s revert (ledger, then memory), then runs <paramref name="inject"/>, which makes the fault.</summary>
+    public async Task<InjectedFault> InjectAsync(Fault fault, Func<CancellationToken, Task> inject, CancellationToken ct)
     {
-        if (nodeFault) policy.EnsureTarget(fault, node);
+        if (fault.IsNodeFault) policy.EnsureTarget(fault.Name, fault.Target);
         if (policy.DryRun)
-            throw new DryRunException($"dry run: would inject '{fault}' on {node} with `{injected}`; revert: {revert}");
+            throw new DryRunException($"dry run: would inject '{fault.Name}' on {fault.Target} with `{fault.Command}`; revert: {fault.Revert}");
         ct.ThrowIfCancellationRequested();
 
-        var entry = new LedgerEntry(Guid.NewGuid().ToString("N"), runId, check, fault, node, injected, revert,
+        var entry = new LedgerEntry(Guid.NewGuid().ToString("N"), runId, check, fault.Name, fault.Target, fault.Command, fault.Revert,
             DateTimeOffset.UtcNow, Environment.MachineName, Environment.ProcessId, identity?.Profile, identity?.ClusterUid);
         ledger.Open(entry);                       // 1. on disk
         var handle = new InjectedFault(entry, Stopwatch.StartNew());
         _toUndo.Push(new Undo(handle, null, null)); // 2. in memory
         History.Add(entry);
-        log?.Invoke($"inject '{fault}' on {node}: {injected} (revert registered: {revert})");
+        log?.Invoke($"inject '{fault.Name}' on {fault.Target}: {fault.Command} (revert registered: {fault.Revert})");
         await inject(ct);                         // 3. only now the fault itself
         return handle;
     }
@@ -99,7 +96,7 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
         using var deadline = new CancellationTokenSource(RevertDeadline);
         while (_toUndo.TryPop(out var undo))
         {
-            if (undo.Fault is { } fault)
+            if (undo.Injected is { } fault)
             {
                 if (fault.Closed) continue;
                 try

@@ -41,8 +41,8 @@ public static class Preflight
         if (health.Count > 0) return health;
 
         var profile = cluster.Profile;
-        await scope.InjectAsync("preflight pods", ns, $"kubectl create namespace {ns}", Revert.DeleteNamespace(ns),
-            t => cluster.EnsureNamespaceAsync(ns, t), ct, nodeFault: false);
+        await scope.InjectAsync(Fault.InCluster("preflight pods", ns, $"kubectl create namespace {ns}", Revert.DeleteNamespace(ns)),
+            t => cluster.EnsureNamespaceAsync(ns, t), ct);
         try
         {
             foreach (var worker in profile.Workers)

@@ -51,12 +51,15 @@ public class CheckContextTests
             TestScope.NotRecorded(check), metrics: null, _ => { }, cancellation,
             waits ?? (ct => new ClusterWaits((_, _) => throw new AssertionException("no pods here"), () => throw new AssertionException("no nodes here"), null, ct)));
 
-    private static Task<InjectedFault> StopKubelet(CheckContext context, string node) =>
-        context.Faults.InjectAsync("kubelet stopped", node, "systemctl stop kubelet", Revert.OnNode(node, "systemctl start kubelet"),
-            _ => Task.CompletedTask, context.Cancellation);
+    private static Fault KubeletStopped(string node) =>
+        Fault.OnNode("kubelet stopped", node, "systemctl stop kubelet", Revert.OnNode(node, "systemctl start kubelet"));
 
-    private static Task<InjectedFault> Cordon(CheckContext context, string node) =>
-        context.Faults.InjectAsync("node cordoned", node, $"kubectl cordon {node}", Revert.UncordonNode(node), _ => Task.CompletedTask, context.Cancellation);
+    private static Fault NodeCordoned(string node) => Fault.OnNode("node cordoned", node, $"kubectl cordon {node}", Revert.UncordonNode(node));
+
+    private static Task<InjectedFault> StopKubelet(CheckContext context, string node) =>
+        context.InjectAsync(KubeletStopped(node), _ => Task.CompletedTask);
+
+    private static Task<InjectedFault> Cordon(CheckContext context, string node) => context.InjectAsync(NodeCordoned(node), _ => Task.CompletedTask);
 
     private static readonly string[] NewestFirst =
     [
@@ -154,6 +157,40 @@ public class CheckContextTests
         Assert.That(undone.Order, Is.EqualTo(new[] { "revert kubectl uncordon w2-k8s" }));
         Assert.That(ledger.Ledger.OpenEntries().Select(e => e.Check), Is.EqualTo(new[] { "KubeletTests.StopKubelet" }));
         await kubelet.DisposeAsync();
+    }
+
+    [Test]
+    public async Task A_fault_the_check_did_not_declare_is_refused_before_anything_is_written()
+    {
+        using var ledger = new TempLedger();
+        await using var context = Context(ledger, new Undone(), new CancellationTokenSource());
+        context.Plan([KubeletStopped("w1-k8s")]);
+        var injected = false;
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            context.InjectAsync(NodeCordoned("w2-k8s"), _ => { injected = true; return Task.CompletedTask; }));
+
+        Assert.That(refused!.Message, Does.StartWith("KubeletTests.StopKubelet injects 'node cordoned' on w2-k8s, which it does not declare")
+            .And.Contain("declared: 'kubelet stopped' on w1-k8s"));
+        Assert.That(injected, Is.False);
+        Assert.That(File.Exists(ledger.Path), Is.False);
+    }
+
+    [Test]
+    public async Task A_declared_fault_is_injected_with_the_command_it_declares_and_listed_as_the_dry_run_says()
+    {
+        using var ledger = new TempLedger();
+        var undone = new Undone();
+        var stopped = KubeletStopped("w1-k8s");
+        await using (var context = Context(ledger, undone, new CancellationTokenSource()))
+        {
+            context.Plan([stopped]);
+            var fault = await context.InjectAsync(stopped, _ => Task.CompletedTask);
+            Assert.That((fault.Entry.Fault, fault.Entry.Node, fault.Entry.Injected), Is.EqualTo(("kubelet stopped", "w1-k8s", "systemctl stop kubelet")));
+        }
+
+        Assert.That(stopped.ToString(), Is.EqualTo("kubelet stopped on w1-k8s: `systemctl stop kubelet` — revert: on w1-k8s: systemctl start kubelet"));
+        Assert.That(undone.Order, Is.EqualTo(new[] { $"revert {stopped.Revert}" }), "the revert it declares");
     }
 
     [Test]

@@ -12,7 +12,7 @@ public class FaultScopeTests
 
     private static Task<InjectedFault> StopKubelet(FaultScope scope, string node, Func<CancellationToken, Task>? inject = null,
         CancellationToken ct = default) =>
-        scope.InjectAsync("kubelet stopped", node, "systemctl stop kubelet", Revert.OnNode(node, "systemctl start kubelet"),
+        scope.InjectAsync(Fault.OnNode("kubelet stopped", node, "systemctl stop kubelet", Revert.OnNode(node, "systemctl start kubelet")),
             inject ?? (_ => Task.CompletedTask), ct);
 
     [Test]
@@ -94,7 +94,7 @@ public class FaultScopeTests
         await using (var scope = Scope(ledger, reverter))
         {
             await StopKubelet(scope, "w1-k8s");
-            await scope.InjectAsync("cordoned", "w2-k8s", "kubectl cordon w2-k8s", Revert.UncordonNode("w2-k8s"), _ => Task.CompletedTask, default);
+            await scope.InjectAsync(Fault.OnNode("cordoned", "w2-k8s", "kubectl cordon w2-k8s", Revert.UncordonNode("w2-k8s")), _ => Task.CompletedTask, default);
         }
 
         Assert.That(reverter.Reverted.Select(r => r.Target), Is.EqualTo(new[] { "w2-k8s", "w1-k8s" }));

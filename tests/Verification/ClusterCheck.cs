@@ -206,7 +206,7 @@ public abstract class ClusterCheck
         Involve(node);
         return await Report.Step($"kubectl run {name} --image={Profile.Images.Nginx} (on {node})", async () =>
         {
-            var pod = Manifests.Pod(name, Profile.Images.Nginx, node);
+            var pod = Context.Manifests.Pod(name, Profile.Images.Nginx, node);
             await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
             var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Seconds(Profile.Timeouts.PodReadySeconds));
             var running = ready.Objects[name];
@@ -272,7 +272,7 @@ public abstract class ClusterCheck
     protected async Task<IReadOnlyList<V1Pod>> ApplyEchoHnameAsync(int replicas) =>
         await Report.Step($"kubectl apply -f echo-hname.yaml (replicas: {replicas})", async () =>
         {
-            var deployment = Manifests.EchoHname(Profile.Images.EchoHname, replicas);
+            var deployment = Context.Manifests.EchoHname(Profile.Images.EchoHname, replicas);
             var existing = await Api.AppsV1.ListNamespacedDeploymentAsync(Ns, fieldSelector: "metadata.name=echo-hname", cancellationToken: Token);
             if (existing.Items.Count == 0) await Api.AppsV1.CreateNamespacedDeploymentAsync(deployment, Ns, cancellationToken: Token);
             else await ScaleDeploymentAsync("echo-hname", replicas);

@@ -39,7 +39,7 @@ public sealed class RolloutTests : ClusterCheck
         await Report.Step($"kubectl apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", async () =>
         {
             await Cluster.PutKubectlFileAsync(Manifests.RolloutNginxFile,
-                Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Token);
+                Context.Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Token);
             await ExpectActionAsync($"apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", "created");
             await RecordChangeCauseAsync(applyCause);
             await ExpectRolloutStatusAsync(RolloutVerdict.Complete);

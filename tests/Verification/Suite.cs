@@ -104,7 +104,7 @@ public sealed class Suite
     private static async Task PrepareAsync(string root, Stopwatch clock)
     {
         var profile = LoadProfile(root);
-        Harness.Kube.Manifests.Directory = Path.Combine(root, "fixtures", "manifests");
+        var manifests = new Harness.Kube.Manifests(Path.Combine(root, "fixtures", "manifests"));
 
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token);
         // Discovery (two vagrant commands), SSH to every node, the kubeconfig and the API: 30 s on an idle machine is
@@ -124,7 +124,7 @@ public sealed class Suite
         RunContext MakeRun(ClusterIdentity? identity) => new()
         {
             Cluster = cluster, Ledger = ledger, Policy = policy, RunId = RunId, Identity = identity, Metrics = _metrics,
-            Progress = NUnitProgress.Write, Interrupted = Interrupted.Token, Namespace = profile.Kubernetes.Namespace,
+            Progress = NUnitProgress.Write, Interrupted = Interrupted.Token, Namespace = profile.Kubernetes.Namespace, Manifests = manifests,
         };
         if (profile.Safety.DryRun)
         {
@@ -155,7 +155,7 @@ public sealed class Suite
 
         IReadOnlyList<string> problems;
         await using (var preflight = new FaultScope(ledger, cluster, policy with { DryRun = false }, RunId, "preflight", NUnitProgress.Write, identity))
-            problems = await Preflight.CheckAsync(cluster, profile.Kubernetes.Namespace, preflight, PreflightSettle, Interrupted.Token);
+            problems = await Preflight.CheckAsync(cluster, profile.Kubernetes.Namespace, manifests, preflight, PreflightSettle, Interrupted.Token);
         if (problems.Count > 0) throw new ClusterUnhealthyException(profile.Name, problems);
         Run = MakeRun(identity);
         NUnitProgress.Write($"preflight passed in {clock.Elapsed.TotalSeconds:0.0} s: {cluster.ServerVersion}; nodes {string.Join(", ", profile.AllNodes)} Ready with kubelet active; " +

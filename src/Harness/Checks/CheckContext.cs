@@ -1,4 +1,5 @@
 using Harness.Faults;
+using Harness.Kube;
 using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Reporting;
@@ -17,6 +18,7 @@ namespace Harness.Checks;
 public sealed class CheckContext : IAsyncDisposable
 {
     private readonly Cluster? _cluster;
+    private readonly Manifests? _manifests;
     private readonly CancellationTokenSource _cancellation;
     private readonly ClusterWaits _waits;
     private readonly HashSet<string> _involvedNodes = [];
@@ -24,9 +26,10 @@ public sealed class CheckContext : IAsyncDisposable
     private Task? _cleanUp;
 
     internal CheckContext(string name, string ns, Cluster? cluster, FaultScope faults, TestScope report, CheckMetrics? metrics,
-        Action<string> progress, CancellationTokenSource cancellation, Func<CancellationToken, ClusterWaits> waits)
+        Action<string> progress, CancellationTokenSource cancellation, Func<CancellationToken, ClusterWaits> waits, Manifests? manifests = null)
     {
         Name = name;
+        _manifests = manifests;
         Namespace = ns;
         _cluster = cluster;
         Faults = faults;
@@ -51,7 +54,7 @@ public sealed class CheckContext : IAsyncDisposable
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(deadline, run.Interrupted);
         var faults = new FaultScope(run.Ledger, run.Cluster, run.Policy, run.RunId, fullName, run.Progress, run.Identity);
         return new CheckContext(name, ns, run.Cluster, faults, report, new CheckMetrics(run.Metrics, name, report), run.Progress,
-            cancellation, token => run.Cluster.Waits(ns, token));
+            cancellation, token => run.Cluster.Waits(ns, token), run.Manifests);
     }
 
     /// <summary>The check's name, as the gate and the metrics know it.</summary>
@@ -63,6 +66,9 @@ public sealed class CheckContext : IAsyncDisposable
     public Cluster Cluster => _cluster ?? throw new InvalidOperationException($"the context of {Name} has no cluster (made by a unit test)");
     public ClusterProfile Profile => Cluster.Profile;
     public IKubernetes Api => Cluster.Api;
+
+    /// <summary>The book's manifests.</summary>
+    public Manifests Manifests => _manifests ?? throw new InvalidOperationException($"the context of {Name} has no manifests (made by a unit test)");
 
     /// <summary>The check's faults and clean-ups, undone newest first when the check ends.</summary>
     public FaultScope Faults { get; }

@@ -1,4 +1,5 @@
 using Harness.Faults;
+using Harness.Kube;
 using Harness.Reporting;
 
 namespace Harness.Checks;
@@ -22,6 +23,9 @@ public sealed class RunContext
     public ClusterIdentity? Identity { get; init; }
 
     public required RunMetrics Metrics { get; init; }
+
+    /// <summary>The book's manifests (the repository's fixtures/manifests).</summary>
+    public required Manifests Manifests { get; init; }
 
     /// <summary>A live console line (not in the report).</summary>
     public required Action<string> Progress { get; init; }

@@ -32,6 +32,8 @@ public sealed class FaultLedger(string path)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+    // Static on purpose: every FaultLedger of this process (checks side by side, healing, the gate's heal command)
+    // appends to the same file, so they take one lock; it guards the file, it holds no data.
     private static readonly Lock Gate = new();
 
     public string Path { get; } = path;

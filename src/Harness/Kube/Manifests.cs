@@ -8,14 +8,14 @@ namespace Harness.Kube;
 public sealed class ManifestException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// The book's manifests, kept as YAML files in fixtures/manifests with <c>${NAME}</c> placeholders filled from the
-/// profile and the check.
+/// The book's manifests, kept as YAML files in a folder (the repository's fixtures/manifests) with <c>${NAME}</c>
+/// placeholders filled from the profile and the check.
 /// </summary>
-public static partial class Manifests
+public sealed partial class Manifests(string directory)
 {
-    public static string Directory { get; set; } = "fixtures/manifests";
+    public string Directory { get; } = directory;
 
-    public static T Load<T>(string file, IReadOnlyDictionary<string, string> values)
+    public T Load<T>(string file, IReadOnlyDictionary<string, string> values)
     {
         var text = Render(file, values);
         var path = Path.Combine(Directory, file);
@@ -24,7 +24,7 @@ public static partial class Manifests
     }
 
     /// <summary>The manifest's text with its placeholders filled, e.g. to put it on the control plane for <c>kubectl apply -f</c>.</summary>
-    public static string Render(string file, IReadOnlyDictionary<string, string> values)
+    public string Render(string file, IReadOnlyDictionary<string, string> values)
     {
         var path = Path.Combine(Directory, file);
         if (!File.Exists(path))
@@ -34,16 +34,16 @@ public static partial class Manifests
                 : throw new ManifestException($"Manifest {path} uses ${{{m.Groups[1].Value}}}, which the check does not fill."));
     }
 
-    public static V1Pod Pod(string name, string image, string node) =>
+    public V1Pod Pod(string name, string image, string node) =>
         Load<V1Pod>("nginx-pod.yaml", new Dictionary<string, string> { ["NAME"] = name, ["IMAGE"] = image, ["NODE"] = node });
 
-    public static V1Deployment EchoHname(string image, int replicas) =>
+    public V1Deployment EchoHname(string image, int replicas) =>
         Load<V1Deployment>("echo-hname.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["REPLICAS"] = replicas.ToString() });
 
     public const string RolloutNginxFile = "rollout-nginx.yaml";
 
     /// <summary>The book's rollout-nginx.yaml as text, for <c>kubectl apply -f ./rollout-nginx.yaml</c> on the control plane.</summary>
-    public static string RolloutNginx(string image, int progressDeadlineSeconds) =>
+    public string RolloutNginx(string image, int progressDeadlineSeconds) =>
         Render(RolloutNginxFile, new Dictionary<string, string> { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString() });
 
     [GeneratedRegex(@"\$\{([A-Z_]+)\}")]

@@ -8,7 +8,8 @@ namespace Harness.Nodes;
 /// </summary>
 public sealed class HostKeyStore(string path)
 {
-    // One lock per file, so two stores on the same path in this process never lose each other's entries.
+    // One lock per file, so two stores on the same path in this process never lose each other's entries (static on
+    // purpose: it guards files, not data of a store).
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lock> Gates = new();
     private Lock Gate => Gates.GetOrAdd(Path, _ => new Lock());
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

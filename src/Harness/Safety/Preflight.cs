@@ -35,7 +35,9 @@ public static class Preflight
     }
 
     /// <param name="ns">The suite's namespace: it must not be left from an earlier run, and the probe pods run in it.</param>
-    public static async Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, string ns, FaultScope scope, TimeSpan settle, CancellationToken ct)
+    /// <param name="manifests">Where the probe pods' manifest (the book's nginx pod) comes from.</param>
+    public static async Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, string ns, Manifests manifests, FaultScope scope, TimeSpan settle,
+        CancellationToken ct)
     {
         var health = await HealthAsync(cluster, namespaceGone: ns, settle, ct);
         if (health.Count > 0) return health;
@@ -46,7 +48,7 @@ public static class Preflight
         try
         {
             foreach (var worker in profile.Workers)
-                await cluster.Api.CoreV1.CreateNamespacedPodAsync(Manifests.Pod($"preflight-{worker}", profile.Images.Nginx, worker), ns, cancellationToken: ct);
+                await cluster.Api.CoreV1.CreateNamespacedPodAsync(manifests.Pod($"preflight-{worker}", profile.Images.Nginx, worker), ns, cancellationToken: ct);
             IReadOnlyDictionary<string, V1Pod> pods;
             try
             {

@@ -9,6 +9,10 @@ namespace Harness.Safety;
 public static class Secrets
 {
     public const string Mask = "***";
+
+    // Process-wide on purpose, the one piece of shared data the harness keeps: a secret read anywhere (a node's
+    // password, a kubeconfig's key) must be masked in every text this process writes, whichever check, context or
+    // writer writes it. It only grows, and it is safe to use from checks running side by side.
     private static readonly ConcurrentDictionary<string, byte> Known = new();
 
     public static void Register(string? secret)

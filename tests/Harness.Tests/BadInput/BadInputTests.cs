@@ -14,7 +14,7 @@ namespace Harness.Tests.BadInput;
 /// The table in docs/bad-input.md lists the same rows with the messages and times these tests print.
 /// </summary>
 [TestFixture]
-[NonParallelizable] // sets an environment variable, PATH and Manifests.Directory of this process
+[NonParallelizable] // sets an environment variable and PATH of this process
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class BadInputTests
 {
@@ -347,16 +347,8 @@ public sealed class BadInputTests
     [Test]
     public async Task MissingManifest_NamesTheFileAndHowToRestoreIt()
     {
-        var original = Manifests.Directory;
-        Manifests.Directory = Directory.CreateDirectory(Path.Combine(_temp, "manifests")).FullName;
-        try
-        {
-            await Refused<ManifestException>(() => Manifests.Pod("nginx-pod", "nginx", "w1-k8s"),
-                $"Manifest {Path.Combine(Manifests.Directory, "nginx-pod.yaml")} is missing", "git checkout -- fixtures/manifests/nginx-pod.yaml");
-        }
-        finally
-        {
-            Manifests.Directory = original;
-        }
+        var manifests = new Manifests(Directory.CreateDirectory(Path.Combine(_temp, "manifests")).FullName);
+        await Refused<ManifestException>(() => manifests.Pod("nginx-pod", "nginx", "w1-k8s"),
+            $"Manifest {Path.Combine(manifests.Directory, "nginx-pod.yaml")} is missing", "git checkout -- fixtures/manifests/nginx-pod.yaml");
     }
 }

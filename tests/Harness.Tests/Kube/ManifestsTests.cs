@@ -5,20 +5,9 @@ using NUnit.Framework;
 
 namespace Harness.Tests.Kube;
 
-[NonParallelizable] // Manifests.Directory is process-wide
 public class ManifestsTests
 {
-    private string _previous = null!;
-
-    [SetUp]
-    public void UseTheRepositoryManifests()
-    {
-        _previous = Manifests.Directory;
-        Manifests.Directory = Path.Combine(AllureResults.RepositoryRoot()!, "fixtures", "manifests");
-    }
-
-    [TearDown]
-    public void Restore() => Manifests.Directory = _previous;
+    private static readonly Manifests Manifests = new(Path.Combine(AllureResults.RepositoryRoot()!, "fixtures", "manifests"));
 
     [Test]
     public void The_nginx_pod_is_pinned_to_its_node_with_the_profile_image()

@@ -1,7 +1,10 @@
 using Harness;
+using Harness.Kube;
 using Harness.Safety;
 using k8s;
 using NUnit.Framework;
+using Polly;
+using Polly.Retry;
 
 namespace Lab.Tests;
 
@@ -12,37 +15,38 @@ namespace Lab.Tests;
 public static class LabHealth
 {
     private static readonly TimeSpan Stable = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(5);
 
     public static async Task WaitHealthyAsync(Cluster lab, string when)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<string> problems = ["not checked yet"];
-        (TimeSpan Since, string Restarts)? healthy = null;
-        while (clock.Elapsed < Deadline)
+        (DateTimeOffset Since, string Restarts)? healthy = null;
+        var pipeline = new ResiliencePipelineBuilder<bool>()
+            .AddTimeout(TimeSpan.FromMinutes(5))
+            .AddRetry(new RetryStrategyOptions<bool>
+            {
+                // The API itself may still be starting (after the API server's manifest came back): retry that too.
+                ShouldHandle = new PredicateBuilder<bool>()
+                    .Handle<Exception>(e => e is not Polly.Timeout.TimeoutRejectedException).HandleResult(stable => !stable),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(3), BackoffType = DelayBackoffType.Constant,
+                OnRetry = args => { if (args.Outcome.Exception is { } e) { problems = [e.Message]; healthy = null; } return default; },
+            }).Build();
+        try
         {
-            try
+            await pipeline.ExecuteAsync(async ct =>
             {
-                problems = await Preflight.HealthAsync(lab, namespaceGone: lab.Profile.Kubernetes.Namespace, TimeSpan.FromSeconds(10), default);
-                var restarts = problems.Count == 0 ? await KubeSystemRestartsAsync(lab) : "";
-                if (problems.Count > 0 || healthy is null || healthy.Value.Restarts != restarts) healthy = problems.Count == 0 ? (clock.Elapsed, restarts) : null;
-                else if (clock.Elapsed - healthy.Value.Since >= Stable) return;
-                if (problems.Count == 0) problems = [$"healthy for {(clock.Elapsed - healthy!.Value.Since).TotalSeconds:0} s, waiting for {Stable.TotalSeconds:0} s without a restart"];
-            }
-            catch (Exception e) // the API itself may still be starting (after the API server's manifest came back)
-            {
-                problems = [e.Message];
-                healthy = null;
-            }
-            await Task.Delay(TimeSpan.FromSeconds(3));
+                problems = await Preflight.HealthAsync(lab, namespaceGone: lab.Profile.Kubernetes.Namespace, TimeSpan.FromSeconds(10), ct);
+                if (problems.Count > 0) { healthy = null; return false; }
+                var pods = await lab.Api.CoreV1.ListNamespacedPodAsync("kube-system", cancellationToken: ct);
+                var restarts = string.Join(",", pods.Items.OrderBy(p => p.Metadata.Name).Select(p => $"{p.Metadata.Name}={p.Restarts()}"));
+                if (healthy?.Restarts != restarts) healthy = (DateTimeOffset.UtcNow, restarts);
+                var healthyFor = DateTimeOffset.UtcNow - healthy.Value.Since;
+                problems = [$"healthy for {healthyFor.TotalSeconds:0} s, waiting for {Stable.TotalSeconds:0} s without a restart"];
+                return healthyFor >= Stable;
+            });
         }
-        Assert.Fail($"the lab is not healthy {when} after {Deadline.TotalMinutes:0} min: {string.Join("; ", problems)}");
-    }
-
-    private static async Task<string> KubeSystemRestartsAsync(Cluster lab)
-    {
-        var pods = await lab.Api.CoreV1.ListNamespacedPodAsync("kube-system");
-        return string.Join(",", pods.Items.OrderBy(p => p.Metadata.Name)
-            .Select(p => $"{p.Metadata.Name}={p.Status.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0}"));
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");
+        }
     }
 }

@@ -57,6 +57,36 @@ public sealed class SafetyOnTheLabTests : LabFixture
         Assert.That(healed[0], Does.Contain("\"status\": \"passed\"").Or.Contain("\"status\":\"passed\""));
     }
 
+    /// <summary>Issue 11's hardest case: nothing reaches the cluster through the API until the next run puts the API server back.</summary>
+    [Test, CancelAfter(900_000)]
+    [Description("SIGKILL a run while kube-apiserver's manifest is away; the next run moves it back over SSH before it reaches the API, and empties the ledger.")]
+    public async Task AKilledRunWhileTheApiServerIsAwayIsHealedBeforeTheNextRunReachesTheApi()
+    {
+        var ledgerPath = Path.Combine(Work, "ledger.jsonl");
+        var ledger = new FaultLedger(ledgerPath);
+        const string manifest = "/etc/kubernetes/manifests/kube-apiserver.yaml";
+
+        using var crashed = LiveRun.Start("Category=apiserver", RunParameters("crashed", ledgerPath));
+        var away = await UntilAsync(() => ledger.OpenEntries().FirstOrDefault(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest),
+            TimeSpan.FromMinutes(5), () => $"the run to move the API server's manifest away; its output so far:\n{crashed.Output}");
+        await UntilAsync(async () => (await Lab.ControlPlane.RunAsync($"test -f {manifest}")).Succeeded ? null : "away",
+            TimeSpan.FromSeconds(60), () => $"{manifest} to be gone");
+
+        using (var testhost = Process.GetProcessById(away.Pid)) testhost.Kill(); // SIGKILL: no revert can run
+        crashed.KillTree();
+        Assert.That((await Lab.ControlPlane.RunAsync($"test -f {manifest}")).Succeeded, Is.False, "the killed run left the manifest away");
+
+        using var next = LiveRun.Start("Category=heal", RunParameters("next", ledgerPath));
+        var exitCode = await next.WaitAsync(TimeSpan.FromMinutes(8));
+        Assert.That(exitCode, Is.Zero, next.Output);
+        Assert.That((await Lab.ControlPlane.RunAsync($"test -f {manifest}")).Succeeded, Is.True, "the manifest is back");
+        Assert.That(ledger.OpenEntries(), Is.Empty, "the ledger has no open entry");
+        var healed = Directory.GetFiles(Path.Combine(Work, "next", "allure-results"), "*-result.json")
+            .Select(File.ReadAllText).Where(t => t.Contains(Healing.BeforeApiCheckName)).ToList();
+        Assert.That(healed, Has.Count.EqualTo(1), "healed by the pass before the API, reported as a check of its own");
+        Assert.That(healed[0], Does.Contain("\"status\": \"passed\"").Or.Contain("\"status\":\"passed\""));
+    }
+
     [Test, CancelAfter(600_000)]
     [Description("Two runs started together: one runs, the other refuses within 5 s naming the holder; the lease is gone afterwards.")]
     public async Task TwoRunsAtOnceOneRunsTheOtherRefuses()

@@ -155,6 +155,46 @@ public sealed class ComponentSettings
 
     /// <summary>Whether the cluster has CoreDNS (Deployment coredns in kube-system).</summary>
     public bool CoreDns { get; set; } = true;
+
+    // ---- stopping a control-plane component (issue 11), the revised edition's unload-kube-apiserver.sh way ----------
+
+    /// <summary>
+    /// Control-plane components the checks may stop by moving their static-pod manifest away (on the control plane,
+    /// which is otherwise never a fault target). Empty: the control-plane checks are skipped.
+    /// </summary>
+    public List<string> Stoppable { get; set; } = ["kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager"];
+
+    /// <summary>Where a manifest is parked while its component is stopped: outside <see cref="ManifestsDirectory"/>,
+    /// since kubelet runs every file in that folder.</summary>
+    public string ParkedManifestsDirectory { get; set; } = "/etc/kubernetes/verification-parked";
+
+    /// <summary>Stops a static pod. Placeholders: <c>{manifest}</c> (its file in the manifests folder), <c>{parked}</c>
+    /// (where it is parked), <c>{parkedDirectory}</c>, <c>{component}</c>.</summary>
+    public string StopStaticPod { get; set; } = "mkdir -p {parkedDirectory} && mv {manifest} {parked}";
+
+    /// <summary>Starts it again; must succeed when the manifest is already back (a later run heals with it, whatever
+    /// state the dead run left), and fail when there is no manifest at all.</summary>
+    public string StartStaticPod { get; set; } = "if [ -f {parked} ]; then mv {parked} {manifest}; fi; test -f {manifest}";
+
+    /// <summary>
+    /// How to ask a component on the control plane whether it serves, without the API (it may be the API that is
+    /// down): exit 0 means healthy. Left out, a component gets kubeadm's own liveness probe as a curl (see
+    /// <see cref="HealthCommand"/>).
+    /// </summary>
+    public Dictionary<string, string> Health { get; set; } = [];
+
+    /// <summary>kubeadm's liveness probes of its static pods (manifests of kubeadm 1.18-1.36), asked from the control plane itself.</summary>
+    public static readonly IReadOnlyDictionary<string, string> KubeadmHealth = new Dictionary<string, string>
+    {
+        ["kube-apiserver"] = "curl -fsk --max-time 5 https://127.0.0.1:6443/readyz",
+        ["etcd"] = "curl -fs --max-time 5 http://127.0.0.1:2381/health",
+        ["kube-scheduler"] = "curl -fsk --max-time 5 https://127.0.0.1:10259/healthz",
+        ["kube-controller-manager"] = "curl -fsk --max-time 5 https://127.0.0.1:10257/healthz",
+    };
+
+    /// <summary>The profile's health command for <paramref name="component"/>, else kubeadm's probe, else null (not known).</summary>
+    public string? HealthCommand(string component) =>
+        Health.TryGetValue(component, out var own) && !string.IsNullOrWhiteSpace(own) ? own : KubeadmHealth.GetValueOrDefault(component);
 }
 
 /// <summary>Where the book's edition this cluster follows differs in what chapter 3 names and does.</summary>
@@ -217,6 +257,10 @@ public sealed class Timeouts
 
     /// <summary>How long the symptom of a fault is watched for before the check fails.</summary>
     public int SymptomSeconds { get; set; } = 90;
+
+    /// <summary>How long a control-plane component may take to serve again once its manifest is back: kubelet notices
+    /// the file (inotify, else its 20 s file check), starts the container, the component starts up.</summary>
+    public int ControlPlaneRestartSeconds { get; set; } = 180;
 }
 
 public sealed class SafetySettings

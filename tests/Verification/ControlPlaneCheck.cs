@@ -1,0 +1,167 @@
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Kube.Kubectl;
+using Harness.Nodes;
+using Harness.Reporting;
+using k8s;
+using k8s.Models;
+using NUnit.Framework;
+using Polly;
+using Polly.Retry;
+
+namespace Verification;
+
+/// <summary>
+/// What the checks of the control plane's components share (issue 11): one component stopped the revised edition's
+/// way — its static-pod manifest moved out of kubelet's folder on the control plane (<c>unload-kube-apiserver.sh</c>)
+/// and back (<c>load-kube-apiserver.sh</c>) — with the commands of the profile's <c>components</c> section. Its revert
+/// (the manifest back, the component serving again) needs no API, so a run killed meanwhile is healed by the next one
+/// before that one reaches the API (see Suite and Healing.HealBeforeApiAsync).
+/// </summary>
+public abstract class ControlPlaneCheck : ClusterCheck
+{
+    /// <summary>kubeadm's name of the component (its manifest is <c>&lt;name&gt;.yaml</c>, its pod label <c>component=&lt;name&gt;</c>).</summary>
+    protected abstract string Component { get; }
+
+    /// <summary>The component's manifest and the profile's commands for it.</summary>
+    protected StaticPod StaticPod => StaticPod.Of(Profile, Component);
+
+    /// <summary>The fault, declared once: the manifest moved away; its revert moves it back and waits until the component serves.</summary>
+    protected Fault ComponentStopped => StaticPod.Stopped;
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => [ComponentStopped];
+
+    /// <summary>How long a symptom that is an absence (no node, no replacement) must last to count: longer than the
+    /// component takes to act when it runs (the scheduler binds in well under a second, a controller within seconds).</summary>
+    protected static readonly TimeSpan HoldPeriod = TimeSpan.FromSeconds(30);
+
+    protected string ControlPlaneNode => Profile.ControlPlane;
+
+    /// <summary>The profile may keep a component out of reach (<c>components.stoppable</c>): then there is nothing to check.</summary>
+    protected void RequireStoppable()
+    {
+        if (!Profile.Components.Stoppable.Contains(Component))
+            Assert.Ignore($"profile '{Profile.Name}' does not let the checks stop {Component} (components.stoppable: {string.Join(", ", Profile.Components.Stoppable)})");
+        if (StaticPod.HealthCommand is null)
+            Assert.Ignore($"no health command for {Component}: set components.health.{Component} in profile '{Profile.Name}'");
+    }
+
+    /// <summary>
+    /// <c>[m-k8s]$ mv /etc/kubernetes/manifests/X.yaml …</c> (the revert registered first), then, on the control plane,
+    /// the component's health command until it fails: the component is down. Records "detection".
+    /// </summary>
+    protected async Task<InjectedFault> StopComponentAsync()
+    {
+        Involve(ControlPlaneNode);
+        var stopped = await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.StopCommand}", async () =>
+        {
+            var fault = await InjectOnNodeAsync(ComponentStopped);
+            var listing = await Cluster.ControlPlane.RunAsync($"ls {Profile.Components.ManifestsDirectory}", ct: Token);
+            Report.Attach($"ls {Profile.Components.ManifestsDirectory}", listing.ToString());
+            return fault;
+        });
+        await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.HealthCommand} fails: kubelet stopped {Component}", async () =>
+        {
+            await ComponentWaits.UntilAsync(RunOnControlPlane, Component, StaticPod.HealthCommand!, serving: false,
+                Seconds(Profile.Timeouts.SymptomSeconds), Progress, Token);
+            Record("detection", stopped.SinceInject);
+            var answer = await Cluster.ControlPlane.RunAsync(StaticPod.HealthCommand!, ct: Token);
+            Report.Attach("health", answer.ToString());
+        });
+        return stopped;
+    }
+
+    /// <summary>
+    /// <c>[m-k8s]$ mv …parked… /etc/kubernetes/manifests/X.yaml</c>: the fault's revert, which waits until the component
+    /// answers its health command again. Records "component back" (manifest back → component serving); returns when the
+    /// manifest was put back, for the check's own "recovery" figure.
+    /// </summary>
+    protected async Task<DateTimeOffset> StartComponentAsync(InjectedFault stopped)
+    {
+        var restoredAt = DateTimeOffset.UtcNow;
+        await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.StartCommand} → {StaticPod.HealthCommand} answers", async () =>
+        {
+            await RecoverAsync(stopped);
+            Record("component back", DateTimeOffset.UtcNow - restoredAt);
+            var answer = await Cluster.ControlPlane.RunAsync(StaticPod.HealthCommand!, ct: Token);
+            Report.Attach("health", answer.ToString());
+            Assert.That(answer.Succeeded, Is.True, $"{Component} serves again: {answer}");
+        });
+        return restoredAt;
+    }
+
+    private ComponentWaits.RunOnNode RunOnControlPlane => (command, timeout, ct) => Cluster.ControlPlane.RunAsync(command, timeout, ct);
+
+    /// <summary>The book's curl from the control plane to a pod that ran before the fault: it must still answer.</summary>
+    protected Task RunningPodKeepsServingAsync(string ip) =>
+        Report.Step($"a pod that ran before keeps serving without {Component}: curl {ip} answers", async () =>
+        {
+            var answer = await CurlFromControlPlaneAsync(ip);
+            Assert.That(answer.StatusCode, Is.EqualTo(200), $"the pod's node runs it without the control plane: {answer}");
+        });
+
+    /// <summary>
+    /// Runs one of the book's kubectl commands on the control plane until what kubectl prints reads as
+    /// <paramref name="wanted"/>, within <paramref name="deadline"/>; the last transcript is attached. A component on
+    /// its way down can give other answers first (an API server shutting down resets connections before nothing listens).
+    /// </summary>
+    protected async Task<(CommandResult Result, ApiAnswer Answer)> KubectlUntilAsync(string arguments, Func<ApiAnswer, bool> wanted, TimeSpan deadline)
+    {
+        (CommandResult Result, ApiAnswer Answer) last = default;
+        var pipeline = new ResiliencePipelineBuilder<bool>()
+            .AddTimeout(deadline)
+            .AddRetry(new RetryStrategyOptions<bool>
+            {
+                ShouldHandle = new PredicateBuilder<bool>().HandleResult(done => !done),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
+            })
+            .Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async t =>
+            {
+                var result = await Context.KubectlAsync(arguments, TimeSpan.FromSeconds(60));
+                last = (result, ApiAnswer.Read(result));
+                return wanted(last.Answer);
+            }, Token);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            // The assertion below says what kubectl printed last.
+        }
+        if (last.Result is not null) Report.Attach($"kubectl {arguments}", last.Result.ToString());
+        return last;
+    }
+
+    /// <summary>Something written before the fault, read back after it: a ConfigMap with one value.</summary>
+    protected async Task<V1ConfigMap> WriteMarkerAsync(string name, string value) =>
+        await Report.Step($"kubectl create configmap {name} --from-literal=writtenBefore={value}", async () =>
+            await Api.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+            {
+                Metadata = new V1ObjectMeta { Name = name },
+                Data = new Dictionary<string, string> { ["writtenBefore"] = value },
+            }, Ns, cancellationToken: Token));
+
+    /// <summary><c>kubectl get configmap NAME -o jsonpath=…</c> prints the value written before the fault.</summary>
+    protected Task ExpectMarkerAsync(string name, string value) =>
+        Report.Step($"kubectl get configmap {name} → writtenBefore={value}", async () =>
+        {
+            var read = (await KubectlAsync($"get configmap {name} -o jsonpath='{{.data.writtenBefore}}'")).EnsureSuccess();
+            Assert.That(read.Stdout.Trim(), Is.EqualTo(value), $"the object written before the fault is still there: {read}");
+        });
+
+    /// <summary>The book's <c>kubectl get pods -o wide</c>: <paramref name="pod"/> listed Running (created before the fault).</summary>
+    protected Task ExpectPodStillListedRunningAsync(string pod) =>
+        Report.Step($"kubectl get pods -o wide → {pod} still Running", async () =>
+        {
+            var pods = (await KubectlAsync("get pods -o wide")).EnsureSuccess();
+            Assert.That(KubectlTable.Parse(pods.Stdout).Cell(pod, "STATUS"), Is.EqualTo("Running"), pods.ToString());
+        });
+
+    /// <summary>Events of one object in the check's namespace with <paramref name="reason"/> (e.g. Scheduled).</summary>
+    protected async Task<IReadOnlyList<Corev1Event>> EventsAsync(string objectName, string reason) =>
+        (await Api.CoreV1.ListNamespacedEventAsync(Ns, fieldSelector: $"involvedObject.name={objectName},reason={reason}", cancellationToken: Token)).Items.ToList();
+
+    /// <summary>A line that says what a pod looks like now, as <c>kubectl get pods -o wide</c> would.</summary>
+    protected static string Describe(V1Pod pod) => ObjectState.Describe(pod);
+}

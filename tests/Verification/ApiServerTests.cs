@@ -17,7 +17,7 @@ public sealed class ApiServerTests : ControlPlaneCheck
     [Description("Move kube-apiserver.yaml away: kubectl get nodes is refused, a running pod keeps answering curl; move it back: the API answers and the objects created before are still there.")]
     public async Task KubectlIsRefusedWhileTheApiServerIsAwayAndNothingIsLost()
     {
-        RequireStoppable();
+        await RequireStoppableAsync();
         var pod = await RunNginxPodAsync(TargetWorker);
         var marker = await WriteMarkerAsync("written-before-apiserver-stop", Context.Name);
         await KubectlStepAsync("get nodes");

@@ -37,13 +37,25 @@ public abstract class ControlPlaneCheck : ClusterCheck
 
     protected string ControlPlaneNode => Profile.ControlPlane;
 
-    /// <summary>The profile may keep a component out of reach (<c>components.stoppable</c>): then there is nothing to check.</summary>
-    protected void RequireStoppable()
+    /// <summary>
+    /// Before anything is injected: the profile may keep the component out of reach (<c>components.stoppable</c>:
+    /// nothing to check), and its health command must answer now, while the steady state says the component runs —
+    /// a command that cannot tell (curl missing, another port) would see it neither stop nor come back, and its revert
+    /// would wait in vain.
+    /// </summary>
+    protected async Task RequireStoppableAsync()
     {
         if (!Profile.Components.Stoppable.Contains(Component))
             Assert.Ignore($"profile '{Profile.Name}' does not let the checks stop {Component} (components.stoppable: {string.Join(", ", Profile.Components.Stoppable)})");
         if (StaticPod.HealthCommand is null)
             Assert.Ignore($"no health command for {Component}: set components.health.{Component} in profile '{Profile.Name}'");
+        await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.HealthCommand} answers while {Component} runs", async () =>
+        {
+            var answer = await Cluster.ControlPlane.RunAsync(StaticPod.HealthCommand!, ct: Token);
+            Report.Attach("health", answer.ToString());
+            Assert.That(answer.Succeeded, Is.True,
+                $"components.health.{Component} of profile '{Profile.Name}' must succeed while {Component} runs, else the check cannot see it stop or come back: {answer}");
+        });
     }
 
     /// <summary>

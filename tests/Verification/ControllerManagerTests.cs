@@ -23,7 +23,7 @@ public sealed class ControllerManagerTests : ControlPlaneCheck
     [Description("Move kube-controller-manager.yaml away: a deleted echo-hname pod is not replaced and a new Deployment gets no ReplicaSet; move it back: both are made good.")]
     public async Task NothingReplacesPodsWhileTheControllerManagerIsAway()
     {
-        RequireStoppable();
+        await RequireStoppableAsync();
         var replicas = OnePerWorker;
         var pods = await ApplyEchoHnameAsync(replicas);
         var victim = pods[0].Name();

@@ -24,7 +24,7 @@ public sealed class EtcdTests : ControlPlaneCheck
     [Description("Move etcd.yaml away: kubectl gets errors from the API, a running pod keeps answering curl; move it back: an object written before is read back.")]
     public async Task TheApiFailsWithoutEtcdAndNothingIsLost()
     {
-        RequireStoppable();
+        await RequireStoppableAsync();
         var pod = await RunNginxPodAsync(TargetWorker);
         var marker = await WriteMarkerAsync("written-before-etcd-stop", Context.Name);
 

@@ -22,7 +22,7 @@ public sealed class SchedulerTests : ControlPlaneCheck
     [Description("Move kube-scheduler.yaml away: a new pod stays Pending with no node, a running pod keeps serving; move it back: the pod is scheduled and Running.")]
     public async Task NewPodStaysPendingWhileTheSchedulerIsAway()
     {
-        RequireStoppable();
+        await RequireStoppableAsync();
         var pod = await RunNginxPodAsync(TargetWorker);
 
         var stopped = await StopComponentAsync();

@@ -1,7 +1,6 @@
 using Harness.Faults;
 using Harness.Nodes;
 using Harness.Profiles;
-using Harness.Safety;
 
 namespace Harness;
 

@@ -110,19 +110,20 @@ public static class Healing
         Func<LedgerEntry, Decision?> decide, Func<LedgerEntry, Decision, string> whyLeftAlone, string checkName, string fullName,
         AllureWriter report, Action<string>? progress, CancellationToken ct)
     {
-        var open = ledger.OpenEntries().Where(e => decide(e) is not null).ToList();
-        if (open.Count == 0) return open;
+        // Decided once per entry: whether it is this pass's business, and what to do with it.
+        var open = ledger.OpenEntries().Select(e => (Entry: e, Decision: decide(e))).Where(d => d.Decision is not null).ToList();
+        if (open.Count == 0) return [];
 
         var steps = new List<StepResult>();
         var healed = new List<LedgerEntry>();
         var leftAlone = new List<string>();
         var failures = new List<string>();
         // Newest first, as a scope would have reverted them.
-        foreach (var entry in Enumerable.Reverse(open))
+        foreach (var (entry, decided) in Enumerable.Reverse(open))
         {
             var started = DateTimeOffset.UtcNow;
             var what = $"{entry.Revert} (left by {entry.Check}, run {entry.RunId}, injected {entry.InjectedAt:yyyy-MM-dd HH:mm:ss} UTC: {entry.Injected}; ledger entry {entry.Id})";
-            var decision = decide(entry)!.Value;
+            var decision = decided!.Value;
             Status status;
             string? message = null;
             if (decision != Decision.Heal)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Harness.Nodes;
 using Harness.Profiles;
+using Harness.Waits;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
@@ -40,9 +41,6 @@ public sealed record StaticPod(string Component, string Node, string Manifest, s
         revert.Component is { } component ? profile.Components.HealthCommand(component) : null;
 }
 
-/// <summary>A component did not serve again (or did not stop) within its deadline: the message says which and what it answered.</summary>
-public sealed class ComponentWaitException(string message) : Exception(message);
-
 /// <summary>
 /// Waits on a component by running its health command on its node until the answer is the one wanted — over SSH,
 /// because the component may be the API server (or etcd behind it). Each try is a command with a short timeout, so
@@ -55,8 +53,9 @@ public static class ComponentWaits
 
     /// <summary>
     /// Runs <paramref name="health"/> until it succeeds (<paramref name="serving"/> true) or fails (false), at most
-    /// until <paramref name="deadline"/>; returns the time it took. Throws <see cref="ComponentWaitException"/> with the
-    /// last answer when the deadline passes first.
+    /// until <paramref name="deadline"/>; returns the time it took. When the deadline passes first it throws a
+    /// <see cref="WaitTimeoutException"/> with the last answer: like any wait that ran out, the cluster did not do what
+    /// the book shows in time, a failed check rather than a broken harness.
     /// </summary>
     public static async Task<TimeSpan> UntilAsync(RunOnNode run, string component, string health, bool serving, TimeSpan deadline,
         Action<string>? progress, CancellationToken ct, TimeSpan? pollDelay = null)
@@ -94,9 +93,9 @@ public static class ComponentWaits
         }
         catch (TimeoutRejectedException)
         {
-            throw new ComponentWaitException(
-                $"{component} did not {(serving ? "serve again" : "stop serving")} within {deadline.TotalSeconds:0} s: " +
-                $"`{health}` last answered {(last is null ? "nothing (no try finished)" : $"exit {last.ExitCode}: {(last.Stdout + last.Stderr).Trim()}")}");
+            var answer = last is null ? "nothing (no try finished)" : $"exit {last.ExitCode}: {(last.Stdout + last.Stderr).Trim()}";
+            throw new WaitTimeoutException(
+                $"{component} did not {(serving ? "serve again" : "stop serving")} within {deadline.TotalSeconds:0} s: `{health}` last answered {answer}", answer);
         }
         return clock.Elapsed;
     }

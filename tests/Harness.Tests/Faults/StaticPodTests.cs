@@ -272,10 +272,11 @@ public class StaticPodTests
     [Test]
     public async Task A_component_that_never_serves_fails_the_wait_with_its_last_answer()
     {
-        var e = await Assert.ThrowsAsync<ComponentWaitException>(() => ComponentWaits.UntilAsync(FailingFirst(int.MaxValue), "kube-scheduler",
+        var e = await Assert.ThrowsAsync<Harness.Waits.WaitTimeoutException>(() => ComponentWaits.UntilAsync(FailingFirst(int.MaxValue), "kube-scheduler",
             "curl -fsk https://127.0.0.1:10259/healthz", serving: true, TimeSpan.FromMilliseconds(300), null, default, TimeSpan.FromMilliseconds(20)));
         Assert.That(e!.Message, Does.StartWith("kube-scheduler did not serve again within 0 s")
             .And.Contain("exit 7").And.Contain("Connection refused"));
+        Assert.That(e.LastState, Does.StartWith("exit 7"));
     }
 
     [Test]

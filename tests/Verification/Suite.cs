@@ -126,7 +126,10 @@ public sealed class Suite
         {
             try
             {
-                await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, _results, NUnitProgress.Write, Interrupted.Token);
+                var healed = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, _results, NUnitProgress.Write, Interrupted.Token);
+                // etcd put back: the API server may still be in kubelet's back-off; give it its restart time, not the connect budget.
+                if (healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest))
+                    await nodes.WaitForApiServerAsync(Interrupted.Token);
             }
             catch
             {

@@ -97,6 +97,23 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Gives the API server its restart time (<c>timeouts.controlPlaneRestartSeconds</c>) to answer its health command on
+    /// the control plane, before the API is asked: after etcd came back, kubelet may hold a failed API server in its
+    /// crash-loop back-off for minutes, longer than the connect budget. Returns whether it answered; on false the
+    /// caller goes on and the API connection names what is wrong.
+    /// </summary>
+    public async Task<bool> WaitForApiServerAsync(CancellationToken ct)
+    {
+        if (Profile.Components.HealthCommand("kube-apiserver") is not { } health) return true;
+        try
+        {
+            await ComponentWaits.UntilAsync(RunOn(Profile.ControlPlane), "kube-apiserver", health, serving: true, RestartDeadline, Progress, ct);
+            return true;
+        }
+        catch (Waits.WaitTimeoutException) { return false; }
+    }
+
     /// <summary>Logs out of every node and removes the local admin.conf.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -71,7 +71,13 @@ public sealed class StaticPodOverSshTests
         Directory.Delete(_temp, recursive: true);
     }
 
-    private ClusterProfile Profile() => ProfileLoader.Parse($$"""
+    private ClusterProfile Profile()
+    {
+        File.WriteAllText(Path.Combine(_temp, "lab.yaml"), ProfileYaml());
+        return ProfileLoader.Parse(ProfileYaml(), Path.Combine(_temp, "lab.yaml"));
+    }
+
+    private string ProfileYaml() => $$"""
         name: lab
         discovery:
           mode: static
@@ -98,7 +104,7 @@ public sealed class StaticPodOverSshTests
         safety:
           ledgerFile: {{LedgerPath}}
 
-        """, Path.Combine(_temp, "lab.yaml"));
+        """;
 
     [Test]
     public async Task A_run_killed_with_the_api_servers_manifest_away_is_healed_over_ssh_before_the_api_is_asked()
@@ -161,6 +167,20 @@ public sealed class StaticPodOverSshTests
         Assert.That(File.Exists(Manifest), Is.True);
         Assert.That(File.Exists(Path.Combine(Manifests, "etcd.yaml")), Is.True, "the other manifests were never touched");
         Assert.That(ledger.OpenEntries(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Before_the_api_is_asked_the_api_server_gets_its_restart_time_and_a_dead_one_is_no_exception()
+    {
+        await using (var nodes = await NodeAccess.ConnectAsync(Profile(), null, default))
+            Assert.That(await nodes.WaitForApiServerAsync(default), Is.True, "its health command answers at once");
+
+        File.Delete(Manifest); // "never serves": the health command keeps failing until controlPlaneRestartSeconds
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using (var nodes = await NodeAccess.ConnectAsync(ProfileLoader.Parse(File.ReadAllText(Path.Combine(_temp, "lab.yaml")),
+                         Path.Combine(_temp, "lab.yaml"), new Dictionary<string, string> { ["timeouts.controlPlaneRestartSeconds"] = "2" }), null, default))
+            Assert.That(await nodes.WaitForApiServerAsync(default), Is.False, "the API connection that follows names what is wrong");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)));
     }
 
     [Test]

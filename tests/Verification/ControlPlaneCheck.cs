@@ -98,8 +98,27 @@ public abstract class ControlPlaneCheck : ClusterCheck
             var answer = await Cluster.ControlPlane.RunAsync(StaticPod.HealthCommand!, ct: Token);
             Report.Attach("health", answer.ToString());
             Assert.That(answer.Succeeded, Is.True, $"{Component} serves again: {answer}");
+            await HarnessClientReachesTheApiAsync();
         });
         return restoredAt;
+    }
+
+    /// <summary>
+    /// The harness's own API client answers again before the check goes on: its pooled connections died with the API
+    /// server (or its requests failed without etcd), and the waits and the clean-up after this step use it.
+    /// </summary>
+    private async Task HarnessClientReachesTheApiAsync()
+    {
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddTimeout(Seconds(Profile.Timeouts.ControlPlaneRestartSeconds))
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<k8s.Autorest.HttpOperationException>()
+                    .Handle<IOException>().Handle<TaskCanceledException>(e => !Token.IsCancellationRequested),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
+            })
+            .Build();
+        await pipeline.ExecuteAsync(async t => await Api.CoreV1.ReadNamespaceAsync(Ns, cancellationToken: t), Token);
     }
 
     private ComponentWaits.RunOnNode RunOnControlPlane => (command, timeout, ct) => Cluster.ControlPlane.RunAsync(command, timeout, ct);

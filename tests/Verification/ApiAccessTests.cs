@@ -20,7 +20,7 @@ public sealed class ApiAccessTests : ClusterCheck
     /// <summary>A copied file breaks nothing another check uses: the worker is only needed (kubectl runs there).</summary>
     protected override ClusterClaim ClaimOf(string check) => ClusterClaim.Nothing.Needing([LastWorker, Profile.ControlPlane]);
 
-    [Test, CancelAfter(120_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("On a worker, kubectl without a kubeconfig is refused; with the master's admin.conf it lists every node Ready.")]
     public async Task KubectlOnAWorkerNeedsTheAdminKubeconfig()
     {

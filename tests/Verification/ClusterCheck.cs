@@ -28,6 +28,13 @@ public abstract class ClusterCheck
 {
     private CheckContext? _context;
 
+    /// <summary>
+    /// Every check's [CancelAfter], in ms: a backstop against a hang, not a deadline of the book's (each wait has its
+    /// own, from the profile's timeouts). NUnit counts SetUp in it, so it also covers the time a check queues for nodes
+    /// other checks hold while they run side by side (up to the rest of the suite).
+    /// </summary>
+    protected const int Backstop = 900_000;
+
     /// <summary>This check's context: its namespace, faults, report, metrics, cancellation and waits.</summary>
     protected CheckContext Context => _context ?? throw new InvalidOperationException("no check is running (the context is made in SetUp)");
 

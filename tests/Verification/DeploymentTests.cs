@@ -32,7 +32,7 @@ public sealed class DeploymentTests : ClusterCheck
     /// <summary>The scheduler places echo-hname's pods on any worker: every worker must stay healthy meanwhile.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
 
-    [Test, Order(1), CancelAfter(600_000)]
+    [Test, Order(1), CancelAfter(Backstop)]
     [Description("echo-hname with 3 then 6 replicas; delete one pod: a new one replaces it. Deleting the Deployment removes its pods.")]
     public async Task DeploymentReplacesADeletedPod()
     {
@@ -63,7 +63,7 @@ public sealed class DeploymentTests : ClusterCheck
         await KubectlStepAsync("get pods");
     }
 
-    [Test, Order(2), CancelAfter(600_000)]
+    [Test, Order(2), CancelAfter(Backstop)]
     [Description("Scale echo-hname to 9 (three per worker): pods on every worker; back to 3 (one per worker): one pod per worker.")]
     public async Task ScalingSpreadsPodsOverTheWorkers()
     {

@@ -23,7 +23,7 @@ public sealed class KubeProxyTests : ClusterCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [PodNetworkBroken];
 
-    [Test, CancelAfter(900_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Remove br_netfilter and restart the network on a worker: curl to its pod times out while the pod stays Running; restore and reboot: it answers again.")]
     public async Task PodIsUnreachableWhileItsNodeNetworkIsBrokenAndAnswersAfterReboot()
     {

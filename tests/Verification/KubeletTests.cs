@@ -18,7 +18,7 @@ public sealed class KubeletTests : ClusterCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [KubeletStopped];
 
-    [Test, CancelAfter(600_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
     public async Task PodHangsInTerminatingUntilKubeletIsBack()
     {

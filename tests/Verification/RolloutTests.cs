@@ -31,7 +31,7 @@ public sealed class RolloutTests : ClusterCheck
     /// <summary>The scheduler places rollout-nginx's pods on any worker: every worker must stay healthy meanwhile.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
 
-    [Test, CancelAfter(900_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("rollout-nginx 1.15.12 → 1.16.0; a missing tag exceeds its progress deadline; rollout undo restores 1.16.0; undo --to-revision=1 restores 1.15.12.")]
     public async Task RolloutUndoRecoversFromABadImageTag()
     {

@@ -32,7 +32,7 @@ public sealed class SchedulingTests : ClusterCheck
     /// other workers, which must stay healthy meanwhile.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
 
-    [Test, Order(1), CancelAfter(600_000)]
+    [Test, Order(1), CancelAfter(Backstop)]
     [Description("Cordon w3-k8s: it shows SchedulingDisabled and gets no new pods when echo-hname scales to 9; uncordon makes it schedulable again.")]
     public async Task CordonedNodeGetsNoNewPods()
     {
@@ -75,7 +75,7 @@ public sealed class SchedulingTests : ClusterCheck
         });
     }
 
-    [Test, Order(2), CancelAfter(600_000)]
+    [Test, Order(2), CancelAfter(Backstop)]
     [Description("kubectl drain w3-k8s is refused for DaemonSet pods; with --ignore-daemonsets the node is emptied and the replicas run elsewhere; uncordon.")]
     public async Task DrainIsRefusedForDaemonSetPodsUnlessIgnored()
     {

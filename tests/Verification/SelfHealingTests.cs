@@ -26,7 +26,7 @@ public sealed class SelfHealingTests : ClusterCheck
     /// <summary>Its pod runs on the first worker: that node must stay healthy meanwhile.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing([TargetWorker]);
 
-    [Test, CancelAfter(300_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()
     {

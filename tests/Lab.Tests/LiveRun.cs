@@ -23,7 +23,9 @@ public sealed class LiveRun : IDisposable
 
     /// <param name="filter">dotnet test --filter expression.</param>
     /// <param name="parameters">Run parameters (profile overrides, ledger, results folder).</param>
-    public static LiveRun Start(string filter, IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="sequential">One check at a time in the catalogue's order (./verify --sequential), for a test that needs that order.</param>
+    public static LiveRun Start(string filter, IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string>? environment = null,
+        bool sequential = false)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -35,6 +37,7 @@ public sealed class LiveRun : IDisposable
             info.ArgumentList.Add(arg);
         foreach (var (name, value) in parameters)
             info.ArgumentList.Add($"TestRunParameters.Parameter(name=\"{name}\", value=\"{value}\")");
+        if (sequential) info.ArgumentList.Add("NUnit.NumberOfTestWorkers=0");
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             info.Environment[name] = value;
         var run = new LiveRun(Process.Start(info)!);

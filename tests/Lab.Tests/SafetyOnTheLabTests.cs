@@ -172,14 +172,15 @@ public sealed class SafetyOnTheLabTests : LabFixture
     public async Task ABlockedCheckTearsDownCleanlyAndRecordsItsOutcome()
     {
         const string blockedCheck = "KilledContainerIsRestartedByKubelet";
-        var worker = Lab.Profile.FaultTargets[0];
+        var worker = Lab.Profile.FaultTargets[^1]; // the kubelet check's: the book's w3-k8s
         var ledgerPath = Path.Combine(Work, "ledger.jsonl");
         var parameters = RunParameters("blocked", ledgerPath);
         parameters["commands.startKubelet"] = "true";        // the kubelet check "starts" kubelet and leaves it stopped
         parameters["timeouts.podGoneSeconds"] = "20";        // its pod then never goes: fail that wait quickly
         try
         {
-            using var run = LiveRun.Start("Category=kubelet|Category=self-healing", parameters);
+            // One at a time, kubelet first: side by side the self-healing check (on w1-k8s) would run meanwhile, not after.
+            using var run = LiveRun.Start("Category=kubelet|Category=self-healing", parameters, sequential: true);
             var exitCode = await run.WaitAsync(TimeSpan.FromMinutes(10));
             Assert.That(exitCode, Is.Not.Zero, run.Output);
             Assert.That(run.Output, Does.Contain("Blocked:"), "the kubelet check left the cluster broken, so the next check is blocked");

@@ -1,3 +1,4 @@
+using Harness.Checks;
 using Harness.Faults;
 using Harness.Reporting;
 using NUnit.Framework;
@@ -5,7 +6,7 @@ using NUnit.Framework;
 namespace Verification;
 
 /// <summary>S1: kubectl works anywhere the API's access information is — and nowhere without it.</summary>
-[TestFixture, Category("api")]
+[TestFixture, Order(1), Category("api")]
 public sealed class ApiAccessTests : ClusterCheck
 {
     private const string CopiedKubeconfig = "/tmp/verification-admin.conf";
@@ -16,7 +17,10 @@ public sealed class ApiAccessTests : ClusterCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [AdminConfCopied];
 
-    [Test, CancelAfter(120_000)]
+    /// <summary>A copied file breaks nothing another check uses: the worker is only needed (kubectl runs there).</summary>
+    protected override ClusterClaim ClaimOf(string check) => ClusterClaim.Nothing.Needing([LastWorker, Profile.ControlPlane]);
+
+    [Test, CancelAfter(Backstop)]
     [Description("On a worker, kubectl without a kubeconfig is refused; with the master's admin.conf it lists every node Ready.")]
     public async Task KubectlOnAWorkerNeedsTheAdminKubeconfig()
     {

@@ -28,6 +28,13 @@ public abstract class ClusterCheck
 {
     private CheckContext? _context;
 
+    /// <summary>
+    /// Every check's [CancelAfter], in ms: a backstop against a hang, not a deadline of the book's (each wait has its
+    /// own, from the profile's timeouts). NUnit counts SetUp in it, so it also covers the time a check queues for nodes
+    /// other checks hold while they run side by side (up to the rest of the suite).
+    /// </summary>
+    protected const int Backstop = 900_000;
+
     /// <summary>This check's context: its namespace, faults, report, metrics, cancellation and waits.</summary>
     protected CheckContext Context => _context ?? throw new InvalidOperationException("no check is running (the context is made in SetUp)");
 
@@ -46,6 +53,19 @@ public abstract class ClusterCheck
     /// run lists them, the check injects them (<see cref="InjectAsync"/>), and a fault not declared here is refused.
     /// </summary>
     protected abstract IEnumerable<Fault> FaultsOf(string check);
+
+    /// <summary>
+    /// What <paramref name="check"/> touches, as data: checks whose claims do not conflict run side by side. By default
+    /// it breaks the nodes of its node faults (a stopped kubelet, a cordon) and needs the control plane; a check adds
+    /// the nodes its pods run on (<see cref="EveryWorker"/> when the scheduler places them).
+    /// </summary>
+    protected virtual ClusterClaim ClaimOf(string check) => ClaimOfFaults(check);
+
+    protected ClusterClaim ClaimOfFaults(string check) =>
+        ClusterClaim.Nothing.Breaking(FaultsOf(check).Where(f => f.IsNodeFault).Select(f => f.Target)).Needing([Profile.ControlPlane]);
+
+    /// <summary>Every worker: where the scheduler may put a Deployment's pods.</summary>
+    protected IEnumerable<string> EveryWorker => Profile.Workers;
 
     /// <summary>Registers the fault's revert (ledger first), then makes it with <paramref name="inject"/>.</summary>
     protected Task<InjectedFault> InjectAsync(Fault fault, Func<CancellationToken, Task> inject) => Context.InjectAsync(fault, inject);
@@ -75,6 +95,16 @@ public abstract class ClusterCheck
 
     /// <summary>One node, every node watched (the outcome shows them all, as <c>kubectl get nodes</c>).</summary>
     protected ObjectWait<V1Node> Node(string name) => Context.Node(name);
+
+    /// <summary>The book's w2-k8s (its br_netfilter check): the second worker that is a fault target, or the last when there is one.</summary>
+    protected string SecondWorker
+    {
+        get
+        {
+            var targets = Profile.Workers.Where(Profile.FaultTargets.Contains).ToList();
+            return targets.Count == 0 ? TargetWorker : targets[Math.Min(1, targets.Count - 1)];
+        }
+    }
 
     /// <summary>The worker the book uses for node-level faults: the first fault target that is a worker.</summary>
     protected string TargetWorker =>
@@ -110,24 +140,45 @@ public abstract class ClusterCheck
 
         try
         {
+            var claim = ClaimOf(test.MethodName!);
+            Report.Parameter("touches", claim.ToString(), excluded: true);
+            IReadOnlyList<string>? waitedFor = null;
+            var claimed = Context.ClaimAsync(claim, blockers =>
+            {
+                waitedFor = blockers;
+                Progress($"{test.Name} ({claim}) waits for {string.Join(", ", blockers)}");
+            });
+            if (!claimed.IsCompleted) // a step only when it had to wait: its time is no part of the book's narrative
+                await Report.Step($"{QueuedStepPrefix} {string.Join(", ", waitedFor ?? [])} ({claim})", () => claimed);
+            await claimed;
+
             await Report.Step("steady state: nodes Ready and schedulable, kubelet active, control plane and kube-system components healthy", async () =>
             {
-                var problems = await Preflight.HealthAsync(Cluster, namespaceGone: null, SteadyStateSettle, Token);
+                var elsewhere = Context.BrokenElsewhere;
+                if (elsewhere.Count > 0) Report.Attach("left out: nodes other checks are breaking now", string.Join("\n", elsewhere.Order()));
+                var problems = await Preflight.HealthAsync(Cluster, namespaceGone: null, SteadyStateSettle, Token, elsewhere);
                 Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
             await Report.Step($"kubectl create namespace {Ns}", () => InjectAsync(CheckNamespace, t => Cluster.EnsureNamespaceAsync(Ns, t)));
         }
         catch (Exception e)
         {
-            // NUnit may skip TearDown when SetUp throws: revert here what SetUp already did, and record the outcome.
-            try { await Context.CleanUpAsync(); }
-            finally { RecordOutcome(Report.StatusOf(e).ToString().ToLowerInvariant()); }
+            // NUnit may skip TearDown when SetUp throws: revert here what SetUp already did (and free its nodes), and record the outcome.
+            try { await Context.DisposeAsync(); }
+            finally
+            {
+                RecordOutcome(Report.StatusOf(e).ToString().ToLowerInvariant());
+                _context = null; // undone: a TearDown that runs anyway has nothing left to do
+            }
             if (NUnitOutcomes.AsAssertion(e) is { } failure) throw failure; // a timed-out wait fails the check, as an assertion does
             throw;
         }
     }
 
-    private const string SuiteNamespaceFault = "the suite's namespace";
+    private const string SuiteNamespaceFault = "the check's namespace";
+
+    /// <summary>The step a check spends waiting for nodes other checks hold (bench/suite counts it apart).</summary>
+    private const string QueuedStepPrefix = "wait for the nodes it uses: held by";
 
     /// <summary>The check's namespace, as a fault of every check: deleting it (and all the check made in it) is its revert.</summary>
     private Fault CheckNamespace => Fault.InCluster(SuiteNamespaceFault, Ns, $"kubectl create namespace {Ns}", Revert.DeleteNamespace(Ns));
@@ -180,7 +231,7 @@ public abstract class ClusterCheck
         }
         finally
         {
-            var after = await ClusterBaseline.CheckAsync(Cluster, namespaceGone: Ns, CancellationToken.None);
+            var after = await ClusterBaseline.CheckAsync(Cluster, namespaceGone: Ns, CancellationToken.None, brokenElsewhere: Context.BrokenElsewhere);
             if (!after.Healthy)
             {
                 run.Blocked = $"{TestContext.CurrentContext.Test.Name} left the cluster not as it found it: {after}";

@@ -8,7 +8,7 @@ namespace Verification;
 /// `./verify heal`: the suite's set-up reverts every fault an earlier run left in the ledger before anything else;
 /// this check confirms nothing is left open and injects nothing itself.
 /// </summary>
-[TestFixture, Category("heal")]
+[TestFixture, Category("heal"), NonParallelizable]
 public sealed class HealTests
 {
     [Test]

@@ -13,21 +13,21 @@ namespace Verification;
 /// S3: kube-proxy's traffic runs through br_netfilter and iptables on the node. Break the node's pod networking and
 /// the pod keeps Running while nobody can reach it; restore it and reboot, as the book does, and it answers again.
 /// </summary>
-[TestFixture, Category("kube-proxy")]
+[TestFixture, Order(3), Category("kube-proxy")]
 public sealed class KubeProxyTests : ClusterCheck
 {
     /// <summary>The worker's pod network broken (the book: <c>modprobe -r br_netfilter; systemctl restart network</c>);
     /// restoring it and rebooting the node, as the book does, undoes it.</summary>
-    private Fault PodNetworkBroken => Fault.OnNode("pod network broken", TargetWorker, Profile.Commands.BreakPodNetwork,
-        Revert.RebootNode(TargetWorker, Profile.Commands.RestorePodNetwork));
+    private Fault PodNetworkBroken => Fault.OnNode("pod network broken", SecondWorker, Profile.Commands.BreakPodNetwork,
+        Revert.RebootNode(SecondWorker, Profile.Commands.RestorePodNetwork));
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [PodNetworkBroken];
 
-    [Test, CancelAfter(900_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Remove br_netfilter and restart the network on a worker: curl to its pod times out while the pod stays Running; restore and reboot: it answers again.")]
     public async Task PodIsUnreachableWhileItsNodeNetworkIsBrokenAndAnswersAfterReboot()
     {
-        var worker = TargetWorker;
+        var worker = SecondWorker; // the book's w2-k8s
         var pod = await RunNginxPodAsync(worker);
         var ip = pod.Status.PodIP;
         var restartsBefore = pod.Restarts();

@@ -9,20 +9,20 @@ using NUnit.Framework;
 namespace Verification;
 
 /// <summary>S2: without kubelet a node cannot finish deleting its pods; with kubelet back, it does.</summary>
-[TestFixture, Category("kubelet")]
+[TestFixture, Order(2), Category("kubelet")]
 public sealed class KubeletTests : ClusterCheck
 {
-    /// <summary>The book's <c>systemctl stop kubelet</c> on the worker; <c>systemctl start kubelet</c> undoes it.</summary>
-    private Fault KubeletStopped => Fault.OnNode("kubelet stopped", TargetWorker, Profile.Commands.StopKubelet,
-        Revert.OnNode(TargetWorker, Profile.Commands.StartKubelet));
+    /// <summary>The book's <c>systemctl stop kubelet</c> on its w3-k8s; <c>systemctl start kubelet</c> undoes it.</summary>
+    private Fault KubeletStopped => Fault.OnNode("kubelet stopped", LastWorker, Profile.Commands.StopKubelet,
+        Revert.OnNode(LastWorker, Profile.Commands.StartKubelet));
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [KubeletStopped];
 
-    [Test, CancelAfter(600_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
     public async Task PodHangsInTerminatingUntilKubeletIsBack()
     {
-        var worker = TargetWorker;
+        var worker = LastWorker;
         var pod = await RunNginxPodAsync(worker);
 
         var kubeletStopped = await Report.Step($"[{worker}]$ systemctl stop kubelet", () => InjectOnNodeAsync(KubeletStopped));

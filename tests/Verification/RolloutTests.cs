@@ -1,3 +1,4 @@
+using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
@@ -12,7 +13,7 @@ namespace Verification;
 /// S9: update a Deployment's image, survive a bad tag with rollout undo, and go back to revision 1 — with the book's
 /// kubectl (apply --record, set image, rollout status/history/undo) on the control plane, the pods watched through the API.
 /// </summary>
-[TestFixture, Category("rollout")]
+[TestFixture, Order(7), Category("rollout")]
 public sealed class RolloutTests : ClusterCheck
 {
     private const string Name = "rollout-nginx";
@@ -27,7 +28,10 @@ public sealed class RolloutTests : ClusterCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [MissingImageTag];
 
-    [Test, CancelAfter(900_000)]
+    /// <summary>The scheduler places rollout-nginx's pods on any worker: every worker must stay healthy meanwhile.</summary>
+    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
+
+    [Test, CancelAfter(Backstop)]
     [Description("rollout-nginx 1.15.12 → 1.16.0; a missing tag exceeds its progress deadline; rollout undo restores 1.16.0; undo --to-revision=1 restores 1.15.12.")]
     public async Task RolloutUndoRecoversFromABadImageTag()
     {
@@ -39,7 +43,7 @@ public sealed class RolloutTests : ClusterCheck
         await Report.Step($"kubectl apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", async () =>
         {
             await Cluster.PutKubectlFileAsync(Manifests.RolloutNginxFile,
-                Context.Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Token);
+                Context.Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Ns, Token);
             await ExpectActionAsync($"apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", "created");
             await RecordChangeCauseAsync(applyCause);
             await ExpectRolloutStatusAsync(RolloutVerdict.Complete);

@@ -1,3 +1,4 @@
+using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
@@ -11,7 +12,7 @@ using NUnit.Framework;
 namespace Verification;
 
 /// <summary>S7 and S8: protecting a node with cordon, and emptying it for maintenance with drain — with the book's kubectl.</summary>
-[TestFixture, Category("scheduling")]
+[TestFixture, Order(6), Category("scheduling")]
 public sealed class SchedulingTests : ClusterCheck
 {
     /// <summary>The book's <c>kubectl cordon w3-k8s</c>; uncordon undoes it.</summary>
@@ -27,7 +28,11 @@ public sealed class SchedulingTests : ClusterCheck
         _ => [],
     };
 
-    [Test, CancelAfter(600_000)]
+    /// <summary>It cordons or drains its node (a node fault: no other check may use it) and scales echo-hname over the
+    /// other workers, which must stay healthy meanwhile.</summary>
+    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
+
+    [Test, Order(1), CancelAfter(Backstop)]
     [Description("Cordon w3-k8s: it shows SchedulingDisabled and gets no new pods when echo-hname scales to 9; uncordon makes it schedulable again.")]
     public async Task CordonedNodeGetsNoNewPods()
     {
@@ -70,7 +75,7 @@ public sealed class SchedulingTests : ClusterCheck
         });
     }
 
-    [Test, CancelAfter(600_000)]
+    [Test, Order(2), CancelAfter(Backstop)]
     [Description("kubectl drain w3-k8s is refused for DaemonSet pods; with --ignore-daemonsets the node is emptied and the replicas run elsewhere; uncordon.")]
     public async Task DrainIsRefusedForDaemonSetPodsUnlessIgnored()
     {

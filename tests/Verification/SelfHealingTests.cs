@@ -1,3 +1,4 @@
+using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Reporting;
@@ -8,7 +9,7 @@ using NUnit.Framework;
 namespace Verification;
 
 /// <summary>S4: kill the container's PID 1 and kubelet starts it again — the pod heals itself.</summary>
-[TestFixture, Category("self-healing")]
+[TestFixture, Order(4), Category("self-healing")]
 public sealed class SelfHealingTests : ClusterCheck
 {
     /// <summary>The book types <c>kill 1</c> in the pod's shell: a shell builtin. The official nginx image has no
@@ -22,7 +23,10 @@ public sealed class SelfHealingTests : ClusterCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [ContainerPid1Killed];
 
-    [Test, CancelAfter(300_000)]
+    /// <summary>Its pod runs on the first worker: that node must stay healthy meanwhile.</summary>
+    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing([TargetWorker]);
+
+    [Test, CancelAfter(Backstop)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()
     {

@@ -11,7 +11,11 @@ using NUnit.Framework;
 
 [assembly: AllureNUnit]
 [assembly: WaitTimeoutIsAFailure]
-[assembly: NonParallelizable]
+// Checks run side by side, each waiting for the nodes it touches (ClusterCheck.ClaimOf, Harness.Checks.ClaimBoard);
+// one fixture instance per check, since a fixture holds the context of the check it runs. ./verify --sequential sets
+// NUnit.NumberOfTestWorkers=0: one check at a time, in the catalogue's order ([Order]).
+[assembly: Parallelizable(ParallelScope.Children)]
+[assembly: FixtureLifeCycle(LifeCycle.InstancePerTestCase)]
 
 namespace Verification;
 
@@ -88,7 +92,7 @@ public sealed class Suite
         _metrics = new RunMetrics(TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl")), RunId, RequestedProfile);
         _results = AllureNUnitAttribute.RunResults();
         AllureResults.StartRun(_results, new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
-        if (IsVerificationRun) _metrics.RunStarted(FullRunChecks());
+        if (IsVerificationRun) _metrics.RunStarted(FullRunChecks(), NUnitSideBySide ? RunModes.SideBySide : RunModes.Sequential);
         try
         {
             await PrepareAsync(root, clock);
@@ -255,6 +259,10 @@ public sealed class Suite
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.IsSubclassOf(typeof(ClusterCheck)))
             .SelectMany(t => t.GetMethods().Where(m => m.GetCustomAttributes(typeof(TestAttribute), true).Length > 0))
             .Select(m => m.Name).Distinct().Order().ToList();
+
+    /// <summary>NUnit's workers (runsettings.xml, or NUnit.NumberOfTestWorkers=0 from ./verify --sequential): 0 is one check at a time.</summary>
+    private static bool NUnitSideBySide =>
+        NUnit.Framework.Internal.TestExecutionContext.CurrentContext.Dispatcher is NUnit.Framework.Internal.Execution.ParallelWorkItemDispatcher;
 
     /// <summary>False for `./verify heal` (run parameter runKind=heal): it runs no check, so the gate must not judge it.</summary>
     private static bool IsVerificationRun => TestContext.Parameters.Get("runKind", "verification") != "heal";

@@ -24,10 +24,14 @@ public sealed class CheckContext : IAsyncDisposable
     private readonly HashSet<string> _involvedNodes = [];
     private readonly Lock _cleanUpGate = new();
     private Task? _cleanUp;
+    private readonly ClaimBoard? _claims;
+    private IDisposable? _claim;
 
     internal CheckContext(string name, string ns, Cluster? cluster, FaultScope faults, TestScope report, CheckMetrics? metrics,
-        Action<string> progress, CancellationTokenSource cancellation, Func<CancellationToken, ClusterWaits> waits, Manifests? manifests = null)
+        Action<string> progress, CancellationTokenSource cancellation, Func<CancellationToken, ClusterWaits> waits, Manifests? manifests = null,
+        ClaimBoard? claims = null)
     {
+        _claims = claims;
         Name = name;
         _manifests = manifests;
         Namespace = ns;
@@ -49,12 +53,22 @@ public sealed class CheckContext : IAsyncDisposable
     /// <param name="deadline">The check's own deadline (e.g. NUnit's [CancelAfter]).</param>
     public static CheckContext Start(RunContext run, string name, string fullName, TestScope report, CancellationToken deadline)
     {
-        // The one line to change for a namespace per check (e.g. $"{run.Namespace}-{name.ToLowerInvariant()}").
-        var ns = run.Namespace;
+        var ns = NamespaceOf(run.Namespace, name);
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(deadline, run.Interrupted);
         var faults = new FaultScope(run.Ledger, run.Cluster, run.Policy, run.RunId, fullName, run.Progress, run.Identity);
         return new CheckContext(name, ns, run.Cluster, faults, report, new CheckMetrics(run.Metrics, name, report), run.Progress,
-            cancellation, token => run.Cluster.Waits(ns, token), run.Manifests);
+            cancellation, token => run.Cluster.Waits(ns, token), run.Manifests, run.Claims);
+    }
+
+    /// <summary>
+    /// A check's own namespace: the run's, a dash, the check's name in lower case (a DNS label of at most 63
+    /// characters), e.g. <c>verification-podhangsinterminatinguntilkubeletisback</c>. Checks side by side each have
+    /// their own, so the book's <c>nginx-pod</c> can exist in two of them.
+    /// </summary>
+    public static string NamespaceOf(string runNamespace, string check)
+    {
+        var name = $"{runNamespace}-{new string(check.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).ToArray())}";
+        return name.Length <= 63 ? name : name[..63];
     }
 
     /// <summary>The check's name, as the gate and the metrics know it.</summary>
@@ -101,6 +115,28 @@ public sealed class CheckContext : IAsyncDisposable
     /// Not written to the ledger: use a fault for what a crashed run must still undo.
     /// </summary>
     public void DeferCleanup(string what, Func<CancellationToken, Task> cleanUp) => Faults.Defer(what, cleanUp);
+
+    // ---- side by side -------------------------------------------------------------------------------------------------
+
+    /// <summary>What the check touches (<see cref="ClusterClaim"/>); null until <see cref="ClaimAsync"/>.</summary>
+    public ClusterClaim? Claim { get; private set; }
+
+    /// <summary>
+    /// Waits until no running check breaks a node this one uses or uses a node this one breaks, then holds the claim
+    /// until the context is disposed (after the check has left the cluster as it found it). Returns how long it waited.
+    /// </summary>
+    /// <param name="onWait">Called with the checks it waits for, when it cannot start at once.</param>
+    public async Task<TimeSpan> ClaimAsync(ClusterClaim claim, Action<IReadOnlyList<string>>? onWait = null)
+    {
+        if (_claims is null) throw new InvalidOperationException($"the context of {Name} has no claim board (made by a unit test)");
+        var started = DateTimeOffset.UtcNow;
+        _claim = await _claims.AcquireAsync(Name, claim, Cancellation, onWait);
+        Claim = claim;
+        return DateTimeOffset.UtcNow - started;
+    }
+
+    /// <summary>Nodes other checks running side by side are breaking now: a steady-state look leaves them out.</summary>
+    public IReadOnlySet<string> BrokenElsewhere => _claims?.BrokenByOthers(Name) ?? new HashSet<string>();
 
     // ---- faults -----------------------------------------------------------------------------------------------------
 
@@ -164,6 +200,10 @@ public sealed class CheckContext : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         try { await CleanUpAsync(); }
-        finally { _cancellation.Dispose(); }
+        finally
+        {
+            _claim?.Dispose(); // its nodes are free for the next check only now, after its clean-up
+            _cancellation.Dispose();
+        }
     }
 }

@@ -34,10 +34,13 @@ public sealed class RunContext
     public CancellationToken Interrupted { get; init; }
 
     /// <summary>
-    /// The namespace a check works in unless it is given its own (<see cref="CheckContext.Start"/>): the profile's
-    /// <c>kubernetes.namespace</c>, <c>verification</c>. Preflight uses it too.
+    /// The profile's <c>kubernetes.namespace</c>, <c>verification</c>: preflight's namespace, and the prefix of each
+    /// check's own (<see cref="CheckContext.NamespaceOf"/>).
     /// </summary>
     public required string Namespace { get; init; }
+
+    /// <summary>Which check holds which nodes while checks run side by side.</summary>
+    public ClaimBoard Claims { get; } = new();
 
     /// <summary>Set when a check left the cluster not as it found it: the following checks report that instead of failing one after another.</summary>
     public string? Blocked

@@ -170,8 +170,8 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// <summary>
     /// Runs kubectl on the control plane as the book types it (<c>kubectl drain w3-k8s</c>, <c>kubectl apply -f
     /// ./rollout-nginx.yaml --record</c>), so the report shows the book's command with kubectl's own output. It runs in
-    /// this run's folder on the control plane (<see cref="KubectlFolder"/>, where <see cref="PutKubectlFileAsync"/> puts
-    /// the book's manifests), with admin.conf and <paramref name="ns"/> (the check's namespace) as the current context
+    /// the namespace's folder in this run's folder on the control plane (<see cref="KubectlFolder"/>/NS, where
+    /// <see cref="PutKubectlFileAsync"/> puts the book's manifests: checks side by side do not share files), with admin.conf and <paramref name="ns"/> (the check's namespace) as the current context
     /// through KUBECONFIG: neither <c>--kubeconfig</c> nor <c>-n</c> is on the command line, because <c>--record</c>
     /// writes the whole command line into the change-cause and the book's history shows neither. The result's Command
     /// is the command as kubectl saw it. <paramref name="timeout"/> defaults to <c>timeouts.commandSeconds</c>.
@@ -181,7 +181,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         var context = await PrepareKubectlAsync(ns, ct);
         // `cd` first: were the folder gone, kubectl must fail rather than run in the default namespace.
         var result = await ControlPlane.RunAsync(
-            $"cd {KubectlFolder} && KUBECONFIG={context}:{Profile.Kubernetes.AdminKubeconfig} {Profile.Kubernetes.Kubectl} {arguments}",
+            $"cd {KubectlFolder}/{ns} && KUBECONFIG={context}:{Profile.Kubernetes.AdminKubeconfig} {Profile.Kubernetes.Kubectl} {arguments}",
             timeout ?? CommandTimeout, ct);
         return result with { Command = $"{Profile.Kubernetes.Kubectl} {arguments}" };
     }
@@ -193,11 +193,11 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     private bool _kubectlFolderReady;
     private readonly HashSet<string> _kubectlContexts = []; // namespaces with a context file in the folder
 
-    /// <summary>Puts a file (the book's manifest) into <see cref="KubectlFolder"/>, so kubectl reads it as <c>./NAME</c>.</summary>
-    public async Task PutKubectlFileAsync(string name, string content, CancellationToken ct)
+    /// <summary>Puts a file (the book's manifest) into the namespace's folder, so kubectl in that namespace reads it as <c>./NAME</c>.</summary>
+    public async Task PutKubectlFileAsync(string name, string content, string ns, CancellationToken ct)
     {
-        await PrepareKubectlAsync(null, ct);
-        await ControlPlane.UploadAsync(System.Text.Encoding.UTF8.GetBytes(content), $"{KubectlFolder}/{name}", "0644", ct);
+        await PrepareKubectlAsync(ns, ct);
+        await ControlPlane.UploadAsync(System.Text.Encoding.UTF8.GetBytes(content), $"{KubectlFolder}/{ns}/{name}", "0644", ct);
     }
 
     /// <summary>
@@ -208,12 +208,12 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// </summary>
     private async Task<string?> PrepareKubectlAsync(string? ns, CancellationToken ct)
     {
-        var contextFile = ns is null ? null : $"{KubectlFolder}/context-{ns}.conf";
+        var contextFile = ns is null ? null : $"{KubectlFolder}/{ns}/context.conf";
         await _kubectlGate.WaitAsync(ct);
         try
         {
             if (_kubectlFolderReady && (ns is null || _kubectlContexts.Contains(ns))) return contextFile;
-            var steps = new List<string> { "umask 077", $"mkdir -p {KubectlFolder}" };
+            var steps = new List<string> { "umask 077", $"mkdir -p {KubectlFolder}" + (ns is null ? "" : $"/{ns}") };
             if (ns is not null)
             {
                 var kubectl = $"{Profile.Kubernetes.Kubectl} --kubeconfig {Profile.Kubernetes.AdminKubeconfig}";

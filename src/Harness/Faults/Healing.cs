@@ -42,7 +42,8 @@ public static class Healing
             RevertKind.NodeReboot => identity.Nodes.Contains(revert.Target)
                                      && (string.IsNullOrEmpty(revert.Command) || identity.OwnRevertCommands.Contains(revert.Command)),
             RevertKind.Uncordon => identity.Nodes.Contains(revert.Target),
-            RevertKind.DeleteNamespace => revert.Target == identity.Namespace,
+            RevertKind.DeleteNamespace => revert.Target == identity.Namespace
+                                          || identity.Namespace is not null && revert.Target.StartsWith(identity.Namespace + "-", StringComparison.Ordinal),
             _ => false,
         };
         return ours ? Decision.Heal : Decision.LeaveToItsOwner;

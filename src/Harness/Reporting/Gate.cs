@@ -35,6 +35,9 @@ public sealed record GateRun(string RunId, DateTimeOffset Start, IReadOnlyList<M
     public RunRecord? Ended => Records.LastOrDefault(r => r.Event == RunEvents.Ended);
     public IReadOnlyList<string> ExpectedChecks => Started?.ExpectedChecks ?? [];
 
+    /// <summary>Side by side or sequential; runs of older harnesses ran one check at a time.</summary>
+    public string Mode => Started?.Mode ?? RunModes.Sequential;
+
     /// <summary>From the run's versions record; runs of older harnesses only knew the server version of their metrics.</summary>
     public KubernetesVersions Versions => Records.LastOrDefault(r => r.Event == RunEvents.Versions) is { } versions
         ? new KubernetesVersions(versions.ServerVersion, versions.KubeletVersions)
@@ -97,7 +100,8 @@ public static class Gate
                 new KubernetesVersions(null, null), null, [], []);
         }
 
-        var baseline = runs.TakeWhile(r => r != current).Where(r => r.FullyGreen).TakeLast(rules.BaselineRuns).ToList();
+        // Checks side by side share two cores with each other: their recoveries are compared with runs of the same mode only.
+        var baseline = runs.TakeWhile(r => r != current).Where(r => r.FullyGreen && r.Mode == current.Mode).TakeLast(rules.BaselineRuns).ToList();
         var reasons = new List<string>(RunReasons(current));
         var notRun = current.NotRun;
         if (notRun.Count > 0) reasons.Add($"not run: {string.Join(", ", notRun)}");

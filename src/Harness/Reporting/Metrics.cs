@@ -20,12 +20,14 @@ public sealed record Metric(
 /// </summary>
 /// <param name="Event"><see cref="RunEvents.Started"/>, <see cref="RunEvents.Versions"/> or <see cref="RunEvents.Ended"/>.</param>
 /// <param name="ExpectedChecks">On <c>started</c>: every check a full run of the profile has (NUnit test method names).</param>
+/// <param name="Mode">On <c>started</c>: <see cref="RunModes.SideBySide"/> or <see cref="RunModes.Sequential"/> (null: an
+/// older harness, which ran one check at a time).</param>
 /// <param name="Outcome">On <c>ended</c>: <see cref="RunOutcomes.Completed"/>, <see cref="RunOutcomes.Stopped"/> or <see cref="RunOutcomes.Interrupted"/>.</param>
 public sealed record RunRecord(
     string RunId, DateTimeOffset At, string Profile, string Event,
     IReadOnlyList<string>? ExpectedChecks = null,
     string? ServerVersion = null, string? KubeletVersions = null,
-    string? Outcome = null, string? Reason = null)
+    string? Outcome = null, string? Reason = null, string? Mode = null)
 {
     public string Record { get; init; } = Metrics.RunRecordKind;
 }
@@ -33,6 +35,12 @@ public sealed record RunRecord(
 public static class RunEvents
 {
     public const string Started = "started", Versions = "versions", Ended = "ended";
+}
+
+/// <summary>How the checks of a run were scheduled: recovery figures of the two are not compared with each other.</summary>
+public static class RunModes
+{
+    public const string SideBySide = "side by side", Sequential = "sequential";
 }
 
 public static class RunOutcomes
@@ -128,8 +136,8 @@ public sealed class RunMetrics(string filePath, string runId, string profile)
     /// The first thing a run does. <paramref name="expectedChecks"/>: the names of every check a full run of this
     /// profile has, as <see cref="RecordOutcome"/> names them; a run that ends without a result for one of them is partial.
     /// </summary>
-    public void RunStarted(IReadOnlyList<string> expectedChecks) =>
-        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Started, ExpectedChecks: [.. expectedChecks]));
+    public void RunStarted(IReadOnlyList<string> expectedChecks, string mode = RunModes.Sequential) =>
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Started, ExpectedChecks: [.. expectedChecks], Mode: mode));
 
     /// <summary>Once the cluster answered: its server version and its nodes' kubelet versions (e.g. "v1.20.2").</summary>
     public void RunVersions(string serverVersion, string kubeletVersions)

@@ -20,17 +20,19 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
     /// <param name="namespaceGone">A namespace of the suite that must not exist (a leftover); null: none is checked.</param>
     /// <param name="settle">How long nodes may take to settle (Ready, schedulable, untainted) before a deviation counts:
     /// right after a recovery the node controller needs a few seconds to lift its taints.</param>
-    public static async Task<ClusterBaseline> CheckAsync(Cluster cluster, string? namespaceGone, CancellationToken ct, TimeSpan? settle = null)
+    /// <param name="brokenElsewhere">Nodes another check running side by side is breaking on purpose: not looked at.</param>
+    public static async Task<ClusterBaseline> CheckAsync(Cluster cluster, string? namespaceGone, CancellationToken ct, TimeSpan? settle = null,
+        IReadOnlySet<string>? brokenElsewhere = null)
     {
+        var names = cluster.Profile.AllNodes.Where(n => brokenElsewhere?.Contains(n) != true).ToList();
         // kubelet first, over SSH: a stopped kubelet is named at once, without waiting for its node to settle.
-        var checks = cluster.Profile.AllNodes.Select(async name =>
+        var checks = names.Select(async name =>
         {
             try { return await cluster.IsKubeletActiveAsync(name, ct) ? null : $"kubelet on {name}: not active — `systemctl start kubelet` there (without it: every pod on that node)"; }
             catch (Exception e) when (e is not OperationCanceledException) { return $"kubelet on {name}: cannot check it ({Secrets.Redact(e.Message)})"; }
         });
         var problems = (await Task.WhenAll(checks)).OfType<string>().ToList();
 
-        var names = cluster.Profile.AllNodes.ToList();
         IReadOnlyDictionary<string, V1Node> nodes;
         try
         {
@@ -54,9 +56,11 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
         }
         if (namespaceGone is not null)
         {
-            var ns = await cluster.Api.CoreV1.ListNamespaceAsync(fieldSelector: $"metadata.name={namespaceGone}", cancellationToken: ct);
-            if (ns.Items.Count > 0)
-                problems.Add($"namespace {namespaceGone} is left from an earlier run: `kubectl delete namespace {namespaceGone}`");
+            // The suite's namespace, or a check's own (verification-<check>).
+            var left = (await cluster.Api.CoreV1.ListNamespaceAsync(cancellationToken: ct)).Items.Select(n => n.Name())
+                .Where(n => n == namespaceGone || n.StartsWith(namespaceGone + "-", StringComparison.Ordinal));
+            foreach (var ns in left)
+                problems.Add($"namespace {ns} is left from an earlier run: `kubectl delete namespace {ns}`");
         }
         return new ClusterBaseline(problems);
     }

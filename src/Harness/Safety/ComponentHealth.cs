@@ -41,8 +41,12 @@ public static partial class ComponentHealth
 
     /// <param name="settle">How long pods in kube-system may take to become Ready (a node just rebooted restarts its
     /// kube-proxy) before a deviation counts. A missing manifest never settles: it is reported at once.</param>
-    public static async Task<IReadOnlyList<ComponentProblem>> CheckAsync(Cluster cluster, TimeSpan settle, CancellationToken ct)
+    /// <param name="brokenElsewhere">Nodes another check running side by side is breaking on purpose: their pods are
+    /// not looked at, nor the DaemonSets' counts (the pods on every other node still are).</param>
+    public static async Task<IReadOnlyList<ComponentProblem>> CheckAsync(Cluster cluster, TimeSpan settle, CancellationToken ct,
+        IReadOnlySet<string>? brokenElsewhere = null)
     {
+        var skip = brokenElsewhere ?? new HashSet<string>();
         var missing = await MissingManifestsAsync(cluster, ct);
         if (missing.Count == 0 && settle > TimeSpan.Zero)
         {
@@ -51,7 +55,7 @@ public static partial class ComponentHealth
             // calico-node in calico-system) is judged by the full check below, not waited on here for nothing.
             var elsewhere = cluster.Profile.Components.PerNodeDaemonSets.Where(n => daemonSets.All(d => d.Name() != n)).ToHashSet();
             IReadOnlyList<ComponentProblem> Settling(IReadOnlyDictionary<string, V1Pod> pods) =>
-                PodProblems(cluster.Profile, pods.Values.ToList(), daemonSets).Where(p => !elsewhere.Contains(p.Component)).ToList();
+                PodProblems(cluster.Profile, pods.Values.ToList(), daemonSets).Where(p => !elsewhere.Contains(p.Component) && !skip.Contains(p.Node)).ToList();
             try
             {
                 await Watches.Pods(cluster.Api, "kube-system").UntilAsync(
@@ -61,10 +65,11 @@ public static partial class ComponentHealth
             }
             catch (WaitTimeoutException) { } // the full check below names what is still wrong
         }
-        return await CheckNowAsync(cluster, missing, ct);
+        return await CheckNowAsync(cluster, missing, skip, ct);
     }
 
-    private static async Task<IReadOnlyList<ComponentProblem>> CheckNowAsync(Cluster cluster, IReadOnlyList<ComponentProblem> missing, CancellationToken ct)
+    private static async Task<IReadOnlyList<ComponentProblem>> CheckNowAsync(Cluster cluster, IReadOnlyList<ComponentProblem> missing,
+        IReadOnlySet<string> skip, CancellationToken ct)
     {
         var profile = cluster.Profile;
         var problems = new List<ComponentProblem>(missing);
@@ -76,8 +81,10 @@ public static partial class ComponentHealth
                         && daemonSets.All(k => k.Name() != d.Name())).ToList();
         foreach (var ns in elsewhere.Select(d => d.Namespace()).Distinct())
             kubeSystem.AddRange((await cluster.Api.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: ct)).Items);
-        problems.AddRange(PodProblems(profile, kubeSystem, [.. daemonSets, .. elsewhere]).Where(p => !missing.Any(m => m.Component == p.Component)));
-        foreach (var ds in daemonSets.Concat(elsewhere))
+        problems.AddRange(PodProblems(profile, kubeSystem, [.. daemonSets, .. elsewhere])
+            .Where(p => !missing.Any(m => m.Component == p.Component) && !skip.Contains(p.Node)));
+        // A node broken on purpose by another check counts in its DaemonSets' numbers: judged by the pods above instead.
+        foreach (var ds in skip.Count > 0 ? [] : daemonSets.Concat(elsewhere))
         {
             var s = ds.Status ?? new V1DaemonSetStatus(); // a DaemonSet just created has no status yet
             if (s.DesiredNumberScheduled != s.NumberReady || s.DesiredNumberScheduled != s.CurrentNumberScheduled)
@@ -96,7 +103,7 @@ public static partial class ComponentHealth
                     "look at `kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide`"));
         }
 
-        problems.AddRange(await VersionProblemsAsync(cluster, ct));
+        problems.AddRange((await VersionProblemsAsync(cluster, ct)).Where(p => !skip.Contains(p.Node)));
         return problems;
     }
 

@@ -26,11 +26,13 @@ public static class Preflight
 {
     /// <summary>Nodes, kubelets and the components of the book's diagram; what a check's steady state also asks.</summary>
     /// <param name="namespaceGone">A namespace of the suite that must not be left (null: none is checked).</param>
-    public static async Task<IReadOnlyList<string>> HealthAsync(Cluster cluster, string? namespaceGone, TimeSpan settle, CancellationToken ct)
+    /// <param name="brokenElsewhere">Nodes another check running side by side is breaking on purpose: not looked at.</param>
+    public static async Task<IReadOnlyList<string>> HealthAsync(Cluster cluster, string? namespaceGone, TimeSpan settle, CancellationToken ct,
+        IReadOnlySet<string>? brokenElsewhere = null)
     {
-        var baseline = await ClusterBaseline.CheckAsync(cluster, namespaceGone, ct, settle);
+        var baseline = await ClusterBaseline.CheckAsync(cluster, namespaceGone, ct, settle, brokenElsewhere);
         // Something is already down: report it now rather than give the rest time to settle.
-        var components = await ComponentHealth.CheckAsync(cluster, baseline.Healthy ? settle : TimeSpan.Zero, ct);
+        var components = await ComponentHealth.CheckAsync(cluster, baseline.Healthy ? settle : TimeSpan.Zero, ct, brokenElsewhere);
         return [.. baseline.Problems, .. components.Select(c => c.ToString())];
     }
 

@@ -28,9 +28,14 @@ public sealed class SchedulingTests : ClusterCheck
         _ => [],
     };
 
-    /// <summary>It cordons or drains its node (a node fault: no other check may use it) and scales echo-hname over the
-    /// other workers, which must stay healthy meanwhile.</summary>
-    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
+    /// <summary>
+    /// Cordon only takes its node out of scheduling (pods there keep running: checks that merely need it healthy may go
+    /// on); drain evicts its pods (a node fault: nobody else's pods may be there). Both scale echo-hname over the
+    /// other workers, which must stay healthy meanwhile.
+    /// </summary>
+    protected override ClusterClaim ClaimOf(string check) => check == nameof(CordonedNodeGetsNoNewPods)
+        ? ClusterClaim.Nothing.Cordoning([LastWorker]).Needing([.. EveryWorker, Profile.ControlPlane])
+        : ClaimOfFaults(check).Needing(EveryWorker);
 
     [Test, Order(1), CancelAfter(Backstop)]
     [Description("Cordon w3-k8s: it shows SchedulingDisabled and gets no new pods when echo-hname scales to 9; uncordon makes it schedulable again.")]

@@ -1,8 +1,10 @@
 namespace Harness.Checks;
 
 /// <summary>
-/// What a check touches on the cluster, as data: the nodes it breaks or takes out of scheduling (<see cref="Breaks"/>,
-/// nobody else may use them meanwhile) and the nodes it needs healthy (<see cref="Needs"/>, others may need them too).
+/// What a check touches on the cluster, as data: the nodes it breaks (<see cref="Breaks"/>: a stopped kubelet, a
+/// broken pod network, a drain that evicts; nobody else may use them meanwhile), the nodes it takes out of scheduling
+/// (<see cref="Cordons"/>: pods already there keep running), the nodes it needs healthy (<see cref="Needs"/>) and the
+/// nodes it needs schedulable as well (<see cref="NeedsSchedulable"/>: it counts where the scheduler puts pods).
 /// Two checks whose claims do not conflict run side by side (<see cref="ClaimBoard"/>).
 /// </summary>
 public sealed record ClusterClaim
@@ -11,28 +13,49 @@ public sealed record ClusterClaim
 
     public IReadOnlySet<string> Breaks { get; private init; } = new HashSet<string>();
     public IReadOnlySet<string> Needs { get; private init; } = new HashSet<string>();
+    public IReadOnlySet<string> Cordons { get; private init; } = new HashSet<string>();
+    public IReadOnlySet<string> NeedsSchedulable { get; private init; } = new HashSet<string>();
 
-    /// <summary>Adds nodes this check breaks (a node fault, a cordon): no other check may use them meanwhile.</summary>
-    public ClusterClaim Breaking(IEnumerable<string> nodes)
-    {
-        var breaks = Breaks.Union(nodes).ToHashSet();
-        return this with { Breaks = breaks, Needs = Needs.Except(breaks).ToHashSet() };
-    }
+    /// <summary>Adds nodes this check breaks (a node fault): no other check may use them meanwhile.</summary>
+    public ClusterClaim Breaking(IEnumerable<string> nodes) => Normalised(this with { Breaks = Breaks.Union(nodes).ToHashSet() });
+
+    /// <summary>Adds nodes this check cordons: checks that only need them healthy may go on; checks that count on scheduling there may not.</summary>
+    public ClusterClaim Cordoning(IEnumerable<string> nodes) => Normalised(this with { Cordons = Cordons.Union(nodes).ToHashSet() });
 
     /// <summary>Adds nodes this check needs healthy (its pods run there, or may be scheduled there).</summary>
-    public ClusterClaim Needing(IEnumerable<string> nodes) => this with { Needs = Needs.Union(nodes).Except(Breaks).ToHashSet() };
+    public ClusterClaim Needing(IEnumerable<string> nodes) => Normalised(this with { Needs = Needs.Union(nodes).ToHashSet() });
 
-    /// <summary>Every node it names, broken or needed.</summary>
-    public IEnumerable<string> Nodes => Breaks.Concat(Needs);
+    /// <summary>Adds nodes this check needs healthy and schedulable (it asserts where the scheduler puts pods).</summary>
+    public ClusterClaim NeedingSchedulable(IEnumerable<string> nodes) => Normalised(this with { NeedsSchedulable = NeedsSchedulable.Union(nodes).ToHashSet() });
 
-    /// <summary>Whether the two cannot run at the same time: one breaks a node the other breaks or needs.</summary>
+    /// <summary>A node is in its strongest set only: broken, else cordoned, else needed schedulable, else needed.</summary>
+    private static ClusterClaim Normalised(ClusterClaim c)
+    {
+        var cordons = c.Cordons.Except(c.Breaks).ToHashSet();
+        var schedulable = c.NeedsSchedulable.Except(c.Breaks).Except(cordons).ToHashSet();
+        return c with { Cordons = cordons, NeedsSchedulable = schedulable, Needs = c.Needs.Except(c.Breaks).Except(cordons).Except(schedulable).ToHashSet() };
+    }
+
+    /// <summary>Nodes it breaks or cordons: what another check's steady state leaves out meanwhile.</summary>
+    public IEnumerable<string> Disturbs => Breaks.Concat(Cordons);
+
+    /// <summary>Every node it names.</summary>
+    public IEnumerable<string> Nodes => Breaks.Concat(Cordons).Concat(NeedsSchedulable).Concat(Needs);
+
+    /// <summary>
+    /// Whether the two cannot run at the same time: one breaks a node the other names at all, or one cordons a node
+    /// the other cordons or needs schedulable.
+    /// </summary>
     public bool ConflictsWith(ClusterClaim other) =>
-        Breaks.Overlaps(other.Breaks) || Breaks.Overlaps(other.Needs) || Needs.Overlaps(other.Breaks);
+        Breaks.Overlaps(other.Nodes) || other.Breaks.Overlaps(Nodes)
+        || Cordons.Overlaps(other.Cordons) || Cordons.Overlaps(other.NeedsSchedulable) || other.Cordons.Overlaps(NeedsSchedulable);
 
     public override string ToString()
     {
         var parts = new List<string>();
         if (Breaks.Count > 0) parts.Add($"breaks {string.Join(", ", Breaks.Order())}");
+        if (Cordons.Count > 0) parts.Add($"cordons {string.Join(", ", Cordons.Order())}");
+        if (NeedsSchedulable.Count > 0) parts.Add($"needs {string.Join(", ", NeedsSchedulable.Order())} schedulable");
         if (Needs.Count > 0) parts.Add($"needs {string.Join(", ", Needs.Order())} healthy");
         return parts.Count == 0 ? "touches no node" : string.Join("; ", parts);
     }
@@ -78,10 +101,10 @@ public sealed class ClaimBoard
         return new Release(this, check);
     }
 
-    /// <summary>Nodes that checks other than <paramref name="check"/> are breaking now: a steady-state look leaves them out.</summary>
+    /// <summary>Nodes that checks other than <paramref name="check"/> are breaking or cordoning now: a steady-state look leaves them out.</summary>
     public IReadOnlySet<string> BrokenByOthers(string check)
     {
-        lock (_gate) return _held.Where(h => h.Key != check).SelectMany(h => h.Value.Breaks).ToHashSet();
+        lock (_gate) return _held.Where(h => h.Key != check).SelectMany(h => h.Value.Disturbs).ToHashSet();
     }
 
     /// <summary>The checks holding a claim now, with their claims (for a progress line).</summary>

@@ -31,6 +31,29 @@ public class ClaimBoardTests
     }
 
     [Test]
+    public void ACordonLetsChecksThatOnlyNeedTheNodeHealthyGoOn()
+    {
+        var cordon = ClusterClaim.Nothing.Cordoning(["w3-k8s"]).Needing([.. Workers, "m-k8s"]);
+        var scale = ClusterClaim.Nothing.NeedingSchedulable(Workers).Needing(["m-k8s"]);
+        Assert.That(cordon.ConflictsWith(Needs(Workers)), Is.False, "a Deployment's pods only go elsewhere; those on w3 keep running");
+        Assert.That(cordon.ConflictsWith(scale), Is.True, "scale counts pods on every worker: w3 must be schedulable");
+        Assert.That(scale.ConflictsWith(cordon), Is.True, "symmetric");
+        Assert.That(cordon.ConflictsWith(cordon), Is.True, "two cordons of w3: one's uncordon would end the other's");
+        Assert.That(cordon.ConflictsWith(Breaks("w1-k8s")), Is.True, "cordon's pods go to w1, which must be healthy");
+        Assert.That(cordon.ToString(), Is.EqualTo("cordons w3-k8s; needs m-k8s, w1-k8s, w2-k8s healthy"));
+    }
+
+    [Test]
+    public async Task ACordonedNodeIsLeftOutOfOtherChecksSteadyState()
+    {
+        var board = new ClaimBoard();
+        using var cordon = await board.AcquireAsync("cordon", ClusterClaim.Nothing.Cordoning(["w3-k8s"]).Needing(Workers), CancellationToken.None);
+        using var rollout = await board.AcquireAsync("rollout", Needs(Workers), CancellationToken.None);
+        Assert.That(board.BrokenByOthers("rollout"), Is.EquivalentTo(new[] { "w3-k8s" }), "SchedulingDisabled on w3 is cordon's doing");
+        Assert.That(board.BrokenByOthers("cordon"), Is.Empty);
+    }
+
+    [Test]
     public void ANodeBothBrokenAndNeededCountsAsBroken()
     {
         var drain = ClusterClaim.Nothing.Breaking(["w3-k8s"]).Needing(Workers);

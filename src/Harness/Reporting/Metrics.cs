@@ -20,6 +20,8 @@ public sealed record Metric(
 /// </summary>
 /// <param name="Event"><see cref="RunEvents.Started"/>, <see cref="RunEvents.Versions"/> or <see cref="RunEvents.Ended"/>.</param>
 /// <param name="ExpectedChecks">On <c>started</c>: every check a full run of the profile has (NUnit test method names).</param>
+/// <param name="CpuSeconds">On <c>ended</c>: CPU time of the process that ran the checks (the test host), from its start.</param>
+/// <param name="PeakWorkingSetMb">On <c>ended</c>: that process's peak resident memory.</param>
 /// <param name="Mode">On <c>started</c>: <see cref="RunModes.SideBySide"/> or <see cref="RunModes.Sequential"/> (null: an
 /// older harness, which ran one check at a time).</param>
 /// <param name="Outcome">On <c>ended</c>: <see cref="RunOutcomes.Completed"/>, <see cref="RunOutcomes.Stopped"/> or <see cref="RunOutcomes.Interrupted"/>.</param>
@@ -27,7 +29,7 @@ public sealed record RunRecord(
     string RunId, DateTimeOffset At, string Profile, string Event,
     IReadOnlyList<string>? ExpectedChecks = null,
     string? ServerVersion = null, string? KubeletVersions = null,
-    string? Outcome = null, string? Reason = null, string? Mode = null)
+    string? Outcome = null, string? Reason = null, string? Mode = null, double? CpuSeconds = null, double? PeakWorkingSetMb = null)
 {
     public string Record { get; init; } = Metrics.RunRecordKind;
 }
@@ -152,7 +154,9 @@ public sealed class RunMetrics(string filePath, string runId, string profile)
     {
         if (!RunOutcomes.All.Contains(outcome))
             throw new ArgumentException($"run outcome '{outcome}' is none of {string.Join(", ", RunOutcomes.All)}", nameof(outcome));
-        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Ended, Outcome: outcome, Reason: reason));
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Ended, Outcome: outcome, Reason: reason,
+            CpuSeconds: Math.Round(self.TotalProcessorTime.TotalSeconds, 1), PeakWorkingSetMb: Math.Round(self.PeakWorkingSet64 / 1048576.0)));
     }
 
     private void Append<T>(T line)

@@ -100,6 +100,17 @@ public abstract class ControlPlaneCheck : ClusterCheck
             Assert.That(answer.Succeeded, Is.True, $"{Component} serves again: {answer}");
             await HarnessClientReachesTheApiAsync();
         });
+        // The cluster as it was found: answering its health port is not yet a Ready static pod (kubeadm's startup probe
+        // runs first), and without the API server or etcd the scheduler and controller-manager lost their leases and
+        // restarted. A run that ended here would leave the next run's preflight a control plane still settling.
+        await Report.Step("kubectl -n kube-system get pods → every control-plane pod Running and Ready", async () =>
+        {
+            var problems = await Harness.Safety.ComponentHealth.CheckAsync(Cluster, Seconds(Profile.Timeouts.ControlPlaneRestartSeconds), Token);
+            Record("control plane Ready", DateTimeOffset.UtcNow - restoredAt);
+            var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: Token);
+            Report.Attach("kube-system pods on the control plane", string.Join("\n", pods.Items.Select(Describe)));
+            Assert.That(problems.Select(p => p.ToString()), Is.Empty, $"the control plane is back as it was before {Component} was stopped");
+        });
         return restoredAt;
     }
 

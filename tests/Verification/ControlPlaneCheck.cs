@@ -103,13 +103,13 @@ public abstract class ControlPlaneCheck : ClusterCheck
         // The cluster as it was found: answering its health port is not yet a Ready static pod (kubeadm's startup probe
         // runs first), and without the API server or etcd the scheduler and controller-manager lost their leases and
         // restarted. A run that ended here would leave the next run's preflight a control plane still settling.
-        await Report.Step("kubectl -n kube-system get pods → every control-plane pod Running and Ready", async () =>
+        await Report.Step($"kubectl -n kube-system get pods → every control-plane pod Running and Ready, none restarting for {ControlPlaneStable.TotalSeconds:0} s", async () =>
         {
-            var problems = await Harness.Safety.ComponentHealth.CheckAsync(Cluster, Seconds(Profile.Timeouts.ControlPlaneRestartSeconds), Token);
+            var problems = await ControlPlaneSettledAsync();
             Record("control plane Ready", DateTimeOffset.UtcNow - restoredAt);
             var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: Token);
             Report.Attach("kube-system pods on the control plane", string.Join("\n", pods.Items.Select(Describe)));
-            Assert.That(problems.Select(p => p.ToString()), Is.Empty, $"the control plane is back as it was before {Component} was stopped");
+            Assert.That(problems, Is.Empty, $"the control plane is back as it was before {Component} was stopped");
         });
         return restoredAt;
     }
@@ -130,6 +130,51 @@ public abstract class ControlPlaneCheck : ClusterCheck
             })
             .Build();
         await pipeline.ExecuteAsync(async t => await Api.CoreV1.ReadNamespaceAsync(Ns, cancellationToken: t), Token);
+    }
+
+    /// <summary>How long the control plane's pods must stay Ready without a restart to count as settled.</summary>
+    private static readonly TimeSpan ControlPlaneStable = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Until the control plane's static pods are all Ready and none has restarted for <see cref="ControlPlaneStable"/>
+    /// (kubelet restarts the API server whose liveness failed without etcd only after etcd is back; the scheduler and
+    /// controller-manager restart after losing their leases), within <c>timeouts.controlPlaneRestartSeconds</c>.
+    /// Returns what is still wrong at the deadline (empty: settled).
+    /// </summary>
+    private async Task<IReadOnlyList<string>> ControlPlaneSettledAsync()
+    {
+        IReadOnlyList<string> problems = ["not looked at yet"];
+        (DateTimeOffset Since, string Restarts)? ready = null;
+        var pipeline = new ResiliencePipelineBuilder<bool>()
+            .AddTimeout(Seconds(Profile.Timeouts.ControlPlaneRestartSeconds))
+            .AddRetry(new RetryStrategyOptions<bool>
+            {
+                // The API itself may be restarting meanwhile: that is one more try, not an error.
+                ShouldHandle = new PredicateBuilder<bool>().Handle<Exception>(e => e is not (Polly.Timeout.TimeoutRejectedException or OperationCanceledException))
+                    .HandleResult(settled => !settled),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
+                OnRetry = args => { if (args.Outcome.Exception is { } e) { problems = [e.Message]; ready = null; } return default; },
+            }).Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async t =>
+            {
+                problems = [.. (await Harness.Safety.ComponentHealth.CheckAsync(Cluster, TimeSpan.Zero, t)).Select(p => p.ToString())];
+                if (problems.Count > 0) { ready = null; return false; }
+                var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: t);
+                var restarts = string.Join(",", pods.Items.OrderBy(p => p.Name()).Select(p => $"{p.Name()}={p.Restarts()}"));
+                if (ready?.Restarts != restarts) ready = (DateTimeOffset.UtcNow, restarts);
+                var readyFor = DateTimeOffset.UtcNow - ready.Value.Since;
+                problems = [$"Ready for {readyFor.TotalSeconds:0} s of {ControlPlaneStable.TotalSeconds:0} s without a restart"];
+                Progress($"control plane after {Component}: {problems[0]}");
+                return readyFor >= ControlPlaneStable;
+            }, Token);
+            return [];
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            return problems;
+        }
     }
 
     private ComponentWaits.RunOnNode RunOnControlPlane => (command, timeout, ct) => Cluster.ControlPlane.RunAsync(command, timeout, ct);

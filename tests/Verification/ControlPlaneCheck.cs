@@ -138,7 +138,7 @@ public abstract class ControlPlaneCheck : ClusterCheck
     /// <summary>
     /// Until the control plane's static pods are all Ready and none has restarted for <see cref="ControlPlaneStable"/>
     /// (kubelet restarts the API server whose liveness failed without etcd only after etcd is back; the scheduler and
-    /// controller-manager restart after losing their leases), within <c>timeouts.controlPlaneRestartSeconds</c>.
+    /// controller-manager restart after losing their leases), within twice <c>timeouts.controlPlaneRestartSeconds</c>.
     /// Returns what is still wrong at the deadline (empty: settled).
     /// </summary>
     private async Task<IReadOnlyList<string>> ControlPlaneSettledAsync()
@@ -146,7 +146,9 @@ public abstract class ControlPlaneCheck : ClusterCheck
         IReadOnlyList<string> problems = ["not looked at yet"];
         (DateTimeOffset Since, string Restarts)? ready = null;
         var pipeline = new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(Seconds(Profile.Timeouts.ControlPlaneRestartSeconds))
+            // Twice a component's restart: after etcd the scheduler and controller-manager are in kubelet's crash back-off
+            // (10, 20, 40, 80 s …), measured here up to about 4 minutes.
+            .AddTimeout(Seconds(2 * Profile.Timeouts.ControlPlaneRestartSeconds))
             .AddRetry(new RetryStrategyOptions<bool>
             {
                 // The API itself may be restarting meanwhile: that is one more try, not an error.
@@ -160,7 +162,12 @@ public abstract class ControlPlaneCheck : ClusterCheck
             await pipeline.ExecuteAsync(async t =>
             {
                 problems = [.. (await Harness.Safety.ComponentHealth.CheckAsync(Cluster, TimeSpan.Zero, t)).Select(p => p.ToString())];
-                if (problems.Count > 0) { ready = null; return false; }
+                if (problems.Count > 0)
+                {
+                    ready = null;
+                    Progress($"control plane after {Component}: {problems[0]}");
+                    return false;
+                }
                 var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: t);
                 var restarts = string.Join(",", pods.Items.OrderBy(p => p.Name()).Select(p => $"{p.Name()}={p.Restarts()}"));
                 if (ready?.Restarts != restarts) ready = (DateTimeOffset.UtcNow, restarts);

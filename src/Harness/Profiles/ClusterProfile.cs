@@ -261,6 +261,11 @@ public sealed class Timeouts
     /// <summary>How long a control-plane component may take to serve again once its manifest is back: kubelet notices
     /// the file (inotify, else its 20 s file check), starts the container, the component starts up.</summary>
     public int ControlPlaneRestartSeconds { get; set; } = 180;
+
+    /// <summary>How long the whole control plane may take to be Ready again, with no restart for 20 s, after a
+    /// control-plane check: without the API server the scheduler and controller-manager lose their leases and exit,
+    /// and kubelet's crash back-off for them grows with every restart within 10 minutes (up to 5 minutes).</summary>
+    public int ControlPlaneSettleSeconds { get; set; } = 600;
 }
 
 public sealed class SafetySettings

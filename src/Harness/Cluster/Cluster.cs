@@ -7,6 +7,7 @@ using Harness.Safety;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
+using Polly;
 
 namespace Harness;
 
@@ -265,8 +266,97 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             case RevertKind.RestoreStaticPodManifest:
                 await _nodes.RevertAsync(revert, ct); // over SSH, as a later run heals it when the API is down
                 break;
+            case RevertKind.ScaleDeployment:
+                await ScaleDeploymentAsync(revert.Namespace!, revert.Target, revert.Replicas ?? 1, ct);
+                break;
+            case RevertKind.LetDaemonSetOnNode:
+                await LetDaemonSetOnNodeAsync(revert.Namespace!, revert.Component!, revert.Target, ct);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(revert), revert.Kind, "unknown revert");
+        }
+    }
+
+    // ---- cluster objects the node-component checks change (issue 11): each with its revert ------------------------
+
+    /// <summary>
+    /// <c>kubectl -n NS scale deployment NAME --replicas=N</c>, then waits until the Deployment has N ready replicas and
+    /// no more pods than that (scaled to 0: every pod gone), within <c>timeouts.podReadySeconds</c>.
+    /// </summary>
+    public async Task ScaleDeploymentAsync(string ns, string name, int replicas, CancellationToken ct)
+    {
+        await Api.AppsV1.PatchNamespacedDeploymentScaleAsync(
+            new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), name, ns, cancellationToken: ct);
+        var selector = (await Api.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: ct)).Spec.Selector.MatchLabels;
+        var labels = selector is null ? null : string.Join(",", selector.Select(l => $"{l.Key}={l.Value}"));
+        await Watches.Pods(Api, ns, labels).UntilAsync(
+            pods => pods.Values.Count(p => !p.IsTerminating()) == replicas && pods.Values.Where(p => !p.IsTerminating()).All(p => p.IsReady())
+                    && (replicas > 0 || pods.Count == 0),
+            $"deployment {ns}/{name} to have {replicas} ready pod(s)", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
+            pods => ObjectState.Describe(pods.Values), Progress, ct);
+    }
+
+    /// <summary>
+    /// Keeps DaemonSet <paramref name="name"/> off <paramref name="node"/> (<see cref="DaemonSetExclusion"/>), deletes its
+    /// pod there if the controller has not yet, and waits until none is left there. Refuses a DaemonSet that has an
+    /// affinity of its own (the revert would have to tell it apart from the harness's; it does not guess).
+    /// </summary>
+    public async Task KeepDaemonSetOffNodeAsync(string ns, string name, string node, CancellationToken ct)
+    {
+        var ds = await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: ct);
+        if (DaemonSetExclusion.StateOf(ds.Spec.Template.Spec.Affinity, node) == DaemonSetExclusion.ExclusionState.Foreign)
+            throw new InvalidOperationException($"DaemonSet {ns}/{name} has an affinity of its own; the harness does not change it");
+        await Api.AppsV1.PatchNamespacedDaemonSetAsync(new V1Patch(DaemonSetExclusion.Patch(node), V1Patch.PatchType.StrategicMergePatch), name, ns, cancellationToken: ct);
+        var selector = string.Join(",", ds.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
+        foreach (var pod in (await Api.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, fieldSelector: $"spec.nodeName={node}", cancellationToken: ct)).Items)
+        {
+            try { await Api.CoreV1.DeleteNamespacedPodAsync(pod.Name(), ns, cancellationToken: ct); }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { }
+        }
+        await Watches.Pods(Api, ns, selector).UntilAsync(pods => pods.Values.All(p => p.Spec.NodeName != node),
+            $"{name}'s pod on {node} to be gone", TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Progress, ct);
+    }
+
+    /// <summary>
+    /// The revert of <see cref="KeepDaemonSetOffNodeAsync"/>: removes the harness's affinity (none: nothing to remove;
+    /// somebody else's: refused), then waits until the DaemonSet has rolled out and its pod on <paramref name="node"/> is
+    /// Ready, within <c>timeouts.podReadySeconds</c>.
+    /// </summary>
+    public async Task LetDaemonSetOnNodeAsync(string ns, string name, string node, CancellationToken ct)
+    {
+        var ds = await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: ct);
+        switch (DaemonSetExclusion.StateOf(ds.Spec.Template.Spec.Affinity, node))
+        {
+            case DaemonSetExclusion.ExclusionState.Foreign:
+                throw new InvalidOperationException(
+                    $"DaemonSet {ns}/{name} has an affinity the harness did not set (not '{DaemonSetExclusion.HostnameLabel} NotIn [{node}]'); " +
+                    "remove the harness's exclusion by hand if it is part of it");
+            case DaemonSetExclusion.ExclusionState.Ours:
+                await Api.AppsV1.PatchNamespacedDaemonSetAsync(
+                    new V1Patch("""[{"op":"remove","path":"/spec/template/spec/affinity"}]""", V1Patch.PatchType.JsonPatch), name, ns, cancellationToken: ct);
+                break;
+        }
+        var selector = string.Join(",", ds.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
+        var deadline = TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds);
+        await Watches.Pods(Api, ns, selector).UntilAsync(pods => pods.Values.Any(p => p.Spec.NodeName == node && p.IsReady() && !p.IsTerminating()),
+            $"{name}'s pod on {node} to be Ready again", deadline, pods => ObjectState.Describe(pods.Values), Progress, ct);
+        var pipeline = new Polly.ResiliencePipelineBuilder<bool>()
+            .AddTimeout(deadline)
+            .AddRetry(new Polly.Retry.RetryStrategyOptions<bool>
+            {
+                ShouldHandle = new Polly.PredicateBuilder<bool>().HandleResult(done => !done),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = Polly.DelayBackoffType.Constant,
+            }).Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async t =>
+                DaemonSetExclusion.RolledOut(await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: t)), ct);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            var now = (await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: ct)).Status;
+            throw new WaitTimeoutException($"DaemonSet {ns}/{name} did not finish rolling out within {deadline.TotalSeconds:0} s",
+                $"{now?.UpdatedNumberScheduled} of {now?.DesiredNumberScheduled} updated, {now?.NumberReady} ready");
         }
     }
 

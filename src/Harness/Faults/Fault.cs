@@ -23,14 +23,31 @@ public enum RevertKind
     /// API, so a later run can heal it before it can reach the cluster (the API server's own manifest away).
     /// </summary>
     RestoreStaticPodManifest,
+
+    /// <summary>
+    /// Scale a Deployment (<see cref="Revert.Namespace"/>/<see cref="Revert.Target"/>) back to <see cref="Revert.Replicas"/>
+    /// and wait until that many replicas are ready (CoreDNS scaled to 0).
+    /// </summary>
+    ScaleDeployment,
+
+    /// <summary>
+    /// Let a DaemonSet (<see cref="Revert.Component"/> in <see cref="Revert.Namespace"/>) run on node
+    /// <see cref="Revert.Target"/> again: remove the node affinity the harness set to keep it off that node (only that
+    /// one: an affinity of anyone else's is refused, not removed), then wait until the DaemonSet has rolled out and its
+    /// pod on the node is Ready (kube-proxy kept off a worker).
+    /// </summary>
+    LetDaemonSetOnNode,
 }
 
 /// <summary>
 /// What undoes a fault. Plain data, so it can be written to the ledger before the fault is injected and carried out
 /// by a later run if this one dies.
 /// </summary>
-/// <param name="Component">For <see cref="RevertKind.RestoreStaticPodManifest"/>: which component (kubeadm's name, e.g. kube-apiserver).</param>
-public sealed record Revert(RevertKind Kind, string Target, string? Command = null, string? Component = null)
+/// <param name="Component">For <see cref="RevertKind.RestoreStaticPodManifest"/>: which component (kubeadm's name, e.g. kube-apiserver);
+/// for <see cref="RevertKind.LetDaemonSetOnNode"/>: the DaemonSet.</param>
+/// <param name="Namespace">For <see cref="RevertKind.ScaleDeployment"/> and <see cref="RevertKind.LetDaemonSetOnNode"/>: the object's namespace.</param>
+/// <param name="Replicas">For <see cref="RevertKind.ScaleDeployment"/>: the replicas to scale back to.</param>
+public sealed record Revert(RevertKind Kind, string Target, string? Command = null, string? Component = null, string? Namespace = null, int? Replicas = null)
 {
     public static Revert OnNode(string node, string command) => new(RevertKind.NodeCommand, node, command);
     public static Revert RebootNode(string node, string? restoreFirst = null) => new(RevertKind.NodeReboot, node, restoreFirst);
@@ -38,6 +55,10 @@ public sealed record Revert(RevertKind Kind, string Target, string? Command = nu
     public static Revert DeleteNamespace(string ns) => new(RevertKind.DeleteNamespace, ns);
     public static Revert RestoreStaticPod(string node, string component, string command) =>
         new(RevertKind.RestoreStaticPodManifest, node, command, component);
+    public static Revert ScaleDeploymentBack(string ns, string deployment, int replicas) =>
+        new(RevertKind.ScaleDeployment, deployment, Namespace: ns, Replicas: replicas);
+    public static Revert LetDaemonSetOn(string node, string ns, string daemonSet) =>
+        new(RevertKind.LetDaemonSetOnNode, node, Component: daemonSet, Namespace: ns);
 
     /// <summary>Whether carrying it out needs the Kubernetes API. Those that do not can be healed before the API answers.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -54,6 +75,8 @@ public sealed record Revert(RevertKind Kind, string Target, string? Command = nu
         RevertKind.Uncordon => $"kubectl uncordon {Target}",
         RevertKind.DeleteNamespace => $"kubectl delete namespace {Target}",
         RevertKind.RestoreStaticPodManifest => $"on {Target}: {Command} ({Component}'s manifest back)",
+        RevertKind.ScaleDeployment => $"kubectl -n {Namespace} scale deployment {Target} --replicas={Replicas}",
+        RevertKind.LetDaemonSetOnNode => $"kubectl -n {Namespace} patch daemonset {Component}: remove the affinity that keeps it off {Target}",
         _ => Kind.ToString(),
     };
 }

@@ -156,6 +156,16 @@ public sealed class ComponentSettings
     /// <summary>Whether the cluster has CoreDNS (Deployment coredns in kube-system).</summary>
     public bool CoreDns { get; set; } = true;
 
+    /// <summary>
+    /// Whether the node's running containers outlive a stop of the container runtime: containerd's unit has
+    /// <c>KillMode=process</c>, so its shims (and the containers) stay; dockerd stops its containers when it stops unless
+    /// <c>live-restore</c> is set. The container-runtime check asserts that a running pod keeps answering only when true.
+    /// </summary>
+    public bool RuntimeStopKeepsContainers { get; set; } = true;
+
+    /// <summary>The CoreDNS Deployment (kubeadm's name) in kube-system and its pods' label.</summary>
+    public string CoreDnsDeployment { get; set; } = "coredns";
+
     // ---- stopping a control-plane component (issue 11), the revised edition's unload-kube-apiserver.sh way ----------
 
     /// <summary>
@@ -216,6 +226,10 @@ public sealed class ImageSettings
     public string RolloutUpdate { get; set; } = "nginx:1.16.0";
     public string RolloutMissing { get; set; } = "nginx:1.17.23";
 
+    /// <summary>A pod with <c>nslookup</c> for the CoreDNS check (the Kubernetes DNS debugging page's busybox:1.28; later
+    /// busybox builds answer nslookup differently).</summary>
+    public string DnsUtils { get; set; } = "busybox:1.28";
+
     /// <summary>Whether nginx's Server header carries the tag's version (true for the real nginx images, not for rebuilt ones).</summary>
     public bool ServerHeaderShowsVersion { get; set; } = true;
 }
@@ -237,6 +251,34 @@ public sealed class FaultCommands
     public string Reboot { get; set; } = "reboot";
 
     public string KubeletJournal { get; set; } = "journalctl -u kubelet --no-pager --since '{since}'";
+
+    // ---- node components (issue 11, part 2): each fault and its revert, run as root on one worker -----------------
+
+    /// <summary>Stops the node's container runtime: containerd on the lab and the revised edition. The book's docker
+    /// needs its socket stopped too (<c>systemctl stop docker.socket docker.service</c>), else kubelet's next call
+    /// starts it again through socket activation.</summary>
+    public string StopContainerRuntime { get; set; } = "systemctl stop containerd";
+
+    /// <summary>Undoes <see cref="StopContainerRuntime"/>; a no-op when the runtime already runs (healing repeats it).</summary>
+    public string StartContainerRuntime { get; set; } = "systemctl start containerd";
+
+    /// <summary>Takes the node's CNI configuration away: its files moved out of the folder the runtime reads (libcni reads
+    /// only <c>/etc/cni/net.d</c> itself, so the parked folder sits beside it, not inside).</summary>
+    public string BreakCni { get; set; } = $"mkdir -p {ParkedCniDirectory} && mv /etc/cni/net.d/* {ParkedCniDirectory}/";
+
+    /// <summary>Puts the CNI configuration back. Must succeed when it is already back (healing repeats it) and fail
+    /// when the folder is still empty.</summary>
+    public string RestoreCni { get; set; } =
+        $"if [ -d {ParkedCniDirectory} ]; then cp -a {ParkedCniDirectory}/. /etc/cni/net.d/ && rm -rf {ParkedCniDirectory}; fi; ls -A /etc/cni/net.d | grep -q .";
+
+    /// <summary>Where <see cref="BreakCni"/> parks the CNI files by default.</summary>
+    public const string ParkedCniDirectory = "/etc/cni/verification-parked";
+
+    /// <summary>br_netfilter's real job switched off on the node: bridged pod-to-pod replies no longer pass iptables.</summary>
+    public string BreakBridgeNetfilter { get; set; } = "sysctl -w net.bridge.bridge-nf-call-iptables=0";
+
+    /// <summary>Undoes <see cref="BreakBridgeNetfilter"/> (kubeadm's preflight requires it at 1).</summary>
+    public string RestoreBridgeNetfilter { get; set; } = "sysctl -w net.bridge.bridge-nf-call-iptables=1";
 
     /// <summary>How curl is run from the control plane to a pod, as the book does.</summary>
     public string Curl { get; set; } = "curl --silent --show-error --connect-timeout {timeout} --max-time {timeout} -i http://{ip}/";

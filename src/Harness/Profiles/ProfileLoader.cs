@@ -107,6 +107,16 @@ public static class ProfileLoader
         if (string.IsNullOrWhiteSpace(p.Components.ParkedManifestsDirectory)) p.Components.ParkedManifestsDirectory = kubeadm.ParkedManifestsDirectory;
         if (string.IsNullOrWhiteSpace(p.Components.StopStaticPod)) p.Components.StopStaticPod = kubeadm.StopStaticPod;
         if (string.IsNullOrWhiteSpace(p.Components.StartStaticPod)) p.Components.StartStaticPod = kubeadm.StartStaticPod;
+        // The node components' commands (issue 11): a key given empty gets the default rather than an empty command.
+        var commands = new FaultCommands();
+        if (string.IsNullOrWhiteSpace(p.Commands.StopContainerRuntime)) p.Commands.StopContainerRuntime = commands.StopContainerRuntime;
+        if (string.IsNullOrWhiteSpace(p.Commands.StartContainerRuntime)) p.Commands.StartContainerRuntime = commands.StartContainerRuntime;
+        if (string.IsNullOrWhiteSpace(p.Commands.BreakCni)) p.Commands.BreakCni = commands.BreakCni;
+        if (string.IsNullOrWhiteSpace(p.Commands.RestoreCni)) p.Commands.RestoreCni = commands.RestoreCni;
+        if (string.IsNullOrWhiteSpace(p.Commands.BreakBridgeNetfilter)) p.Commands.BreakBridgeNetfilter = commands.BreakBridgeNetfilter;
+        if (string.IsNullOrWhiteSpace(p.Commands.RestoreBridgeNetfilter)) p.Commands.RestoreBridgeNetfilter = commands.RestoreBridgeNetfilter;
+        if (string.IsNullOrWhiteSpace(p.Components.CoreDnsDeployment)) p.Components.CoreDnsDeployment = kubeadm.CoreDnsDeployment;
+        if (string.IsNullOrWhiteSpace(p.Images.DnsUtils)) p.Images.DnsUtils = new ImageSettings().DnsUtils;
     }
 
     private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value)

@@ -46,12 +46,15 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
     public async Task ServiceCreatedWithoutKubeProxyIsUnreachableFromItsNodeUntilKubeProxyIsBack()
     {
         var worker = Worker;
-        await Report.Step($"kubectl -n {KubeSystem} get daemonset {KubeProxy}: no affinity of its own (the revert removes only the harness's)", async () =>
+        var own = await Report.Step($"kubectl -n {KubeSystem} get daemonset {KubeProxy}: no affinity of its own (the revert removes only the harness's)", async () =>
         {
             var ds = await Api.AppsV1.ReadNamespacedDaemonSetAsync(KubeProxy, KubeSystem, cancellationToken: Token);
-            if (DaemonSetExclusion.StateOf(ds.Spec.Template.Spec.Affinity, worker) != DaemonSetExclusion.ExclusionState.Absent)
-                Assert.Ignore($"kube-proxy's DaemonSet already has an affinity ({KubernetesJson.Serialize(ds.Spec.Template.Spec.Affinity)}): the check does not change it");
+            var affinity = ds.Spec.Template.Spec.Affinity;
+            Report.Attach("affinity", affinity is null ? "none" : KubernetesJson.Serialize(affinity));
+            return DaemonSetExclusion.StateOf(affinity, worker) == DaemonSetExclusion.ExclusionState.Absent ? null : KubernetesJson.Serialize(affinity);
         });
+        if (own is not null)
+            Assert.Ignore($"kube-proxy's DaemonSet already has an affinity ({own}): the check does not change it (its revert could not tell it from its own)");
         await RunPodOnAsync(Backend, Profile.Images.EchoHname, BackendNode, new Dictionary<string, string> { ["app"] = Backend });
         await RunPodOnAsync(Client, Profile.Images.Nginx, worker);
 

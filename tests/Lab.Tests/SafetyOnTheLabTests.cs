@@ -87,6 +87,51 @@ public sealed class SafetyOnTheLabTests : LabFixture
         Assert.That(healed[0], Does.Contain("\"status\": \"passed\"").Or.Contain("\"status\":\"passed\""));
     }
 
+    /// <summary>A node component's fault (issue 11, part 2), as the crash-and-heal test drives it: the category that
+    /// injects it, its ledger name, and whether it is in place on the lab (true) or undone (false).</summary>
+    public sealed record NodeFault(string Category, string Fault, Func<SafetyOnTheLabTests, LedgerEntry, Task<bool>> InPlace)
+    {
+        public override string ToString() => Category;
+    }
+
+    private async Task<bool> OnNodeSucceedsAsync(string node, string command) => (await Lab.Node(node).RunAsync(command)).Succeeded;
+
+    public static IEnumerable<NodeFault> NodeFaults() =>
+    [
+        new("container-runtime", "container runtime stopped", (t, e) => t.OnNodeSucceedsAsync(e.Node, "! systemctl is-active --quiet containerd")),
+        new("cni", "CNI configuration taken away", (t, e) => t.OnNodeSucceedsAsync(e.Node, "! ls -A /etc/cni/net.d | grep -q .")),
+        new("br-netfilter", "bridge-nf-call-iptables off", (t, e) => t.OnNodeSucceedsAsync(e.Node, "[ \"$(sysctl -n net.bridge.bridge-nf-call-iptables)\" = 0 ]")),
+        new("kube-proxy-service", "kube-proxy kept off the node", async (t, e) =>
+            (await t.Lab.Api.AppsV1.ReadNamespacedDaemonSetAsync("kube-proxy", "kube-system")).Spec.Template.Spec.Affinity is not null),
+    ];
+
+    /// <summary>The node components' faults: a run killed while one is in place is healed by the next. Explicit until it
+    /// has run live (docs/component-checks.md): CI's plain <c>dotnet test tests/Lab.Tests</c> leaves it out.</summary>
+    [TestCaseSource(nameof(NodeFaults)), CancelAfter(900_000), Category("node-components")]
+    [Explicit("not run live yet (issue 11, part 2): select it by name once the node-component checks have run on the lab")]
+    [Description("SIGKILL a run while a node component's fault is in place; the next run reverts it from the ledger and empties the ledger.")]
+    public async Task AKilledRunWithANodeComponentFaultInPlaceIsHealedByTheNextRun(NodeFault fault)
+    {
+        var ledgerPath = Path.Combine(Work, "ledger.jsonl");
+        var ledger = new FaultLedger(ledgerPath);
+
+        using var crashed = LiveRun.Start($"Category={fault.Category}", RunParameters("crashed", ledgerPath));
+        var entry = await UntilAsync(() => ledger.OpenEntries().FirstOrDefault(e => e.Fault == fault.Fault),
+            TimeSpan.FromMinutes(5), () => $"the run to inject '{fault.Fault}'; its output so far:\n{crashed.Output}");
+        await UntilAsync(async () => await fault.InPlace(this, entry) ? "in place" : null,
+            TimeSpan.FromSeconds(120), () => $"'{fault.Fault}' to be in place on {entry.Node}");
+
+        using (var testhost = Process.GetProcessById(entry.Pid)) testhost.Kill(); // SIGKILL: no revert can run
+        crashed.KillTree();
+        Assert.That(await fault.InPlace(this, entry), Is.True, $"the killed run left '{fault.Fault}' in place");
+
+        using var next = LiveRun.Start("Category=heal", RunParameters("next", ledgerPath));
+        var exitCode = await next.WaitAsync(TimeSpan.FromMinutes(8));
+        Assert.That(exitCode, Is.Zero, next.Output);
+        Assert.That(await fault.InPlace(this, entry), Is.False, $"'{fault.Fault}' is undone on {entry.Node}");
+        Assert.That(ledger.OpenEntries(), Is.Empty, "the ledger has no open entry");
+    }
+
     [Test, CancelAfter(600_000)]
     [Description("Two runs started together: one runs, the other refuses within 5 s naming the holder; the lease is gone afterwards.")]
     public async Task TwoRunsAtOnceOneRunsTheOtherRefuses()

@@ -118,21 +118,16 @@ public sealed class CheckContext : IAsyncDisposable
 
     // ---- side by side -------------------------------------------------------------------------------------------------
 
-    /// <summary>What the check touches (<see cref="ClusterClaim"/>); null until <see cref="ClaimAsync"/>.</summary>
-    public ClusterClaim? Claim { get; private set; }
-
     /// <summary>
     /// Waits until no running check breaks a node this one uses or uses a node this one breaks, then holds the claim
-    /// until the context is disposed (after the check has left the cluster as it found it). Returns how long it waited.
+    /// until the context is disposed (after the check has left the cluster as it found it). How long it waited is the
+    /// caller's report step.
     /// </summary>
     /// <param name="onWait">Called with the checks it waits for, when it cannot start at once.</param>
-    public async Task<TimeSpan> ClaimAsync(ClusterClaim claim, Action<IReadOnlyList<string>>? onWait = null)
+    public async Task ClaimAsync(ClusterClaim claim, Action<IReadOnlyList<string>>? onWait = null)
     {
         if (_claims is null) throw new InvalidOperationException($"the context of {Name} has no claim board (made by a unit test)");
-        var started = DateTimeOffset.UtcNow;
         _claim = await _claims.AcquireAsync(Name, claim, Cancellation, onWait);
-        Claim = claim;
-        return DateTimeOffset.UtcNow - started;
     }
 
     /// <summary>Nodes other checks running side by side are breaking now: a steady-state look leaves them out.</summary>

@@ -19,7 +19,7 @@ namespace Lab.Tests;
 [TestFixture, NonParallelizable]
 public sealed class SafetyOnTheLabTests : LabFixture
 {
-    [Test, Repeat(5), CancelAfter(900_000)]
+    [Test, Repeat(3), CancelAfter(900_000)]
     [Description("SIGKILL a run while kubelet is stopped on a worker; the next run starts kubelet again and empties the ledger before it injects anything.")]
     public async Task AKilledRunIsHealedByTheNextRunBeforeAnyNewFault()
     {
@@ -105,10 +105,8 @@ public sealed class SafetyOnTheLabTests : LabFixture
             (await t.Lab.Api.AppsV1.ReadNamespacedDaemonSetAsync("kube-proxy", "kube-system")).Spec.Template.Spec.Affinity is not null),
     ];
 
-    /// <summary>The node components' faults: a run killed while one is in place is healed by the next. Explicit until it
-    /// has run live (docs/component-checks.md): CI's plain <c>dotnet test tests/Lab.Tests</c> leaves it out.</summary>
+    /// <summary>The node components' faults: a run killed while one is in place is healed by the next.</summary>
     [TestCaseSource(nameof(NodeFaults)), CancelAfter(900_000), Category("node-components")]
-    [Explicit("not run live yet (issue 11, part 2): select it by name once the node-component checks have run on the lab")]
     [Description("SIGKILL a run while a node component's fault is in place; the next run reverts it from the ledger and empties the ledger.")]
     public async Task AKilledRunWithANodeComponentFaultInPlaceIsHealedByTheNextRun(NodeFault fault)
     {

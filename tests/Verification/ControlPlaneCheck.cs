@@ -2,7 +2,9 @@ using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
 using Harness.Nodes;
+using Harness.Profiles;
 using Harness.Reporting;
+using Harness.Waits;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
@@ -37,16 +39,18 @@ public abstract class ControlPlaneCheck : ClusterCheck
 
     protected string ControlPlaneNode => Profile.ControlPlane;
 
+    /// <summary>The profile keeps the component out of reach (<c>components.stoppable</c>): nothing to check there.</summary>
+    protected override string? NotApplicableOn(ClusterProfile profile) =>
+        profile.Components.Stoppable.Contains(Component) ? null
+            : $"not applicable: profile '{profile.Name}' does not let the checks stop {Component} (components.stoppable: {string.Join(", ", profile.Components.Stoppable)})";
+
     /// <summary>
-    /// Before anything is injected: the profile may keep the component out of reach (<c>components.stoppable</c>:
-    /// nothing to check), and its health command must answer now, while the steady state says the component runs —
+    /// Before anything is injected: the component's health command must answer now, while the steady state says the component runs —
     /// a command that cannot tell (curl missing, another port) would see it neither stop nor come back, and its revert
     /// would wait in vain.
     /// </summary>
     protected async Task RequireStoppableAsync()
     {
-        if (!Profile.Components.Stoppable.Contains(Component))
-            Assert.Ignore($"profile '{Profile.Name}' does not let the checks stop {Component} (components.stoppable: {string.Join(", ", Profile.Components.Stoppable)})");
         if (StaticPod.HealthCommand is null)
             Assert.Ignore($"no health command for {Component}: set components.health.{Component} in profile '{Profile.Name}'");
         await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.HealthCommand} answers while {Component} runs", async () =>
@@ -103,7 +107,7 @@ public abstract class ControlPlaneCheck : ClusterCheck
         // The cluster as it was found: answering its health port is not yet a Ready static pod (kubeadm's startup probe
         // runs first), and without the API server or etcd the scheduler and controller-manager lost their leases and
         // restarted. A run that ended here would leave the next run's preflight a control plane still settling.
-        await Report.Step($"kubectl -n kube-system get pods → every control-plane pod Running and Ready, none restarting for {ControlPlaneStable.TotalSeconds:0} s", async () =>
+        await Report.Step($"kubectl -n kube-system get pods → every control-plane pod Running and Ready, none restarting for {ControlPlaneStable.TotalSeconds:0} s", StepPart.Harness, async () =>
         {
             var problems = await ControlPlaneSettledAsync();
             Record("control plane Ready", DateTimeOffset.UtcNow - restoredAt);
@@ -141,48 +145,17 @@ public abstract class ControlPlaneCheck : ClusterCheck
     /// controller-manager restart after losing their leases), within <c>timeouts.controlPlaneSettleSeconds</c>.
     /// Returns what is still wrong at the deadline (empty: settled).
     /// </summary>
-    private async Task<IReadOnlyList<string>> ControlPlaneSettledAsync()
-    {
-        IReadOnlyList<string> problems = ["not looked at yet"];
-        (DateTimeOffset Since, string Restarts)? ready = null;
-        var pipeline = new ResiliencePipelineBuilder<bool>()
-            // After etcd or the API server the scheduler and controller-manager sit in kubelet's crash back-off (10, 20, 40,
-            // 80 s … up to 5 min, growing with each restart within 10 minutes): measured on the lab 2 to 6 minutes.
-            .AddTimeout(Seconds(Profile.Timeouts.ControlPlaneSettleSeconds))
-            .AddRetry(new RetryStrategyOptions<bool>
+    private Task<IReadOnlyList<string>> ControlPlaneSettledAsync() =>
+        // After etcd or the API server the scheduler and controller-manager sit in kubelet's crash back-off (10, 20, 40,
+        // 80 s … up to 5 min, growing with each restart within 10 minutes): measured on the lab 2 to 6 minutes.
+        Settling.UntilSettledAsync(async t =>
             {
-                // The API itself may be restarting meanwhile: that is one more try, not an error.
-                ShouldHandle = new PredicateBuilder<bool>().Handle<Exception>(e => e is not (Polly.Timeout.TimeoutRejectedException or OperationCanceledException))
-                    .HandleResult(settled => !settled),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
-                OnRetry = args => { if (args.Outcome.Exception is { } e) { problems = [e.Message]; ready = null; } return default; },
-            }).Build();
-        try
-        {
-            await pipeline.ExecuteAsync(async t =>
-            {
-                problems = [.. (await Harness.Safety.ComponentHealth.CheckAsync(Cluster, TimeSpan.Zero, t)).Select(p => p.ToString())];
-                if (problems.Count > 0)
-                {
-                    ready = null;
-                    Progress($"control plane after {Component}: {problems[0]}");
-                    return false;
-                }
+                IReadOnlyList<string> problems = [.. (await Harness.Safety.ComponentHealth.CheckAsync(Cluster, TimeSpan.Zero, t)).Select(p => p.ToString())];
                 var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: t);
-                var restarts = string.Join(",", pods.Items.OrderBy(p => p.Name()).Select(p => $"{p.Name()}={p.Restarts()}"));
-                if (ready?.Restarts != restarts) ready = (DateTimeOffset.UtcNow, restarts);
-                var readyFor = DateTimeOffset.UtcNow - ready.Value.Since;
-                problems = [$"Ready for {readyFor.TotalSeconds:0} s of {ControlPlaneStable.TotalSeconds:0} s without a restart"];
-                Progress($"control plane after {Component}: {problems[0]}");
-                return readyFor >= ControlPlaneStable;
-            }, Token);
-            return [];
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            return problems;
-        }
-    }
+                return (problems, pods.Items);
+            },
+            ControlPlaneStable, Seconds(Profile.Timeouts.ControlPlaneSettleSeconds), TimeSpan.FromSeconds(2),
+            problem => Progress($"control plane after {Component}: {problem}"), Token);
 
     private ComponentWaits.RunOnNode RunOnControlPlane => (command, timeout, ct) => Cluster.ControlPlane.RunAsync(command, timeout, ct);
 

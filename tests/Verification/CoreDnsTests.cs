@@ -1,6 +1,7 @@
 using Harness.Checks;
 using Harness.Faults;
 using Harness.Probes;
+using Harness.Profiles;
 using k8s;
 using NUnit.Framework;
 
@@ -28,6 +29,8 @@ public sealed class CoreDnsTests : NodeComponentCheck
     /// <summary>Every node: cluster DNS is gone for every pod, and other checks' steady state looks at CoreDNS.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Breaking(Profile.AllNodes);
 
+    protected override string? NotApplicableOn(ClusterProfile profile) => NodeComponentApplicability.CoreDns(profile);
+
     private const string Client = "dns-client";
     private const string Lookup = "nslookup kubernetes.default";
 
@@ -35,8 +38,6 @@ public sealed class CoreDnsTests : NodeComponentCheck
     [Description("Scale CoreDNS to 0: nslookup kubernetes.default from a pod fails; scale it back: it resolves.")]
     public async Task LookupsFailWhileCoreDnsIsScaledToZero()
     {
-        if (NodeComponentApplicability.CoreDns(Profile) is { } notApplicable) Assert.Ignore(notApplicable);
-
         var replicas = await Report.Step($"kubectl -n {KubeSystem} get deployment {Deployment}", async () =>
         {
             var deployment = await Api.AppsV1.ReadNamespacedDeploymentAsync(Deployment, KubeSystem, cancellationToken: Token);

@@ -13,7 +13,7 @@ public sealed class ApiServerTests : ControlPlaneCheck
 {
     protected override string Component => "kube-apiserver";
 
-    [Test, CancelAfter(900_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Move kube-apiserver.yaml away: kubectl get nodes is refused, a running pod keeps answering curl; move it back: the API answers and the objects created before are still there.")]
     public async Task KubectlIsRefusedWhileTheApiServerIsAwayAndNothingIsLost()
     {

@@ -29,11 +29,15 @@ public abstract class ClusterCheck
     private CheckContext? _context;
 
     /// <summary>
-    /// Every check's [CancelAfter], in ms: a backstop against a hang, not a deadline of the book's (each wait has its
-    /// own, from the profile's timeouts). NUnit counts SetUp in it, so it also covers the time a check queues for nodes
-    /// other checks hold while they run side by side (up to the rest of the suite).
+    /// Every check's [CancelAfter], in ms: the outermost guard against a hang, not a deadline of the book's (each wait
+    /// has its own, from the profile's timeouts). NUnit counts SetUp in it, so it covers the time a check queues for
+    /// nodes other checks hold (up to the rest of the suite: about 15 min on the lab with the control-plane checks) plus
+    /// <see cref="OwnBackstop"/>.
     /// </summary>
-    protected const int Backstop = 900_000;
+    protected const int Backstop = 3_600_000;
+
+    /// <summary>The backstop from the moment the check has its nodes (<see cref="CheckContext.ClaimAsync"/>).</summary>
+    private static readonly TimeSpan OwnBackstop = TimeSpan.FromMinutes(15);
 
     /// <summary>This check's context: its namespace, faults, report, metrics, cancellation and waits.</summary>
     protected CheckContext Context => _context ?? throw new InvalidOperationException("no check is running (the context is made in SetUp)");
@@ -161,7 +165,7 @@ public abstract class ClusterCheck
             {
                 waitedFor = blockers;
                 Progress($"{test.Name} ({claim}) waits for {string.Join(", ", blockers)}");
-            });
+            }, OwnBackstop);
             if (!claimed.IsCompleted) // a step only when it had to wait: its time is no part of the book's narrative
                 await Report.Step($"{QueuedStepPrefix} {string.Join(", ", waitedFor ?? [])} ({claim})", StepPart.Queued, () => claimed);
             await claimed;

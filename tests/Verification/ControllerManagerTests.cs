@@ -19,7 +19,7 @@ public sealed class ControllerManagerTests : ControlPlaneCheck
     /// <summary>The Deployment created while the controller-manager is away (<c>kubectl create deployment</c> labels its pods app=NAME).</summary>
     private const string NewDeployment = "created-without-controllers";
 
-    [Test, CancelAfter(900_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Move kube-controller-manager.yaml away: a deleted echo-hname pod is not replaced and a new Deployment gets no ReplicaSet; move it back: both are made good.")]
     public async Task NothingReplacesPodsWhileTheControllerManagerIsAway()
     {

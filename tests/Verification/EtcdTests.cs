@@ -20,7 +20,7 @@ public sealed class EtcdTests : ControlPlaneCheck
 {
     protected override string Component => "etcd";
 
-    [Test, CancelAfter(900_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Move etcd.yaml away: kubectl gets errors from the API, a running pod keeps answering curl; move it back: an object written before is read back.")]
     public async Task TheApiFailsWithoutEtcdAndNothingIsLost()
     {

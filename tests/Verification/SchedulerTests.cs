@@ -18,7 +18,7 @@ public sealed class SchedulerTests : ControlPlaneCheck
     /// <summary>The pod created while the scheduler is away (the book's <c>kubectl run</c>, not pinned to a node).</summary>
     private const string UnscheduledPod = "nginx-unscheduled";
 
-    [Test, CancelAfter(900_000)]
+    [Test, CancelAfter(Backstop)]
     [Description("Move kube-scheduler.yaml away: a new pod stays Pending with no node, a running pod keeps serving; move it back: the pod is scheduled and Running.")]
     public async Task NewPodStaysPendingWhileTheSchedulerIsAway()
     {

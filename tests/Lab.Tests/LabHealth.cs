@@ -3,8 +3,7 @@ using Harness.Kube;
 using Harness.Safety;
 using k8s;
 using NUnit.Framework;
-using Polly;
-using Polly.Retry;
+using Harness.Waits;
 
 namespace Lab.Tests;
 
@@ -18,35 +17,14 @@ public static class LabHealth
 
     public static async Task WaitHealthyAsync(Cluster lab, string when)
     {
-        IReadOnlyList<string> problems = ["not checked yet"];
-        (DateTimeOffset Since, string Restarts)? healthy = null;
-        var pipeline = new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(TimeSpan.FromMinutes(5))
-            .AddRetry(new RetryStrategyOptions<bool>
+        var problems = await Settling.UntilSettledAsync(async ct =>
             {
-                // The API itself may still be starting (after the API server's manifest came back): retry that too.
-                ShouldHandle = new PredicateBuilder<bool>()
-                    .Handle<Exception>(e => e is not Polly.Timeout.TimeoutRejectedException).HandleResult(stable => !stable),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(3), BackoffType = DelayBackoffType.Constant,
-                OnRetry = args => { if (args.Outcome.Exception is { } e) { problems = [e.Message]; healthy = null; } return default; },
-            }).Build();
-        try
-        {
-            await pipeline.ExecuteAsync(async ct =>
-            {
-                problems = await Preflight.HealthAsync(lab, namespaceGone: lab.Profile.Kubernetes.Namespace, TimeSpan.FromSeconds(10), ct);
-                if (problems.Count > 0) { healthy = null; return false; }
+                var problems = await Preflight.HealthAsync(lab, namespaceGone: lab.Profile.Kubernetes.Namespace, TimeSpan.FromSeconds(10), ct);
                 var pods = await lab.Api.CoreV1.ListNamespacedPodAsync("kube-system", cancellationToken: ct);
-                var restarts = string.Join(",", pods.Items.OrderBy(p => p.Metadata.Name).Select(p => $"{p.Metadata.Name}={p.Restarts()}"));
-                if (healthy?.Restarts != restarts) healthy = (DateTimeOffset.UtcNow, restarts);
-                var healthyFor = DateTimeOffset.UtcNow - healthy.Value.Since;
-                problems = [$"healthy for {healthyFor.TotalSeconds:0} s, waiting for {Stable.TotalSeconds:0} s without a restart"];
-                return healthyFor >= Stable;
-            });
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
+                return (problems, pods.Items);
+            },
+            Stable, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(3), progress: null, CancellationToken.None);
+        if (problems.Count > 0)
             Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");
-        }
     }
 }

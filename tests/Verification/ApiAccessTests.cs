@@ -48,8 +48,14 @@ public sealed class ApiAccessTests : ClusterCheck
             var listed = await shell.RunAsync($"{Profile.Kubernetes.Kubectl} get nodes --kubeconfig {CopiedKubeconfig}", ct: Token);
             Report.Attach("output", listed.ToString());
             Assert.That(listed.ExitCode, Is.Zero, listed.Stderr);
+            // Read after the listing: a node another check is breaking stays claimed until it is Ready again, so a node
+            // listed NotReady by that check's fault is in this set (it is listed, but its status is that check's).
+            var elsewhere = Context.BrokenElsewhere;
             foreach (var node in Profile.AllNodes)
-                Assert.That(listed.Stdout, Does.Match($@"(?m)^{node}\s+Ready\s"), $"{node} must be listed Ready");
+                if (elsewhere.Contains(node))
+                    Assert.That(listed.Stdout, Does.Match($@"(?m)^{node}\s"), $"{node} must be listed (another check is breaking it now)");
+                else
+                    Assert.That(listed.Stdout, Does.Match($@"(?m)^{node}\s+Ready\s"), $"{node} must be listed Ready");
             Record("recovery", copied.SinceInject);
         });
     }

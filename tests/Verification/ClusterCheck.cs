@@ -29,11 +29,15 @@ public abstract class ClusterCheck
     private CheckContext? _context;
 
     /// <summary>
-    /// Every check's [CancelAfter], in ms: a backstop against a hang, not a deadline of the book's (each wait has its
-    /// own, from the profile's timeouts). NUnit counts SetUp in it, so it also covers the time a check queues for nodes
-    /// other checks hold while they run side by side (up to the rest of the suite).
+    /// Every check's [CancelAfter], in ms: the outermost guard against a hang, not a deadline of the book's (each wait
+    /// has its own, from the profile's timeouts). NUnit counts SetUp in it, so it covers the time a check queues for
+    /// nodes other checks hold (up to the rest of the suite: about 15 min on the lab with the control-plane checks) plus
+    /// <see cref="OwnBackstop"/>.
     /// </summary>
-    protected const int Backstop = 900_000;
+    protected const int Backstop = 3_600_000;
+
+    /// <summary>The backstop from the moment the check has its nodes (<see cref="CheckContext.ClaimAsync"/>).</summary>
+    private static readonly TimeSpan OwnBackstop = TimeSpan.FromMinutes(15);
 
     /// <summary>This check's context: its namespace, faults, report, metrics, cancellation and waits.</summary>
     protected CheckContext Context => _context ?? throw new InvalidOperationException("no check is running (the context is made in SetUp)");
@@ -118,6 +122,13 @@ public abstract class ClusterCheck
 
     protected void Involve(string node) => Context.Involve(node);
 
+    /// <summary>
+    /// Why this check has nothing to check on the profile's cluster (the lab has no CoreDNS; a profile keeps a component
+    /// out of reach), or null. Such a check is skipped before it waits for nodes or creates anything, and the gate reads
+    /// it as not applicable, not as a check that did not pass.
+    /// </summary>
+    protected virtual string? NotApplicableOn(ClusterProfile profile) => null;
+
     [SetUp]
     public async Task BeforeCheckAsync()
     {
@@ -131,6 +142,13 @@ public abstract class ClusterCheck
         {
             new CheckMetrics(run.Metrics, test.Name, report).RecordOutcome("broken");
             throw new InvalidOperationException($"Blocked: {reason}");
+        }
+        if (NotApplicableOn(run.Cluster.Profile) is { } notApplicable)
+        {
+            // Before it waits for nodes or creates anything: the profile says this cluster has nothing for it to check.
+            report.Parameter("not applicable", notApplicable, excluded: true);
+            new CheckMetrics(run.Metrics, test.Name, report).RecordOutcome(CheckOutcomes.NotApplicable);
+            Assert.Ignore(notApplicable);
         }
         _context = CheckContext.Start(run, test.Name, test.FullName, report, TestContext.CurrentContext.CancellationToken);
         Context.Plan(FaultsOf(test.MethodName!).Prepend(CheckNamespace));
@@ -147,19 +165,19 @@ public abstract class ClusterCheck
             {
                 waitedFor = blockers;
                 Progress($"{test.Name} ({claim}) waits for {string.Join(", ", blockers)}");
-            });
+            }, OwnBackstop);
             if (!claimed.IsCompleted) // a step only when it had to wait: its time is no part of the book's narrative
-                await Report.Step($"{QueuedStepPrefix} {string.Join(", ", waitedFor ?? [])} ({claim})", () => claimed);
+                await Report.Step($"{QueuedStepPrefix} {string.Join(", ", waitedFor ?? [])} ({claim})", StepPart.Queued, () => claimed);
             await claimed;
 
-            await Report.Step("steady state: nodes Ready and schedulable, kubelet active, control plane and kube-system components healthy", async () =>
+            await Report.Step("steady state: nodes Ready and schedulable, kubelet active, control plane and kube-system components healthy", StepPart.Harness, async () =>
             {
                 var elsewhere = Context.BrokenElsewhere;
                 if (elsewhere.Count > 0) Report.Attach("left out: nodes other checks are breaking now", string.Join("\n", elsewhere.Order()));
                 var problems = await Preflight.HealthAsync(Cluster, namespaceGone: null, SteadyStateSettle, Token, elsewhere);
                 Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
-            await Report.Step($"kubectl create namespace {Ns}", () => InjectAsync(CheckNamespace, t => Cluster.EnsureNamespaceAsync(Ns, t)));
+            await Report.Step($"kubectl create namespace {Ns}", StepPart.Harness, () => InjectAsync(CheckNamespace, t => Cluster.EnsureNamespaceAsync(Ns, t)));
         }
         catch (Exception e)
         {
@@ -177,7 +195,7 @@ public abstract class ClusterCheck
 
     private const string SuiteNamespaceFault = "the check's namespace";
 
-    /// <summary>The step a check spends waiting for nodes other checks hold (bench/suite counts it apart).</summary>
+    /// <summary>The step a check spends waiting for nodes other checks hold (marked queued: the report and bench/suite count it apart).</summary>
     private const string QueuedStepPrefix = "wait for the nodes it uses: held by";
 
     /// <summary>The check's namespace, as a fault of every check: deleting it (and all the check made in it) is its revert.</summary>
@@ -214,7 +232,7 @@ public abstract class ClusterCheck
             ? $"Run interrupted by {signal}: this check was cancelled at '{TestContext.CurrentContext.Result.Message?.Split('\n')[0]}'; its faults are reverted below"
             : null;
         if (outcome is TestStatus.Failed or TestStatus.Warning && run.Blocked is null && interrupted is null)
-            await Report.Step("evidence", () => Evidence.AttachAsync(Cluster, Ns, StartedAt, Context.InvolvedNodes.Append(Profile.ControlPlane), Report, CancellationToken.None));
+            await Report.Step("evidence", StepPart.Harness, () => Evidence.AttachAsync(Cluster, Ns, StartedAt, Context.InvolvedNodes.Append(Profile.ControlPlane), Report, CancellationToken.None));
 
         // Faults reverted by deleting the namespace (a killed PID 1, a bad image tag) count; the namespace itself does not.
         var faults = Context.Faults.History.Where(e => e.Fault != SuiteNamespaceFault).Select(e => $"{e.Fault} on {e.Node}").ToList();
@@ -222,7 +240,7 @@ public abstract class ClusterCheck
         var unreverted = false;
         try
         {
-            await Report.Step("leave the cluster as found: revert what is still in place", () => Context.CleanUpAsync());
+            await Report.Step("leave the cluster as found: revert what is still in place", StepPart.Harness, () => Context.CleanUpAsync());
         }
         catch (UnrevertedFaultException)
         {
@@ -240,12 +258,25 @@ public abstract class ClusterCheck
             // Recorded even when a revert failed, so the gate sees this run's verdict on the check.
             RecordOutcome(unreverted || interrupted is not null || run.Blocked is not null && outcome == TestStatus.Passed
                 ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
+            RecordTimeByPart();
             if (interrupted is not null) Report.Stop(Status.Broken, interrupted, TestContext.CurrentContext.Result.StackTrace);
             try { await _context.DisposeAsync(); } // its reverts ran above; this ends its cancellation
             catch (UnrevertedFaultException) { } // already thrown and reported by the step above
         }
         if (run.Blocked is { } blocked && outcome == TestStatus.Passed)
             throw new UnrevertedFaultException($"Unreverted fault: {blocked}");
+    }
+
+    /// <summary>
+    /// The report says which of the check's time the book's narrative needs (its steps and their waits) and which is the
+    /// harness's own (steady state, namespace, evidence, leaving the cluster as found) or queued for other checks' nodes.
+    /// </summary>
+    private void RecordTimeByPart()
+    {
+        var time = Report.TimeByPart();
+        Report.Parameter("time in the book's steps", $"{time[StepPart.Book].TotalSeconds:0.0} s", excluded: true);
+        Report.Parameter("time in the harness's own steps", $"{time[StepPart.Harness].TotalSeconds:0.0} s", excluded: true);
+        Report.Parameter("time queued for nodes other checks use", $"{time[StepPart.Queued].TotalSeconds:0.0} s", excluded: true);
     }
 
     // ---- steps shared by several checks ----------------------------------------------------------------------

@@ -20,8 +20,9 @@ using NUnit.Framework;
 namespace Verification;
 
 /// <summary>
-/// Once per run, before any check: load the profile, reach the cluster (30 s budget), take the run lease, heal
-/// faults left by an earlier run, and check the cluster is healthy. Any failure here stops the suite with one
+/// Once per run, before any check: load the profile, reach the nodes (30 s budget), heal the control-plane faults an
+/// earlier run left that keep the API away (over SSH), reach the API, take the run lease, heal the other faults left
+/// by an earlier run, and check the cluster is healthy. Any failure here stops the suite with one
 /// message and nothing injected. What the checks share is <see cref="Run"/>; each check makes its own
 /// <see cref="CheckContext"/> from it (<see cref="ClusterCheck"/>).
 /// </summary>
@@ -110,12 +111,43 @@ public sealed class Suite
         var profile = LoadProfile(root);
         var manifests = new Harness.Kube.Manifests(Path.Combine(root, "fixtures", "manifests"));
 
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token);
-        // Discovery (two vagrant commands), SSH to every node, the kubeconfig and the API: 30 s on an idle machine is
-        // plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
-        budget.CancelAfter(TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds)));
-        var cluster = _cluster = await Cluster.ConnectAsync(profile, NUnitProgress.Write, budget.Token);
-        profile = cluster.Profile; // with the workers discovery found
+        // Discovery (two vagrant commands), SSH to every node, the kubeconfig, and then the API: 30 s each on an idle
+        // machine is plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
+        var connectBudget = TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds));
+        NodeAccess nodes;
+        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token))
+        {
+            budget.CancelAfter(connectBudget);
+            nodes = await NodeAccess.ConnectAsync(profile, NUnitProgress.Write, budget.Token);
+        }
+        profile = nodes.Profile; // with the workers discovery found
+        var ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
+
+        // A run killed while a control-plane component was stopped (the API server's manifest away) left a cluster
+        // nothing can reach through the API: put such faults right over SSH first. Its own deadline (the component's
+        // restart), not the connect budget. Everything that needs the API is healed below, once the Lease is held.
+        if (!profile.Safety.DryRun)
+        {
+            try
+            {
+                var healed = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, _results, NUnitProgress.Write, Interrupted.Token);
+                // etcd put back: the API server may still be in kubelet's back-off; give it its restart time, not the connect budget.
+                if (healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest))
+                    await nodes.WaitForApiServerAsync(Interrupted.Token);
+            }
+            catch
+            {
+                await nodes.DisposeAsync();
+                throw;
+            }
+        }
+
+        Cluster cluster;
+        using (var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token))
+        {
+            budget.CancelAfter(connectBudget);
+            cluster = _cluster = await Cluster.ConnectAsync(nodes, NUnitProgress.Write, budget.Token);
+        }
         _metrics.KubernetesVersion = cluster.ServerVersion;
         var environment = await cluster.DescribeEnvironmentAsync(Interrupted.Token);
         if (IsVerificationRun) _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"]);
@@ -123,8 +155,8 @@ public sealed class Suite
         environment["cni"] = profile.Cni;
         AllureResults.WriteEnvironment(_results, environment);
 
-        var ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
-        var policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun);
+        var policy = new FaultPolicy(profile.FaultTargets.ToHashSet(), profile.Safety.DryRun,
+            profile.Components.Stoppable.ToHashSet(), profile.ControlPlane);
         RunContext MakeRun(ClusterIdentity? identity) => new()
         {
             Cluster = cluster, Ledger = ledger, Policy = policy, RunId = RunId, Identity = identity, Metrics = _metrics,

@@ -124,11 +124,27 @@ public sealed class CheckContext : IAsyncDisposable
     /// caller's report step.
     /// </summary>
     /// <param name="onWait">Called with the checks it waits for, when it cannot start at once.</param>
-    public async Task ClaimAsync(ClusterClaim claim, Action<IReadOnlyList<string>>? onWait = null)
+    /// <param name="backstop">A guard against a hang, counted from the moment the check has its nodes (the queue before
+    /// it can be as long as the rest of the suite): then the check's cancellation fires.</param>
+    public async Task ClaimAsync(ClusterClaim claim, Action<IReadOnlyList<string>>? onWait = null, TimeSpan? backstop = null)
     {
         if (_claims is null) throw new InvalidOperationException($"the context of {Name} has no claim board (made by a unit test)");
         _claim = await _claims.AcquireAsync(Name, claim, Cancellation, onWait);
+        if (backstop is { } limit)
+        {
+            _cancellation.Token.Register(() =>
+            {
+                if (BackstopReached) Progress($"{Name}: cancelled by its backstop, {limit.TotalMinutes:0} min after it had its nodes (a wait that hung)");
+            });
+            _backstopAt = DateTimeOffset.UtcNow + limit;
+            _cancellation.CancelAfter(limit);
+        }
     }
+
+    private DateTimeOffset? _backstopAt;
+
+    /// <summary>The check was cancelled by its own backstop (<see cref="ClaimAsync"/>), not by the test framework or a signal.</summary>
+    public bool BackstopReached => _backstopAt is { } at && DateTimeOffset.UtcNow >= at && _cancellation.IsCancellationRequested;
 
     /// <summary>Nodes other checks running side by side are breaking now: a steady-state look leaves them out.</summary>
     public IReadOnlySet<string> BrokenElsewhere => _claims?.BrokenByOthers(Name) ?? new HashSet<string>();

@@ -7,6 +7,7 @@ using Harness.Safety;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
+using Polly;
 
 namespace Harness;
 
@@ -19,17 +20,14 @@ public sealed class ClusterUnreachableException(string message, Exception? inner
 /// </summary>
 public sealed class Cluster : IReverter, IAsyncDisposable
 {
-    private readonly Dictionary<string, NodeShell> _shells;
-    private readonly string _kubeconfigPath;
+    private readonly NodeAccess _nodes;
 
-    private Cluster(ClusterProfile profile, Dictionary<string, NodeShell> shells, IKubernetes api, string kubeconfigPath, string serverVersion,
-        Action<string>? progress)
+    private Cluster(NodeAccess nodes, IKubernetes api, string serverVersion, Action<string>? progress)
     {
-        Profile = profile;
+        _nodes = nodes;
+        Profile = nodes.Profile;
         Progress = progress;
-        _shells = shells;
         Api = api;
-        _kubeconfigPath = kubeconfigPath;
         ServerVersion = serverVersion;
     }
 
@@ -37,15 +35,15 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     public IKubernetes Api { get; }
     public string ServerVersion { get; }
 
+    /// <summary>The cluster's CA as admin.conf carries it: who the cluster is, also when its API is down (<see cref="ClusterIdentity"/>).</summary>
+    public string? CaFingerprint => _nodes.CaFingerprint;
+
     /// <summary>Where the cluster's own waits (a node back after its reboot, a namespace gone) say how they are doing.</summary>
     public Action<string>? Progress { get; }
     public NodeShell ControlPlane => Node(Profile.ControlPlane);
     public IReadOnlyList<string> Workers => Profile.Workers;
 
-    public NodeShell Node(string name) =>
-        _shells.TryGetValue(name, out var shell)
-            ? shell
-            : throw new ArgumentException($"Unknown node '{name}'. Nodes of profile '{Profile.Name}': {string.Join(", ", _shells.Keys)}.");
+    public NodeShell Node(string name) => _nodes.Node(name);
 
     private TimeSpan CommandTimeout => TimeSpan.FromSeconds(Profile.Timeouts.CommandSeconds);
 
@@ -54,23 +52,20 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// Every failure becomes one <see cref="ClusterUnreachableException"/> naming the profile and the fix.
     /// </summary>
     /// <param name="log">Receives what is being done, and later the progress of the cluster's own waits.</param>
-    public static async Task<Cluster> ConnectAsync(ClusterProfile profile, Action<string>? log, CancellationToken ct)
+    public static async Task<Cluster> ConnectAsync(ClusterProfile profile, Action<string>? log, CancellationToken ct) =>
+        await ConnectAsync(await NodeAccess.ConnectAsync(profile, log, ct), log, ct);
+
+    /// <summary>
+    /// Reach the API of the cluster whose nodes are <paramref name="nodes"/>; the cluster then owns them (disposing it
+    /// logs out). On failure the nodes are disposed too, and the API server is named when its manifest is missing.
+    /// </summary>
+    public static async Task<Cluster> ConnectAsync(NodeAccess nodes, Action<string>? log, CancellationToken ct)
     {
-        var where = $"profile '{profile.Name}' ({profile.SourcePath})";
-        var shells = new Dictionary<string, NodeShell>();
+        var profile = nodes.Profile;
+        var where = NodeAccess.Where(profile);
         try
         {
-            log?.Invoke($"discovering nodes ({profile.Discovery.Mode})");
-            (var endpoints, profile) = await NodeDiscovery.DiscoverAsync(profile, ct);
-            var hostKeys = new HostKeyStore(profile.ResolvePath(profile.Login.KnownHostsFile));
-            var connectTimeout = TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds);
-            var connecting = endpoints.Select(async e => (e.Name, Shell: await NodeShell.ConnectAsync(e, hostKeys, connectTimeout, ct))).ToList();
-            foreach (var done in await Task.WhenAll(connecting)) shells[done.Name] = done.Shell;
-            log?.Invoke($"logged in to {string.Join(", ", shells.Keys)}");
-            if (profile.Discovery.Mode == "vagrant") await CheckHostnamesAsync(shells, profile, ct);
-
-            var kubeconfig = await FetchKubeconfigAsync(profile, where, shells[profile.ControlPlane], ct);
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig,
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(nodes.KubeconfigPath,
                 masterUrl: string.IsNullOrEmpty(profile.Kubernetes.ApiServer) ? null : profile.Kubernetes.ApiServer);
             config.HttpClientTimeout = TimeSpan.FromSeconds(30);
             var api = new Kubernetes(config);
@@ -83,11 +78,11 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                File.Delete(kubeconfig);
+                api.Dispose();
                 // Name the component when it is the API server itself that is down (its manifest moved away, as the
                 // revised edition's unload-kube-apiserver.sh does), rather than only "unreachable".
                 ComponentProblem? apiServer = null;
-                try { apiServer = await ComponentHealth.DiagnoseUnansweredApiAsync(shells[profile.ControlPlane], profile, config.Host, ct); }
+                try { apiServer = await ComponentHealth.DiagnoseUnansweredApiAsync(nodes.ControlPlane, profile, config.Host, ct); }
                 catch (Exception) when (!ct.IsCancellationRequested) { }
                 if (apiServer is { Problem: var p } && p.Contains("missing", StringComparison.Ordinal))
                     throw new ClusterUnhealthyException(profile.Name, [apiServer.ToString()]);
@@ -98,26 +93,29 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                     (apiServer is null ? "" : $" Diagnosis: {apiServer}"), e);
             }
             log?.Invoke($"Kubernetes API {config.Host} answers: {version}");
-            return new Cluster(profile, shells, api, kubeconfig, version, log);
+            return new Cluster(nodes, api, version, log);
         }
         catch (Exception e)
         {
-            foreach (var shell in shells.Values) await shell.DisposeAsync();
-            throw e switch
-            {
-                ClusterUnreachableException or ClusterUnhealthyException => e,
-                OperationCanceledException when ct.IsCancellationRequested => new ClusterUnreachableException(
-                    $"Infrastructure: {where}: gave up reaching the cluster (cancelled or out of time). " +
-                    "Check that the nodes are running and reachable, or pick another profile.", e),
-                NodeAccessException or ProfileException => new ClusterUnreachableException(
-                    $"Infrastructure: {where}: {Secrets.Redact(e.Message)}", e),
-                _ => new ClusterUnreachableException($"Infrastructure: {where}: {Secrets.Redact(e.Message)}", e),
-            };
+            await nodes.DisposeAsync();
+            throw Unreachable(e, where, ct);
         }
     }
 
+    /// <summary>Any failure to reach the cluster as the one exception the run reports (health problems pass through).</summary>
+    internal static Exception Unreachable(Exception e, string where, CancellationToken ct) => e switch
+    {
+        ClusterUnreachableException or ClusterUnhealthyException => e,
+        OperationCanceledException when ct.IsCancellationRequested => new ClusterUnreachableException(
+            $"Infrastructure: {where}: gave up reaching the cluster (cancelled or out of time). " +
+            "Check that the nodes are running and reachable, or pick another profile.", e),
+        NodeAccessException or ProfileException => new ClusterUnreachableException(
+            $"Infrastructure: {where}: {Secrets.Redact(e.Message)}", e),
+        _ => new ClusterUnreachableException($"Infrastructure: {where}: {Secrets.Redact(e.Message)}", e),
+    };
+
     /// <summary>kubeadm names a node after its hostname: a Vagrant machine whose hostname is not the node's name is not that node.</summary>
-    private static async Task CheckHostnamesAsync(Dictionary<string, NodeShell> shells, ClusterProfile profile, CancellationToken ct)
+    internal static async Task CheckHostnamesAsync(Dictionary<string, NodeShell> shells, ClusterProfile profile, CancellationToken ct)
     {
         var timeout = TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds);
         var hostnames = await Task.WhenAll(shells.Select(async kv =>
@@ -129,7 +127,8 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     }
 
     /// <summary>The book copies /etc/kubernetes/admin.conf from the master; so do we, into a 0600 file removed at the end.</summary>
-    private static async Task<string> FetchKubeconfigAsync(ClusterProfile profile, string where, NodeShell controlPlane, CancellationToken ct)
+    /// <returns>The local copy's path, and the fingerprint of the cluster's CA in it.</returns>
+    internal static async Task<(string Path, string? CaFingerprint)> FetchKubeconfigAsync(ClusterProfile profile, string where, NodeShell controlPlane, CancellationToken ct)
     {
         var remote = profile.Kubernetes.AdminKubeconfig;
         byte[] bytes;
@@ -156,7 +155,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         await File.WriteAllBytesAsync(path, [], ct);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // 0600 before the key lands in it
         await File.WriteAllBytesAsync(path, bytes, ct);
-        return path;
+        return (path, ClusterIdentity.CaFingerprintOf(text));
     }
 
     private static void RegisterKubeconfigSecrets(string kubeconfig)
@@ -264,8 +263,100 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             case RevertKind.DeleteNamespace:
                 await DeleteNamespaceAsync(revert.Target, ct);
                 break;
+            case RevertKind.RestoreStaticPodManifest:
+                await _nodes.RevertAsync(revert, ct); // over SSH, as a later run heals it when the API is down
+                break;
+            case RevertKind.ScaleDeployment:
+                await ScaleDeploymentAsync(revert.Namespace!, revert.Target, revert.Replicas ?? 1, ct);
+                break;
+            case RevertKind.LetDaemonSetOnNode:
+                await LetDaemonSetOnNodeAsync(revert.Namespace!, revert.Component!, revert.Target, ct);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(revert), revert.Kind, "unknown revert");
+        }
+    }
+
+    // ---- cluster objects the node-component checks change (issue 11): each with its revert ------------------------
+
+    /// <summary>
+    /// <c>kubectl -n NS scale deployment NAME --replicas=N</c>, then waits until the Deployment has N ready replicas and
+    /// no more pods than that (scaled to 0: every pod gone), within <c>timeouts.podReadySeconds</c>.
+    /// </summary>
+    public async Task ScaleDeploymentAsync(string ns, string name, int replicas, CancellationToken ct)
+    {
+        await Api.AppsV1.PatchNamespacedDeploymentScaleAsync(
+            new V1Patch($"{{\"spec\":{{\"replicas\":{replicas}}}}}", V1Patch.PatchType.MergePatch), name, ns, cancellationToken: ct);
+        var selector = (await Api.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: ct)).Spec.Selector.MatchLabels;
+        var labels = selector is null ? null : string.Join(",", selector.Select(l => $"{l.Key}={l.Value}"));
+        await Watches.Pods(Api, ns, labels).UntilAsync(
+            pods => pods.Values.Count(p => !p.IsTerminating()) == replicas && pods.Values.Where(p => !p.IsTerminating()).All(p => p.IsReady())
+                    && (replicas > 0 || pods.Count == 0),
+            $"deployment {ns}/{name} to have {replicas} ready pod(s)", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
+            pods => ObjectState.Describe(pods.Values), Progress, ct);
+    }
+
+    /// <summary>
+    /// Keeps DaemonSet <paramref name="name"/> off <paramref name="node"/> (<see cref="DaemonSetExclusion"/>), deletes its
+    /// pod there if the controller has not yet, and waits until none is left there. Refuses a DaemonSet that has an
+    /// affinity of its own (the revert would have to tell it apart from the harness's; it does not guess).
+    /// </summary>
+    public async Task KeepDaemonSetOffNodeAsync(string ns, string name, string node, CancellationToken ct)
+    {
+        var ds = await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: ct);
+        if (DaemonSetExclusion.StateOf(ds.Spec.Template.Spec.Affinity, node) == DaemonSetExclusion.ExclusionState.Foreign)
+            throw new InvalidOperationException($"DaemonSet {ns}/{name} has an affinity of its own; the harness does not change it");
+        await Api.AppsV1.PatchNamespacedDaemonSetAsync(new V1Patch(DaemonSetExclusion.Patch(node), V1Patch.PatchType.StrategicMergePatch), name, ns, cancellationToken: ct);
+        var selector = string.Join(",", ds.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
+        foreach (var pod in (await Api.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector, fieldSelector: $"spec.nodeName={node}", cancellationToken: ct)).Items)
+        {
+            try { await Api.CoreV1.DeleteNamespacedPodAsync(pod.Name(), ns, cancellationToken: ct); }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { }
+        }
+        await Watches.Pods(Api, ns, selector).UntilAsync(pods => pods.Values.All(p => p.Spec.NodeName != node),
+            $"{name}'s pod on {node} to be gone", TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Progress, ct);
+    }
+
+    /// <summary>
+    /// The revert of <see cref="KeepDaemonSetOffNodeAsync"/>: removes the harness's affinity (none: nothing to remove;
+    /// somebody else's: refused), then waits until the DaemonSet has rolled out and its pod on <paramref name="node"/> is
+    /// Ready, within <c>timeouts.podReadySeconds</c>.
+    /// </summary>
+    public async Task LetDaemonSetOnNodeAsync(string ns, string name, string node, CancellationToken ct)
+    {
+        var ds = await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: ct);
+        switch (DaemonSetExclusion.StateOf(ds.Spec.Template.Spec.Affinity, node))
+        {
+            case DaemonSetExclusion.ExclusionState.Foreign:
+                throw new InvalidOperationException(
+                    $"DaemonSet {ns}/{name} has an affinity the harness did not set (not '{DaemonSetExclusion.HostnameLabel} NotIn [{node}]'); " +
+                    "remove the harness's exclusion by hand if it is part of it");
+            case DaemonSetExclusion.ExclusionState.Ours:
+                await Api.AppsV1.PatchNamespacedDaemonSetAsync(
+                    new V1Patch("""[{"op":"remove","path":"/spec/template/spec/affinity"}]""", V1Patch.PatchType.JsonPatch), name, ns, cancellationToken: ct);
+                break;
+        }
+        var selector = string.Join(",", ds.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
+        var deadline = TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds);
+        await Watches.Pods(Api, ns, selector).UntilAsync(pods => pods.Values.Any(p => p.Spec.NodeName == node && p.IsReady() && !p.IsTerminating()),
+            $"{name}'s pod on {node} to be Ready again", deadline, pods => ObjectState.Describe(pods.Values), Progress, ct);
+        var pipeline = new Polly.ResiliencePipelineBuilder<bool>()
+            .AddTimeout(deadline)
+            .AddRetry(new Polly.Retry.RetryStrategyOptions<bool>
+            {
+                ShouldHandle = new Polly.PredicateBuilder<bool>().HandleResult(done => !done),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = Polly.DelayBackoffType.Constant,
+            }).Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async t =>
+                DaemonSetExclusion.RolledOut(await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: t)), ct);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            var now = (await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: ct)).Status;
+            throw new WaitTimeoutException($"DaemonSet {ns}/{name} did not finish rolling out within {deadline.TotalSeconds:0} s",
+                $"{now?.UpdatedNumberScheduled} of {now?.DesiredNumberScheduled} updated, {now?.NumberReady} ready");
         }
     }
 
@@ -385,9 +476,8 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             try { await ControlPlane.RunAsync($"rm -rf {KubectlFolder}", TimeSpan.FromSeconds(15)); }
             catch (Exception) { } // best effort: a folder in /tmp with a manifest and a context, nothing secret
         }
-        foreach (var shell in _shells.Values) await shell.DisposeAsync();
         Api.Dispose();
-        try { Directory.Delete(Path.GetDirectoryName(_kubeconfigPath)!, recursive: true); } catch (IOException) { }
+        await _nodes.DisposeAsync();
     }
 }
 

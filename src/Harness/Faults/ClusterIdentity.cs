@@ -19,6 +19,13 @@ public sealed record ClusterIdentity(string Profile, string ClusterUid)
     public string? Namespace { get; init; }
     public IReadOnlySet<string> OwnRevertCommands { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// SHA-256 of the cluster's CA certificate as admin.conf carries it (kubeadm makes it once per cluster, like the
+    /// kube-system UID), or null when unknown. Read from the control plane over SSH, so it names the cluster also
+    /// when the API is down (see <see cref="Healing.DecideBeforeApi"/>).
+    /// </summary>
+    public string? CaFingerprint { get; init; }
+
     /// <summary>The identity of a run of <paramref name="profile"/> against the cluster whose kube-system UID is given.</summary>
     public static ClusterIdentity Of(ClusterProfile profile, string clusterUid) => new(profile.Name, clusterUid)
     {
@@ -32,7 +39,25 @@ public sealed record ClusterIdentity(string Profile, string ClusterUid)
     public static async Task<ClusterIdentity> ReadAsync(Cluster cluster, CancellationToken ct)
     {
         var kubeSystem = await cluster.Api.CoreV1.ReadNamespaceAsync("kube-system", cancellationToken: ct);
-        return Of(cluster.Profile, kubeSystem.Metadata.Uid);
+        return Of(cluster.Profile, kubeSystem.Metadata.Uid) with { CaFingerprint = cluster.CaFingerprint };
+    }
+
+    /// <summary>
+    /// The fingerprint of the CA in a kubeconfig's text (its first <c>certificate-authority-data</c>): SHA-256 of the
+    /// decoded PEM, lower-case hex, as <c>sha256sum /etc/kubernetes/pki/ca.crt</c> prints it on a kubeadm control
+    /// plane. Null when the kubeconfig has no embedded CA.
+    /// </summary>
+    public static string? CaFingerprintOf(string kubeconfig)
+    {
+        const string key = "certificate-authority-data:";
+        var line = kubeconfig.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+        if (line is null) return null;
+        try
+        {
+            var pem = Convert.FromBase64String(line[key.Length..].Trim().Trim('"'));
+            return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(pem));
+        }
+        catch (FormatException) { return null; }
     }
 
     // Two identities are the same cluster and profile whatever the legacy-match data says.

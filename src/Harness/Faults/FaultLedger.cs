@@ -7,10 +7,13 @@ namespace Harness.Faults;
 /// One injected fault as the ledger keeps it. <see cref="Host"/> and <see cref="Pid"/> are the run's process, so a
 /// later run can tell a live run's entry from a dead one's. <see cref="Profile"/> and <see cref="ClusterUid"/> say
 /// whose cluster it is (see <see cref="ClusterIdentity"/>); entries written before they existed read them as null.
+/// <see cref="ClusterCa"/> is the same cluster as the control plane's files say it (its CA certificate), readable
+/// over SSH when the API is down: a later run heals an API-free revert (<see cref="Revert.NeedsApi"/>) of its own
+/// cluster before it reaches the API.
 /// </summary>
 public sealed record LedgerEntry(
     string Id, string RunId, string Check, string Fault, string Node, string Injected, Revert Revert,
-    DateTimeOffset InjectedAt, string Host, int Pid, string? Profile = null, string? ClusterUid = null)
+    DateTimeOffset InjectedAt, string Host, int Pid, string? Profile = null, string? ClusterUid = null, string? ClusterCa = null)
 {
     public bool HasIdentity => !string.IsNullOrEmpty(Profile) && !string.IsNullOrEmpty(ClusterUid);
 

@@ -14,8 +14,28 @@ public sealed class InjectedFault(LedgerEntry entry, Stopwatch sinceInject)
 }
 
 /// <summary>Where faults may go and whether they may go at all; checked before anything is written or run.</summary>
-public sealed record FaultPolicy(IReadOnlySet<string> Targets, bool DryRun)
+/// <param name="StoppableComponents">Control-plane components that may be stopped (<c>components.stoppable</c>); none when null.</param>
+/// <param name="ControlPlane">The control plane's node name: the only node a component fault may target.</param>
+public sealed record FaultPolicy(IReadOnlySet<string> Targets, bool DryRun, IReadOnlySet<string>? StoppableComponents = null, string? ControlPlane = null)
 {
+    /// <summary>Refuses a fault that may not go where it is aimed (see <see cref="EnsureTarget"/> and <see cref="EnsureComponent"/>).</summary>
+    public void Ensure(Fault fault)
+    {
+        if (fault.Component is { } component) EnsureComponent(fault.Name, component, fault.Target);
+        else if (fault.IsNodeFault) EnsureTarget(fault.Name, fault.Target);
+    }
+
+    /// <summary>A control-plane component may be stopped only when the profile lists it, and only on the control plane.</summary>
+    public void EnsureComponent(string fault, string component, string node)
+    {
+        if (StoppableComponents?.Contains(component) != true)
+            throw new InvalidOperationException(
+                $"Refused to inject '{fault}': stopping {component} is not allowed by this profile (components.stoppable: " +
+                $"{string.Join(", ", (StoppableComponents ?? new HashSet<string>()).Order())}). Add it there if you really mean it.");
+        if (node != ControlPlane)
+            throw new InvalidOperationException($"Refused to inject '{fault}' into {node}: {component} is stopped on the control plane ({ControlPlane ?? "unknown"}) only.");
+    }
+
     public void EnsureTarget(string fault, string node)
     {
         if (!Targets.Contains(node))
@@ -56,13 +76,13 @@ public sealed class FaultScope(FaultLedger ledger, IReverter reverter, FaultPoli
     /// <summary>Registers <paramref name="fault"/>'s revert (ledger, then memory), then runs <paramref name="inject"/>, which makes the fault.</summary>
     public async Task<InjectedFault> InjectAsync(Fault fault, Func<CancellationToken, Task> inject, CancellationToken ct)
     {
-        if (fault.IsNodeFault) policy.EnsureTarget(fault.Name, fault.Target);
+        policy.Ensure(fault);
         if (policy.DryRun)
             throw new DryRunException($"dry run: would inject '{fault.Name}' on {fault.Target} with `{fault.Command}`; revert: {fault.Revert}");
         ct.ThrowIfCancellationRequested();
 
         var entry = new LedgerEntry(Guid.NewGuid().ToString("N"), runId, check, fault.Name, fault.Target, fault.Command, fault.Revert,
-            DateTimeOffset.UtcNow, Environment.MachineName, Environment.ProcessId, identity?.Profile, identity?.ClusterUid);
+            DateTimeOffset.UtcNow, Environment.MachineName, Environment.ProcessId, identity?.Profile, identity?.ClusterUid, identity?.CaFingerprint);
         ledger.Open(entry);                       // 1. on disk
         var handle = new InjectedFault(entry, Stopwatch.StartNew());
         _toUndo.Push(new Undo(handle, null, null)); // 2. in memory

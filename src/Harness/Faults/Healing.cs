@@ -13,6 +13,9 @@ public static class Healing
 {
     public const string CheckName = "Heal faults left by an earlier run";
 
+    /// <summary>The result of the pass that runs before the API is reached (<see cref="HealBeforeApiAsync"/>).</summary>
+    public const string BeforeApiCheckName = "Heal control-plane faults left by an earlier run, before reaching the API";
+
     /// <summary>What healing does with one open entry, and why.</summary>
     public enum Decision { Heal, LeaveToItsOwner, LeaveToLiveRun }
 
@@ -46,6 +49,32 @@ public static class Healing
         return ours ? Decision.Heal : Decision.LeaveToItsOwner;
     }
 
+    /// <summary>
+    /// Whether the pass before the API heals this entry: only a revert that needs no API
+    /// (<see cref="Revert.NeedsApi"/>: a static-pod manifest put back, a node command), of a dead run, written by this
+    /// profile into the cluster whose CA the control plane has now (<paramref name="caFingerprint"/>, read over SSH).
+    /// Everything else — entries without a CA (older harness), another profile's or cluster's, those needing the API —
+    /// is null: left to <see cref="HealAsync"/>, which knows the cluster by its kube-system UID and reports on each.
+    /// </summary>
+    public static Decision? DecideBeforeApi(LedgerEntry entry, string profile, string? caFingerprint)
+    {
+        if (entry.Revert.NeedsApi || caFingerprint is null || entry.ClusterCa is null) return null;
+        if (entry.Profile != profile || entry.ClusterCa != caFingerprint) return null;
+        return RunLiveness.IsAlive(entry) ? Decision.LeaveToLiveRun : Decision.Heal;
+    }
+
+    /// <summary>
+    /// The first pass, before the API is reached: the API-free reverts of this profile's own cluster
+    /// (<see cref="DecideBeforeApi"/>), carried out over SSH — the one way to heal a run killed while the API server's
+    /// manifest was away, since nothing else can reach the cluster until it is back. The rest stays open for
+    /// <see cref="HealAsync"/>. Reports as its own result (<see cref="BeforeApiCheckName"/>) when it had anything to do.
+    /// </summary>
+    /// <param name="nodeReverter">Carries out API-free reverts over SSH (the connected nodes, no API).</param>
+    public static Task<IReadOnlyList<LedgerEntry>> HealBeforeApiAsync(IReverter nodeReverter, FaultLedger ledger, string profile, string? caFingerprint,
+        AllureWriter report, Action<string>? progress, CancellationToken ct) =>
+        HealOpenAsync(nodeReverter, ledger, e => DecideBeforeApi(e, profile, caFingerprint),
+            (e, d) => WhyLeftAlone(e, d, null), BeforeApiCheckName, "Verification:Harness.HealingBeforeApi", report, progress, ct);
+
     /// <summary>Why an entry is left alone, and how the user deals with it.</summary>
     public static string WhyLeftAlone(LedgerEntry entry, Decision decision, ClusterIdentity? identity) => decision switch
     {
@@ -72,27 +101,35 @@ public static class Healing
     /// <param name="report">Where the result "Heal faults left by an earlier run" is written.</param>
     /// <param name="progress">Receives a line per entry, healed or left alone.</param>
     /// <returns>The entries healed (empty when the ledger had none of this cluster's open).</returns>
-    public static async Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity,
+    public static Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity,
+        AllureWriter report, Action<string>? progress, CancellationToken ct) =>
+        HealOpenAsync(reverter, ledger, e => Decide(e, identity), (e, d) => WhyLeftAlone(e, d, identity),
+            CheckName, "Verification:Harness.Healing", report, progress, ct);
+
+    /// <param name="decide">What to do with an open entry; null: not this pass's business (not even reported).</param>
+    private static async Task<IReadOnlyList<LedgerEntry>> HealOpenAsync(IReverter reverter, FaultLedger ledger,
+        Func<LedgerEntry, Decision?> decide, Func<LedgerEntry, Decision, string> whyLeftAlone, string checkName, string fullName,
         AllureWriter report, Action<string>? progress, CancellationToken ct)
     {
-        var open = ledger.OpenEntries();
-        if (open.Count == 0) return open;
+        // Decided once per entry: whether it is this pass's business, and what to do with it.
+        var open = ledger.OpenEntries().Select(e => (Entry: e, Decision: decide(e))).Where(d => d.Decision is not null).ToList();
+        if (open.Count == 0) return [];
 
         var steps = new List<StepResult>();
         var healed = new List<LedgerEntry>();
         var leftAlone = new List<string>();
         var failures = new List<string>();
         // Newest first, as a scope would have reverted them.
-        foreach (var entry in open.Reverse())
+        foreach (var (entry, decided) in Enumerable.Reverse(open))
         {
             var started = DateTimeOffset.UtcNow;
             var what = $"{entry.Revert} (left by {entry.Check}, run {entry.RunId}, injected {entry.InjectedAt:yyyy-MM-dd HH:mm:ss} UTC: {entry.Injected}; ledger entry {entry.Id})";
-            var decision = Decide(entry, identity);
+            var decision = decided!.Value;
             Status status;
             string? message = null;
             if (decision != Decision.Heal)
             {
-                message = WhyLeftAlone(entry, decision, identity);
+                message = whyLeftAlone(entry, decision);
                 progress?.Invoke($"healing: {entry.Fault} on {entry.Node} {message}");
                 leftAlone.Add($"{entry.Fault} on {entry.Node} ({entry.Id}) {message}");
                 status = Status.Skipped;
@@ -131,7 +168,7 @@ public static class Healing
             (0, > 0) => (Status.Passed, $"healed {healed.Count} fault(s) left by an earlier run{others}"),
             _ => (Status.Skipped, $"nothing of this cluster to heal{others}"),
         };
-        Report.WriteStandaloneResult(CheckName, "Verification:Harness.Healing", overall, report, summary, steps);
+        Report.WriteStandaloneResult(checkName, fullName, overall, report, summary, steps);
         if (failures.Count > 0)
             throw new UnrevertedFaultException(
                 $"Unreverted fault(s) left by an earlier run could not be healed, so no new fault is injected: {string.Join("; ", failures)}. " +

@@ -155,6 +155,56 @@ public sealed class ComponentSettings
 
     /// <summary>Whether the cluster has CoreDNS (Deployment coredns in kube-system).</summary>
     public bool CoreDns { get; set; } = true;
+
+    /// <summary>
+    /// Whether the node's running containers outlive a stop of the container runtime: containerd's unit has
+    /// <c>KillMode=process</c>, so its shims (and the containers) stay; dockerd stops its containers when it stops unless
+    /// <c>live-restore</c> is set. The container-runtime check asserts that a running pod keeps answering only when true.
+    /// </summary>
+    public bool RuntimeStopKeepsContainers { get; set; } = true;
+
+    /// <summary>The CoreDNS Deployment (kubeadm's name) in kube-system and its pods' label.</summary>
+    public string CoreDnsDeployment { get; set; } = "coredns";
+
+    // ---- stopping a control-plane component (issue 11), the revised edition's unload-kube-apiserver.sh way ----------
+
+    /// <summary>
+    /// Control-plane components the checks may stop by moving their static-pod manifest away (on the control plane,
+    /// which is otherwise never a fault target). Empty: the control-plane checks are skipped.
+    /// </summary>
+    public List<string> Stoppable { get; set; } = ["kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager"];
+
+    /// <summary>Where a manifest is parked while its component is stopped: outside <see cref="ManifestsDirectory"/>,
+    /// since kubelet runs every file in that folder.</summary>
+    public string ParkedManifestsDirectory { get; set; } = "/etc/kubernetes/verification-parked";
+
+    /// <summary>Stops a static pod. Placeholders: <c>{manifest}</c> (its file in the manifests folder), <c>{parked}</c>
+    /// (where it is parked), <c>{parkedDirectory}</c>, <c>{component}</c>.</summary>
+    public string StopStaticPod { get; set; } = "mkdir -p {parkedDirectory} && mv {manifest} {parked}";
+
+    /// <summary>Starts it again; must succeed when the manifest is already back (a later run heals with it, whatever
+    /// state the dead run left), and fail when there is no manifest at all.</summary>
+    public string StartStaticPod { get; set; } = "if [ -f {parked} ]; then mv {parked} {manifest}; fi; test -f {manifest}";
+
+    /// <summary>
+    /// How to ask a component on the control plane whether it serves, without the API (it may be the API that is
+    /// down): exit 0 means healthy. Left out, a component gets kubeadm's own liveness probe as a curl (see
+    /// <see cref="HealthCommand"/>).
+    /// </summary>
+    public Dictionary<string, string> Health { get; set; } = [];
+
+    /// <summary>kubeadm's liveness probes of its static pods (manifests of kubeadm 1.18-1.36), asked from the control plane itself.</summary>
+    public static readonly IReadOnlyDictionary<string, string> KubeadmHealth = new Dictionary<string, string>
+    {
+        ["kube-apiserver"] = "curl -fsk --max-time 5 https://127.0.0.1:6443/readyz",
+        ["etcd"] = "curl -fs --max-time 5 http://127.0.0.1:2381/health",
+        ["kube-scheduler"] = "curl -fsk --max-time 5 https://127.0.0.1:10259/healthz",
+        ["kube-controller-manager"] = "curl -fsk --max-time 5 https://127.0.0.1:10257/healthz",
+    };
+
+    /// <summary>The profile's health command for <paramref name="component"/>, else kubeadm's probe, else null (not known).</summary>
+    public string? HealthCommand(string component) =>
+        Health.TryGetValue(component, out var own) && !string.IsNullOrWhiteSpace(own) ? own : KubeadmHealth.GetValueOrDefault(component);
 }
 
 /// <summary>Where the book's edition this cluster follows differs in what chapter 3 names and does.</summary>
@@ -175,6 +225,10 @@ public sealed class ImageSettings
     public string RolloutInitial { get; set; } = "nginx:1.15.12";
     public string RolloutUpdate { get; set; } = "nginx:1.16.0";
     public string RolloutMissing { get; set; } = "nginx:1.17.23";
+
+    /// <summary>A pod with <c>nslookup</c> for the CoreDNS check (the Kubernetes DNS debugging page's busybox:1.28; later
+    /// busybox builds answer nslookup differently).</summary>
+    public string DnsUtils { get; set; } = "busybox:1.28";
 
     /// <summary>Whether nginx's Server header carries the tag's version (true for the real nginx images, not for rebuilt ones).</summary>
     public bool ServerHeaderShowsVersion { get; set; } = true;
@@ -198,6 +252,34 @@ public sealed class FaultCommands
 
     public string KubeletJournal { get; set; } = "journalctl -u kubelet --no-pager --since '{since}'";
 
+    // ---- node components (issue 11, part 2): each fault and its revert, run as root on one worker -----------------
+
+    /// <summary>Stops the node's container runtime: containerd on the lab and the revised edition. The book's docker
+    /// needs its socket stopped too (<c>systemctl stop docker.socket docker.service</c>), else kubelet's next call
+    /// starts it again through socket activation.</summary>
+    public string StopContainerRuntime { get; set; } = "systemctl stop containerd";
+
+    /// <summary>Undoes <see cref="StopContainerRuntime"/>; a no-op when the runtime already runs (healing repeats it).</summary>
+    public string StartContainerRuntime { get; set; } = "systemctl start containerd";
+
+    /// <summary>Takes the node's CNI configuration away: its files moved out of the folder the runtime reads (libcni reads
+    /// only <c>/etc/cni/net.d</c> itself, so the parked folder sits beside it, not inside).</summary>
+    public string BreakCni { get; set; } = $"mkdir -p {ParkedCniDirectory} && mv /etc/cni/net.d/* {ParkedCniDirectory}/";
+
+    /// <summary>Puts the CNI configuration back. Must succeed when it is already back (healing repeats it) and fail
+    /// when the folder is still empty.</summary>
+    public string RestoreCni { get; set; } =
+        $"if [ -d {ParkedCniDirectory} ]; then cp -a {ParkedCniDirectory}/. /etc/cni/net.d/ && rm -rf {ParkedCniDirectory}; fi; ls -A /etc/cni/net.d | grep -q .";
+
+    /// <summary>Where <see cref="BreakCni"/> parks the CNI files by default.</summary>
+    public const string ParkedCniDirectory = "/etc/cni/verification-parked";
+
+    /// <summary>br_netfilter's real job switched off on the node: bridged pod-to-pod replies no longer pass iptables.</summary>
+    public string BreakBridgeNetfilter { get; set; } = "sysctl -w net.bridge.bridge-nf-call-iptables=0";
+
+    /// <summary>Undoes <see cref="BreakBridgeNetfilter"/> (kubeadm's preflight requires it at 1).</summary>
+    public string RestoreBridgeNetfilter { get; set; } = "sysctl -w net.bridge.bridge-nf-call-iptables=1";
+
     /// <summary>How curl is run from the control plane to a pod, as the book does.</summary>
     public string Curl { get; set; } = "curl --silent --show-error --connect-timeout {timeout} --max-time {timeout} -i http://{ip}/";
 }
@@ -217,6 +299,15 @@ public sealed class Timeouts
 
     /// <summary>How long the symptom of a fault is watched for before the check fails.</summary>
     public int SymptomSeconds { get; set; } = 90;
+
+    /// <summary>How long a control-plane component may take to serve again once its manifest is back: kubelet notices
+    /// the file (inotify, else its 20 s file check), starts the container, the component starts up.</summary>
+    public int ControlPlaneRestartSeconds { get; set; } = 180;
+
+    /// <summary>How long the whole control plane may take to be Ready again, with no restart for 20 s, after a
+    /// control-plane check: without the API server the scheduler and controller-manager lose their leases and exit,
+    /// and kubelet's crash back-off for them grows with every restart within 10 minutes (up to 5 minutes).</summary>
+    public int ControlPlaneSettleSeconds { get; set; } = 600;
 }
 
 public sealed class SafetySettings

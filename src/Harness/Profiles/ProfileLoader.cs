@@ -101,6 +101,22 @@ public static class ProfileLoader
         if (string.IsNullOrWhiteSpace(p.Edition.NginxPod)) p.Edition.NginxPod = "nginx-pod";
         p.Components.ControlPlane ??= [];
         p.Components.PerNodeDaemonSets ??= [];
+        p.Components.Stoppable ??= [];
+        p.Components.Health ??= [];
+        var kubeadm = new ComponentSettings();
+        if (string.IsNullOrWhiteSpace(p.Components.ParkedManifestsDirectory)) p.Components.ParkedManifestsDirectory = kubeadm.ParkedManifestsDirectory;
+        if (string.IsNullOrWhiteSpace(p.Components.StopStaticPod)) p.Components.StopStaticPod = kubeadm.StopStaticPod;
+        if (string.IsNullOrWhiteSpace(p.Components.StartStaticPod)) p.Components.StartStaticPod = kubeadm.StartStaticPod;
+        // The node components' commands (issue 11): a key given empty gets the default rather than an empty command.
+        var commands = new FaultCommands();
+        if (string.IsNullOrWhiteSpace(p.Commands.StopContainerRuntime)) p.Commands.StopContainerRuntime = commands.StopContainerRuntime;
+        if (string.IsNullOrWhiteSpace(p.Commands.StartContainerRuntime)) p.Commands.StartContainerRuntime = commands.StartContainerRuntime;
+        if (string.IsNullOrWhiteSpace(p.Commands.BreakCni)) p.Commands.BreakCni = commands.BreakCni;
+        if (string.IsNullOrWhiteSpace(p.Commands.RestoreCni)) p.Commands.RestoreCni = commands.RestoreCni;
+        if (string.IsNullOrWhiteSpace(p.Commands.BreakBridgeNetfilter)) p.Commands.BreakBridgeNetfilter = commands.BreakBridgeNetfilter;
+        if (string.IsNullOrWhiteSpace(p.Commands.RestoreBridgeNetfilter)) p.Commands.RestoreBridgeNetfilter = commands.RestoreBridgeNetfilter;
+        if (string.IsNullOrWhiteSpace(p.Components.CoreDnsDeployment)) p.Components.CoreDnsDeployment = kubeadm.CoreDnsDeployment;
+        if (string.IsNullOrWhiteSpace(p.Images.DnsUtils)) p.Images.DnsUtils = new ImageSettings().DnsUtils;
     }
 
     private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value)
@@ -161,6 +177,18 @@ public static class ProfileLoader
             yield return $"'kubernetes.drainEmptyDirFlag' is '{flag}', which kubectl {version.Major}.{version.Minor} no longer has; use '{KubernetesSettings.DeleteEmptyDirData}'";
     }
 
+    /// <summary>Component names and folders go into shell commands on the control plane: plain names and absolute paths only.</summary>
+    private static IEnumerable<string> StaticPodProblems(ComponentSettings c)
+    {
+        foreach (var name in c.Stoppable.Concat(c.Health.Keys).Where(n => !System.Text.RegularExpressions.Regex.IsMatch(n, "^[a-z0-9][a-z0-9-]*$")))
+            yield return $"'components.stoppable'/'components.health' name '{name}', which is not a component name (lower-case letters, digits, '-')";
+        foreach (var (key, dir) in new[] { ("components.manifestsDirectory", c.ManifestsDirectory), ("components.parkedManifestsDirectory", c.ParkedManifestsDirectory) })
+            if (!System.Text.RegularExpressions.Regex.IsMatch(dir ?? "", "^/[A-Za-z0-9._/-]+$"))
+                yield return $"'{key}' is '{dir}'; give an absolute path of letters, digits, '.', '_', '-' and '/'";
+        if (c.ParkedManifestsDirectory.TrimEnd('/') == c.ManifestsDirectory.TrimEnd('/'))
+            yield return "'components.parkedManifestsDirectory' is the manifests folder itself: kubelet would keep running a manifest parked there";
+    }
+
     private static void Validate(ClusterProfile p)
     {
         var problems = new List<string>();
@@ -187,6 +215,7 @@ public static class ProfileLoader
         }
         if (p.Discovery.Mode == "static" && string.IsNullOrEmpty(p.Login.User)) problems.Add("'login.user' is empty (static discovery has no default user)");
         problems.AddRange(KubectlProblems(p.Kubernetes));
+        problems.AddRange(StaticPodProblems(p.Components));
         if (problems.Count > 0)
             throw new ProfileException($"Profile {p.SourcePath} cannot be used: {string.Join("; ", problems)}.");
     }

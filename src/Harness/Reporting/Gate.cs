@@ -58,7 +58,7 @@ public sealed record GateRun(string RunId, DateTimeOffset Start, IReadOnlyList<M
     /// <summary>It completed, has a result for every check a full run has, and every result passed.</summary>
     public bool FullyGreen =>
         Started is not null && Ended?.Outcome == RunOutcomes.Completed && ExpectedChecks.Count > 0 && NotRun.Count == 0
-        && Metrics.Where(m => m.Phase == Gate.ResultPhase).GroupBy(m => m.Check).All(g => g.Last().Status == "passed");
+        && Metrics.Where(m => m.Phase == Gate.ResultPhase).GroupBy(m => m.Check).All(g => CheckOutcomes.IsGreen(g.Last().Status));
 }
 
 /// <summary>
@@ -110,7 +110,7 @@ public static class Gate
         foreach (var check in current.ExpectedChecks.Union(current.RecordedChecks).Distinct().Order(StringComparer.Ordinal))
         {
             var status = current.StatusOf(check) ?? (notRun.Contains(check) ? "not run" : "unknown");
-            if (status is not ("passed" or "not run")) reasons.Add($"{check} {status}");
+            if (!CheckOutcomes.IsGreen(status) && status != "not run") reasons.Add($"{check} {status}");
             var figures = new List<GateFigure>();
             foreach (var phase in current.Metrics.Where(m => m.Check == check && m.Phase != ResultPhase).Select(m => m.Phase).Distinct())
             {

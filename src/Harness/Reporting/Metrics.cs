@@ -45,6 +45,18 @@ public static class RunModes
     public const string SideBySide = "side by side", Sequential = "sequential";
 }
 
+/// <summary>A check's outcome as the metrics record it, besides NUnit's passed/failed/broken/skipped.</summary>
+public static class CheckOutcomes
+{
+    public const string Passed = "passed";
+    /// <summary>The profile says the cluster has nothing for the check to check (no CoreDNS, a component kept out of
+    /// reach): the gate reads it as neither green nor red for that check.</summary>
+    public const string NotApplicable = "not applicable";
+
+    /// <summary>What lets a run be fully green and a version be bumped.</summary>
+    public static bool IsGreen(string? status) => status is Passed or NotApplicable;
+}
+
 public static class RunOutcomes
 {
     /// <summary>The checks ran; their own results decide.</summary>

@@ -44,15 +44,37 @@ public sealed class TestScope : IDisposable
     /// <summary>How an exception reads in this report: a failed expectation is a product verdict, anything else broken.</summary>
     public Status StatusOf(Exception error) => Report.StatusOf(error, _frameworkStatus);
 
+    /// <summary>
+    /// The check's time so far, by part: its top-level steps marked harness or queued (<see cref="Step(string, StepPart, Func{Task})"/>)
+    /// and the rest, the book's steps and the waits its narrative needs.
+    /// </summary>
+    public IReadOnlyDictionary<StepPart, TimeSpan> TimeByPart()
+    {
+        lock (Result)
+            return Enum.GetValues<StepPart>().ToDictionary(part => part, part => TimeSpan.FromMilliseconds(Result.Steps
+                .Where(s => s.Stop >= s.Start && StepParts.Of(s) == part)
+                .Sum(s => (double)(s.Stop - s.Start))));
+    }
+
     // ---- steps ---------------------------------------------------------------------------------------------------
 
     public async Task Step(string name, Func<Task> body) =>
         await Step<object?>(name, async () => { await body(); return null; });
 
+    /// <summary>
+    /// A step that is the harness's own work, not the book's narrative (the steady state, the check's namespace, the
+    /// evidence, leaving the cluster as found), or time spent queued for nodes other checks hold. The step carries the
+    /// parameter <c>part</c>; <see cref="TimeByPart"/> adds the top-level steps up by it.
+    /// </summary>
+    public async Task Step(string name, StepPart part, Func<Task> body) =>
+        await Step<object?>(name, async () => { await body(); return null; }, part);
+
     /// <summary>Runs <paramref name="body"/> as a nested step; its exception marks the step and propagates unchanged.</summary>
-    public async Task<T> Step<T>(string name, Func<Task<T>> body)
+    public async Task<T> Step<T>(string name, Func<Task<T>> body) => await Step(name, body, StepPart.Book);
+
+    private async Task<T> Step<T>(string name, Func<Task<T>> body, StepPart part)
     {
-        var frame = BeginStep(name);
+        var frame = BeginStep(name, part);
         _openStep.Value = frame; // an async method restores its caller's value on return
         try
         {
@@ -92,10 +114,11 @@ public sealed class TestScope : IDisposable
         }
     }
 
-    private StepFrame BeginStep(string name)
+    private StepFrame BeginStep(string name, StepPart part = StepPart.Book)
     {
         var parent = _openStep.Value;
         var step = new StepResult { Name = Secrets.Redact(name), Start = AllureJson.Now(), Stage = Stage.Running };
+        if (part != StepPart.Book) step.Parameters.Add(new Parameter(StepParts.ParameterName, StepParts.NameOf(part)));
         Change(parent?.Step ?? (ExecutableItem)Result, item => item.Steps.Add(step));
         var depth = (parent?.Depth ?? -1) + 1;
         _progress?.Invoke($"{new string(' ', 2 * depth)}> {step.Name}");

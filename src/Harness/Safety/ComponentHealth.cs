@@ -171,7 +171,8 @@ public static partial class ComponentHealth
             TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
         return result.Stdout.Trim() == "missing"
             ? new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer: {manifest} missing on {profile.ControlPlane}, so kubelet does not run it",
-                $"put the manifest back into {profile.Components.ManifestsDirectory} on {profile.ControlPlane} (the revised edition's load-kube-apiserver.sh)")
+                $"put the manifest back into {profile.Components.ManifestsDirectory} on {profile.ControlPlane} (the revised edition's load-kube-apiserver.sh; " +
+                $"the control-plane checks park it in {profile.Components.ParkedManifestsDirectory}, and the next run puts it back when the ledger says it parked it)")
             : new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer although {manifest} is present",
                 $"look at `crictl ps -a --name kube-apiserver` (or `docker ps -a`) and `journalctl -u kubelet` on {profile.ControlPlane}; check etcd too");
     }

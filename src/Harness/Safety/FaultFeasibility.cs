@@ -39,20 +39,48 @@ public static partial class FaultFeasibility
         new("commands.reboot", profile.Commands.Reboot),
     ];
 
+    /// <summary>
+    /// The node-component checks' commands (issue 11), each checked by its own check on its own worker before it
+    /// injects (<see cref="CheckAsync(ClusterProfile, IReadOnlyList{FaultSetting}, IEnumerable{string}, Func{string, NodeShell}, CancellationToken, ProbeRoots?)"/>),
+    /// not by the run's preflight: a cluster where one of them cannot work still runs the book's nine.
+    /// </summary>
+    public static IReadOnlyList<FaultSetting> ContainerRuntimeSettings(ClusterProfile profile) =>
+    [
+        new("commands.stopContainerRuntime", profile.Commands.StopContainerRuntime),
+        new("commands.startContainerRuntime", profile.Commands.StartContainerRuntime),
+    ];
+
+    public static IReadOnlyList<FaultSetting> CniSettings(ClusterProfile profile) =>
+    [
+        new("commands.breakCni", profile.Commands.BreakCni),
+        new("commands.restoreCni", profile.Commands.RestoreCni),
+    ];
+
+    public static IReadOnlyList<FaultSetting> BridgeNetfilterSettings(ClusterProfile profile) =>
+    [
+        new("commands.breakBridgeNetfilter", profile.Commands.BreakBridgeNetfilter),
+        new("commands.restoreBridgeNetfilter", profile.Commands.RestoreBridgeNetfilter),
+    ];
+
     /// <summary>Probes every fault target of the cluster's profile. Empty = every fault and revert can work.</summary>
     public static Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, CancellationToken ct) =>
         CheckAsync(cluster.Profile, cluster.Node, ct);
 
     /// <summary>The same, with the node shells given (tests: a real sshd on loopback) and the probe's roots.</summary>
-    public static async Task<IReadOnlyList<string>> CheckAsync(ClusterProfile profile, Func<string, NodeShell> node, CancellationToken ct,
-        ProbeRoots? roots = null)
+    public static Task<IReadOnlyList<string>> CheckAsync(ClusterProfile profile, Func<string, NodeShell> node, CancellationToken ct,
+        ProbeRoots? roots = null) =>
+        CheckAsync(profile, Settings(profile), profile.FaultTargets, node, ct, roots);
+
+    /// <summary>Probes <paramref name="nodes"/> for <paramref name="wanted"/> only (a check's own fault and revert on its own worker).</summary>
+    public static async Task<IReadOnlyList<string>> CheckAsync(ClusterProfile profile, IReadOnlyList<FaultSetting> wanted, IEnumerable<string> nodes,
+        Func<string, NodeShell> node, CancellationToken ct, ProbeRoots? roots = null)
     {
-        var settings = Settings(profile).Where(s => !string.IsNullOrWhiteSpace(s.Command)).ToList();
+        var settings = wanted.Where(s => !string.IsNullOrWhiteSpace(s.Command)).ToList();
         var needs = settings.SelectMany(s => Parse(s.Command)).ToList();
         var script = ProbeScript(needs, roots ?? new ProbeRoots());
         var timeout = TimeSpan.FromSeconds(Math.Clamp(profile.Timeouts.CommandSeconds, 5, 15));
 
-        var probes = profile.FaultTargets.Distinct().Select(async name =>
+        var probes = nodes.Distinct().Select(async name =>
         {
             try
             {
@@ -90,6 +118,9 @@ public static partial class FaultFeasibility
         "enable", "disable", "reenable", "is-active", "is-enabled", "status", "cat", "mask", "unmask", "show",
     ];
 
+    // The shell's reserved words (`if [ -d X ]; then cp …; fi`): what follows them is the command.
+    private static readonly HashSet<string> ShellKeywords = ["if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}"];
+
     // Words that run the rest of the line as a command of its own.
     private static readonly HashSet<string> Wrappers = ["sudo", "nohup", "env", "exec", "command", "nice", "timeout"];
 
@@ -112,8 +143,9 @@ public static partial class FaultFeasibility
             var words = Words(simple);
             // Leading variable assignments and wrappers (with their options, and timeout's duration) are not the program.
             var i = 0;
-            while (i < words.Count && (Assignment().IsMatch(words[i]) || Wrappers.Contains(words[i])))
+            while (i < words.Count && (Assignment().IsMatch(words[i]) || Wrappers.Contains(words[i]) || ShellKeywords.Contains(words[i])))
             {
+                if (ShellKeywords.Contains(words[i])) { i++; continue; } // `then cp …`: the program is cp
                 var wrapper = words[i++];
                 while (i < words.Count && words[i].StartsWith('-')) i++;
                 if (wrapper == "timeout" && i < words.Count) i++;

@@ -208,4 +208,33 @@ public class CheckContextTests
         await Assert.CatchAsync<OperationCanceledException>(async () => await wait);
         Assert.That(context.Namespace, Is.EqualTo("verification"));
     }
+
+    [Test]
+    public async Task The_backstop_counts_from_the_moment_the_check_has_its_nodes_not_from_its_queue()
+    {
+        using var ledger = new TempLedger();
+        var board = new ClaimBoard();
+        CheckContext On(string check, CancellationTokenSource cancellation) =>
+            new(check, "verification", cluster: null, new FaultScope(ledger.Ledger, new Undone(), Workers, "run-1", check),
+                TestScope.NotRecorded(check), metrics: null, _ => { }, cancellation,
+                ct => new ClusterWaits((_, _) => throw new AssertionException("no pods here"), () => throw new AssertionException("no nodes here"), null, ct),
+                claims: board);
+
+        var holder = On("PodHangsInTerminatingUntilKubeletIsBack", new CancellationTokenSource());
+        await holder.ClaimAsync(ClusterClaim.Nothing.Breaking(["w1-k8s"]));
+        await using var queued = On("KilledContainerIsRestartedByKubelet", new CancellationTokenSource());
+        var claimed = queued.ClaimAsync(ClusterClaim.Nothing.Needing(["w1-k8s"]), backstop: TimeSpan.FromMilliseconds(300));
+
+        await Task.Delay(600); // queued twice as long as its backstop
+        Assert.That(claimed.IsCompleted, Is.False, "it waits for w1-k8s");
+        Assert.That(queued.Cancellation.IsCancellationRequested, Is.False, "the queue does not count");
+
+        await holder.DisposeAsync();
+        await claimed;
+        Assert.That(queued.Cancellation.IsCancellationRequested, Is.False);
+        Assert.That(queued.BackstopReached, Is.False);
+        await Task.Delay(TimeSpan.FromSeconds(2)).WaitAsync(queued.Cancellation).ContinueWith(_ => { });
+        Assert.That(queued.Cancellation.IsCancellationRequested, Is.True, "cancelled 300 ms after it had its nodes");
+        Assert.That(queued.BackstopReached, Is.True);
+    }
 }

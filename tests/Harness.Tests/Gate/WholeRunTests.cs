@@ -48,6 +48,21 @@ public class WholeRunTests
     }
 
     [Test]
+    public void A_check_the_profile_has_nothing_for_is_not_applicable_not_red_but_a_skipped_one_is_red()
+    {
+        const string coreDns = "LookupsFailWhileCoreDnsIsScaledToZero";
+        string[] checks = [.. NineChecks, coreDns];
+        var notApplicable = Evaluate(new RunHistory()
+            .Add("lab", [.. AllPassed(), (coreDns, CheckOutcomes.NotApplicable, null)], checks));
+        Assert.That(notApplicable.MayBump, Is.True, string.Join("; ", notApplicable.Reasons));
+        Assert.That(notApplicable.Rows.Single(r => r.Check == coreDns).Status, Is.EqualTo("not applicable"), "the table says so");
+
+        var skipped = Evaluate(new RunHistory().Add("lab", [.. AllPassed(), (coreDns, "skipped", null)], checks));
+        Assert.That(skipped.MayBump, Is.False);
+        Assert.That(skipped.Reasons, Is.EqualTo(new[] { $"{coreDns} skipped" }));
+    }
+
+    [Test]
     public void A_stopped_run_is_red_with_its_reason_and_the_checks_it_did_not_run()
     {
         const string reason = "preflight: /etc/kubernetes/manifests/kube-controller-manager.yaml missing on m-k8s";

@@ -51,6 +51,31 @@ public class ReportTests
     }
 
     [Test]
+    public async Task Harness_and_queued_steps_are_marked_in_the_file_and_the_time_adds_up_by_part()
+    {
+        using var folder = new ResultsFolder();
+        var scope = Report.StartTest("parts", "Tests:Parts.Check()", folder.Writer);
+        await scope.Step("wait for the nodes it uses: held by S2", StepPart.Queued, () => Task.Delay(60));
+        await scope.Step("steady state", StepPart.Harness, () => Task.Delay(30));
+        await scope.Step("kubectl delete pod nginx-pod → Terminating", async () =>
+        {
+            await Task.Delay(120);
+            await scope.Step("nested harness-looking step counts with its parent", StepPart.Harness, () => Task.Delay(10));
+        });
+        var time = scope.TimeByPart();
+        scope.Stop(Status.Passed);
+
+        Assert.That(time[StepPart.Queued].TotalMilliseconds, Is.GreaterThanOrEqualTo(55));
+        Assert.That(time[StepPart.Harness].TotalMilliseconds, Is.GreaterThanOrEqualTo(25));
+        Assert.That(time[StepPart.Book].TotalMilliseconds, Is.GreaterThanOrEqualTo(125));
+        var steps = folder.Results()["parts"].GetProperty("steps");
+        string? PartOf(JsonElement step) => step.TryGetProperty("parameters", out var ps)
+            ? ps.EnumerateArray().Where(p => p.GetProperty("name").GetString() == "part").Select(p => p.GetProperty("value").GetString()).FirstOrDefault()
+            : null;
+        Assert.That(steps.EnumerateArray().Select(PartOf), Is.EqualTo(new[] { "queued", "harness", null }), "book steps carry no part");
+    }
+
+    [Test]
     public void A_result_file_has_allure_field_names_and_ids()
     {
         using var folder = new ResultsFolder();

@@ -1,0 +1,123 @@
+using Harness.Faults;
+using Harness.Nodes;
+using Harness.Profiles;
+
+namespace Harness;
+
+/// <summary>
+/// The cluster's nodes before (or without) its API: discovered, logged in to, admin.conf fetched from the control
+/// plane. Enough to carry out reverts that need no API (<see cref="Revert.NeedsApi"/>) — a run killed while the API
+/// server's manifest was away is healed through this before anything asks the API (see
+/// <see cref="Healing.HealBeforeApiAsync"/>). <see cref="Cluster.ConnectAsync(NodeAccess, Action{string}?, CancellationToken)"/>
+/// then adds the API and takes it over.
+/// </summary>
+public sealed class NodeAccess : IReverter, IAsyncDisposable
+{
+    private readonly Dictionary<string, NodeShell> _shells;
+
+    private NodeAccess(ClusterProfile profile, Dictionary<string, NodeShell> shells, string kubeconfigPath, string? caFingerprint, Action<string>? progress)
+    {
+        Profile = profile;
+        _shells = shells;
+        KubeconfigPath = kubeconfigPath;
+        CaFingerprint = caFingerprint;
+        Progress = progress;
+    }
+
+    /// <summary>The profile with the workers discovery found.</summary>
+    public ClusterProfile Profile { get; }
+
+    /// <summary>The local 0600 copy of admin.conf (removed by <see cref="DisposeAsync"/>).</summary>
+    public string KubeconfigPath { get; }
+
+    /// <summary>The cluster's CA as admin.conf carries it (<see cref="ClusterIdentity.CaFingerprintOf"/>).</summary>
+    public string? CaFingerprint { get; }
+
+    public Action<string>? Progress { get; }
+
+    internal IReadOnlyDictionary<string, NodeShell> Shells => _shells;
+
+    public NodeShell ControlPlane => Node(Profile.ControlPlane);
+
+    public NodeShell Node(string name) =>
+        _shells.TryGetValue(name, out var shell)
+            ? shell
+            : throw new ArgumentException($"Unknown node '{name}'. Nodes of profile '{Profile.Name}': {string.Join(", ", _shells.Keys)}.");
+
+    internal static string Where(ClusterProfile profile) => $"profile '{profile.Name}' ({profile.SourcePath})";
+
+    /// <summary>
+    /// Discover the nodes, log in to each and fetch admin.conf from the control plane; the API is not asked.
+    /// Every failure becomes one <see cref="ClusterUnreachableException"/> naming the profile and the fix.
+    /// </summary>
+    public static async Task<NodeAccess> ConnectAsync(ClusterProfile profile, Action<string>? log, CancellationToken ct)
+    {
+        var where = Where(profile);
+        var shells = new Dictionary<string, NodeShell>();
+        try
+        {
+            log?.Invoke($"discovering nodes ({profile.Discovery.Mode})");
+            (var endpoints, profile) = await NodeDiscovery.DiscoverAsync(profile, ct);
+            var hostKeys = new HostKeyStore(profile.ResolvePath(profile.Login.KnownHostsFile));
+            var connectTimeout = TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds);
+            var connecting = endpoints.Select(async e => (e.Name, Shell: await NodeShell.ConnectAsync(e, hostKeys, connectTimeout, ct))).ToList();
+            foreach (var done in await Task.WhenAll(connecting)) shells[done.Name] = done.Shell;
+            log?.Invoke($"logged in to {string.Join(", ", shells.Keys)}");
+            if (profile.Discovery.Mode == "vagrant") await Cluster.CheckHostnamesAsync(shells, profile, ct);
+            var (kubeconfig, ca) = await Cluster.FetchKubeconfigAsync(profile, where, shells[profile.ControlPlane], ct);
+            return new NodeAccess(profile, shells, kubeconfig, ca, log);
+        }
+        catch (Exception e)
+        {
+            foreach (var shell in shells.Values) await shell.DisposeAsync();
+            throw Cluster.Unreachable(e, where, ct);
+        }
+    }
+
+    private TimeSpan CommandTimeout => TimeSpan.FromSeconds(Profile.Timeouts.CommandSeconds);
+
+    /// <summary>How long a restored component may take to serve again.</summary>
+    internal TimeSpan RestartDeadline => TimeSpan.FromSeconds(Profile.Timeouts.ControlPlaneRestartSeconds);
+
+    internal ComponentWaits.RunOnNode RunOn(string node) => (command, timeout, ct) => Node(node).RunAsync(command, timeout, ct);
+
+    /// <summary>The reverts that need no API; any other is refused (it waits for the pass that has the API).</summary>
+    public async Task RevertAsync(Revert revert, CancellationToken ct)
+    {
+        switch (revert.Kind)
+        {
+            case RevertKind.NodeCommand:
+                (await Node(revert.Target).RunAsync(revert.Command!, CommandTimeout, ct)).EnsureSuccess();
+                break;
+            case RevertKind.RestoreStaticPodManifest:
+                await ComponentWaits.RestoreAsync(RunOn(revert.Target), revert, StaticPod.HealthOf(Profile, revert), RestartDeadline, Progress, ct);
+                break;
+            default:
+                throw new InvalidOperationException($"'{revert}' needs the Kubernetes API, which this node-only access does not have.");
+        }
+    }
+
+    /// <summary>
+    /// Gives the API server its restart time (<c>timeouts.controlPlaneRestartSeconds</c>) to answer its health command on
+    /// the control plane, before the API is asked: after etcd came back, kubelet may hold a failed API server in its
+    /// crash-loop back-off for minutes, longer than the connect budget. Returns whether it answered; on false the
+    /// caller goes on and the API connection names what is wrong.
+    /// </summary>
+    public async Task<bool> WaitForApiServerAsync(CancellationToken ct)
+    {
+        if (Profile.Components.HealthCommand("kube-apiserver") is not { } health) return true;
+        try
+        {
+            await ComponentWaits.UntilAsync(RunOn(Profile.ControlPlane), "kube-apiserver", health, serving: true, RestartDeadline, Progress, ct);
+            return true;
+        }
+        catch (Waits.WaitTimeoutException) { return false; }
+    }
+
+    /// <summary>Logs out of every node and removes the local admin.conf.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var shell in _shells.Values) await shell.DisposeAsync();
+        try { Directory.Delete(Path.GetDirectoryName(KubeconfigPath)!, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,234 @@
+using Harness.Faults;
+using Harness.Kube;
+using Harness.Kube.Kubectl;
+using Harness.Nodes;
+using Harness.Profiles;
+using Harness.Reporting;
+using Harness.Waits;
+using k8s;
+using k8s.Models;
+using NUnit.Framework;
+using Polly;
+using Polly.Retry;
+
+namespace Verification;
+
+/// <summary>
+/// What the checks of the control plane's components share (issue 11): one component stopped the revised edition's
+/// way — its static-pod manifest moved out of kubelet's folder on the control plane (<c>unload-kube-apiserver.sh</c>)
+/// and back (<c>load-kube-apiserver.sh</c>) — with the commands of the profile's <c>components</c> section. Its revert
+/// (the manifest back, the component serving again) needs no API, so a run killed meanwhile is healed by the next one
+/// before that one reaches the API (see Suite and Healing.HealBeforeApiAsync).
+/// </summary>
+public abstract class ControlPlaneCheck : ClusterCheck
+{
+    /// <summary>kubeadm's name of the component (its manifest is <c>&lt;name&gt;.yaml</c>, its pod label <c>component=&lt;name&gt;</c>).</summary>
+    protected abstract string Component { get; }
+
+    /// <summary>The component's manifest and the profile's commands for it.</summary>
+    protected StaticPod StaticPod => StaticPod.Of(Profile, Component);
+
+    /// <summary>The fault, declared once: the manifest moved away; its revert moves it back and waits until the component serves.</summary>
+    protected Fault ComponentStopped => StaticPod.Stopped;
+
+    protected override IEnumerable<Fault> FaultsOf(string check) => [ComponentStopped];
+
+    /// <summary>How long a symptom that is an absence (no node, no replacement) must last to count: longer than the
+    /// component takes to act when it runs (the scheduler binds in well under a second, a controller within seconds).</summary>
+    protected static readonly TimeSpan HoldPeriod = TimeSpan.FromSeconds(30);
+
+    protected string ControlPlaneNode => Profile.ControlPlane;
+
+    /// <summary>The profile keeps the component out of reach (<c>components.stoppable</c>): nothing to check there.</summary>
+    protected override string? NotApplicableOn(ClusterProfile profile) =>
+        profile.Components.Stoppable.Contains(Component) ? null
+            : $"not applicable: profile '{profile.Name}' does not let the checks stop {Component} (components.stoppable: {string.Join(", ", profile.Components.Stoppable)})";
+
+    /// <summary>
+    /// Before anything is injected: the component's health command must answer now, while the steady state says the component runs —
+    /// a command that cannot tell (curl missing, another port) would see it neither stop nor come back, and its revert
+    /// would wait in vain.
+    /// </summary>
+    protected async Task RequireStoppableAsync()
+    {
+        if (StaticPod.HealthCommand is null)
+            Assert.Ignore($"no health command for {Component}: set components.health.{Component} in profile '{Profile.Name}'");
+        await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.HealthCommand} answers while {Component} runs", async () =>
+        {
+            var answer = await Cluster.ControlPlane.RunAsync(StaticPod.HealthCommand!, ct: Token);
+            Report.Attach("health", answer.ToString());
+            Assert.That(answer.Succeeded, Is.True,
+                $"components.health.{Component} of profile '{Profile.Name}' must succeed while {Component} runs, else the check cannot see it stop or come back: {answer}");
+        });
+    }
+
+    /// <summary>
+    /// <c>[m-k8s]$ mv /etc/kubernetes/manifests/X.yaml …</c> (the revert registered first), then, on the control plane,
+    /// the component's health command until it fails: the component is down. Records "detection".
+    /// </summary>
+    protected async Task<InjectedFault> StopComponentAsync()
+    {
+        Involve(ControlPlaneNode);
+        var stopped = await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.StopCommand}", async () =>
+        {
+            var fault = await InjectOnNodeAsync(ComponentStopped);
+            var listing = await Cluster.ControlPlane.RunAsync($"ls {Profile.Components.ManifestsDirectory}", ct: Token);
+            Report.Attach($"ls {Profile.Components.ManifestsDirectory}", listing.ToString());
+            return fault;
+        });
+        await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.HealthCommand} fails: kubelet stopped {Component}", async () =>
+        {
+            await ComponentWaits.UntilAsync(RunOnControlPlane, Component, StaticPod.HealthCommand!, serving: false,
+                Seconds(Profile.Timeouts.SymptomSeconds), Progress, Token);
+            Record("detection", stopped.SinceInject);
+            var answer = await Cluster.ControlPlane.RunAsync(StaticPod.HealthCommand!, ct: Token);
+            Report.Attach("health", answer.ToString());
+        });
+        return stopped;
+    }
+
+    /// <summary>
+    /// <c>[m-k8s]$ mv …parked… /etc/kubernetes/manifests/X.yaml</c>: the fault's revert, which waits until the component
+    /// answers its health command again. Records "component back" (manifest back → component serving); returns when the
+    /// manifest was put back, for the check's own "recovery" figure.
+    /// </summary>
+    protected async Task<DateTimeOffset> StartComponentAsync(InjectedFault stopped)
+    {
+        var restoredAt = DateTimeOffset.UtcNow;
+        await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.StartCommand} → {StaticPod.HealthCommand} answers", async () =>
+        {
+            await RecoverAsync(stopped);
+            Record("component back", DateTimeOffset.UtcNow - restoredAt);
+            var answer = await Cluster.ControlPlane.RunAsync(StaticPod.HealthCommand!, ct: Token);
+            Report.Attach("health", answer.ToString());
+            Assert.That(answer.Succeeded, Is.True, $"{Component} serves again: {answer}");
+            await HarnessClientReachesTheApiAsync();
+        });
+        // The cluster as it was found: answering its health port is not yet a Ready static pod (kubeadm's startup probe
+        // runs first), and without the API server or etcd the scheduler and controller-manager lost their leases and
+        // restarted. A run that ended here would leave the next run's preflight a control plane still settling.
+        await Report.Step($"kubectl -n kube-system get pods → every control-plane pod Running and Ready, none restarting for {ControlPlaneStable.TotalSeconds:0} s", StepPart.Harness, async () =>
+        {
+            var problems = await ControlPlaneSettledAsync();
+            Record("control plane Ready", DateTimeOffset.UtcNow - restoredAt);
+            var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: Token);
+            Report.Attach("kube-system pods on the control plane", string.Join("\n", pods.Items.Select(Describe)));
+            Assert.That(problems, Is.Empty, $"the control plane is back as it was before {Component} was stopped");
+        });
+        return restoredAt;
+    }
+
+    /// <summary>
+    /// The harness's own API client answers again before the check goes on: its pooled connections died with the API
+    /// server (or its requests failed without etcd), and the waits and the clean-up after this step use it.
+    /// </summary>
+    private async Task HarnessClientReachesTheApiAsync()
+    {
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddTimeout(Seconds(Profile.Timeouts.ControlPlaneRestartSeconds))
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<k8s.Autorest.HttpOperationException>()
+                    .Handle<IOException>().Handle<TaskCanceledException>(e => !Token.IsCancellationRequested),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
+            })
+            .Build();
+        await pipeline.ExecuteAsync(async t => await Api.CoreV1.ReadNamespaceAsync(Ns, cancellationToken: t), Token);
+    }
+
+    /// <summary>How long the control plane's pods must stay Ready without a restart to count as settled.</summary>
+    private static readonly TimeSpan ControlPlaneStable = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Until the control plane's static pods are all Ready and none has restarted for <see cref="ControlPlaneStable"/>
+    /// (kubelet restarts the API server whose liveness failed without etcd only after etcd is back; the scheduler and
+    /// controller-manager restart after losing their leases), within <c>timeouts.controlPlaneSettleSeconds</c>.
+    /// Returns what is still wrong at the deadline (empty: settled).
+    /// </summary>
+    private Task<IReadOnlyList<string>> ControlPlaneSettledAsync() =>
+        // After etcd or the API server the scheduler and controller-manager sit in kubelet's crash back-off (10, 20, 40,
+        // 80 s … up to 5 min, growing with each restart within 10 minutes): measured on the lab 2 to 6 minutes.
+        Settling.UntilSettledAsync(async t =>
+            {
+                IReadOnlyList<string> problems = [.. (await Harness.Safety.ComponentHealth.CheckAsync(Cluster, TimeSpan.Zero, t)).Select(p => p.ToString())];
+                var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: t);
+                return (problems, pods.Items);
+            },
+            ControlPlaneStable, Seconds(Profile.Timeouts.ControlPlaneSettleSeconds), TimeSpan.FromSeconds(2),
+            problem => Progress($"control plane after {Component}: {problem}"), Token);
+
+    private ComponentWaits.RunOnNode RunOnControlPlane => (command, timeout, ct) => Cluster.ControlPlane.RunAsync(command, timeout, ct);
+
+    /// <summary>The book's curl from the control plane to a pod that ran before the fault: it must still answer.</summary>
+    protected Task RunningPodKeepsServingAsync(string ip) =>
+        Report.Step($"a pod that ran before keeps serving without {Component}: curl {ip} answers", async () =>
+        {
+            var answer = await CurlFromControlPlaneAsync(ip);
+            Assert.That(answer.StatusCode, Is.EqualTo(200), $"the pod's node runs it without the control plane: {answer}");
+        });
+
+    /// <summary>
+    /// Runs one of the book's kubectl commands on the control plane until what kubectl prints reads as
+    /// <paramref name="wanted"/>, within <paramref name="deadline"/>; the last transcript is attached. A component on
+    /// its way down can give other answers first (an API server shutting down resets connections before nothing listens).
+    /// </summary>
+    protected async Task<(CommandResult Result, ApiAnswer Answer)> KubectlUntilAsync(string arguments, Func<ApiAnswer, bool> wanted, TimeSpan deadline)
+    {
+        (CommandResult Result, ApiAnswer Answer) last = default;
+        var pipeline = new ResiliencePipelineBuilder<bool>()
+            .AddTimeout(deadline)
+            .AddRetry(new RetryStrategyOptions<bool>
+            {
+                ShouldHandle = new PredicateBuilder<bool>().HandleResult(done => !done),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
+            })
+            .Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async t =>
+            {
+                var result = await Context.KubectlAsync(arguments, TimeSpan.FromSeconds(60));
+                last = (result, ApiAnswer.Read(result));
+                return wanted(last.Answer);
+            }, Token);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            // The assertion below says what kubectl printed last.
+        }
+        if (last.Result is not null) Report.Attach($"kubectl {arguments}", last.Result.ToString());
+        return last;
+    }
+
+    /// <summary>Something written before the fault, read back after it: a ConfigMap with one value.</summary>
+    protected async Task<V1ConfigMap> WriteMarkerAsync(string name, string value) =>
+        await Report.Step($"kubectl create configmap {name} --from-literal=writtenBefore={value}", async () =>
+            await Api.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+            {
+                Metadata = new V1ObjectMeta { Name = name },
+                Data = new Dictionary<string, string> { ["writtenBefore"] = value },
+            }, Ns, cancellationToken: Token));
+
+    /// <summary><c>kubectl get configmap NAME -o jsonpath=…</c> prints the value written before the fault.</summary>
+    protected Task ExpectMarkerAsync(string name, string value) =>
+        Report.Step($"kubectl get configmap {name} → writtenBefore={value}", async () =>
+        {
+            var read = (await KubectlAsync($"get configmap {name} -o jsonpath='{{.data.writtenBefore}}'")).EnsureSuccess();
+            Assert.That(read.Stdout.Trim(), Is.EqualTo(value), $"the object written before the fault is still there: {read}");
+        });
+
+    /// <summary>The book's <c>kubectl get pods -o wide</c>: <paramref name="pod"/> listed Running (created before the fault).</summary>
+    protected Task ExpectPodStillListedRunningAsync(string pod) =>
+        Report.Step($"kubectl get pods -o wide → {pod} still Running", async () =>
+        {
+            var pods = (await KubectlAsync("get pods -o wide")).EnsureSuccess();
+            Assert.That(KubectlTable.Parse(pods.Stdout).Cell(pod, "STATUS"), Is.EqualTo("Running"), pods.ToString());
+        });
+
+    /// <summary>Events of one object in the check's namespace with <paramref name="reason"/> (e.g. Scheduled).</summary>
+    protected async Task<IReadOnlyList<Corev1Event>> EventsAsync(string objectName, string reason) =>
+        (await Api.CoreV1.ListNamespacedEventAsync(Ns, fieldSelector: $"involvedObject.name={objectName},reason={reason}", cancellationToken: Token)).Items.ToList();
+
+    /// <summary>A line that says what a pod looks like now, as <c>kubectl get pods -o wide</c> would.</summary>
+    protected static string Describe(V1Pod pod) => ObjectState.Describe(pod);
+}

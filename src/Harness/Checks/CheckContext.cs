@@ -132,19 +132,19 @@ public sealed class CheckContext : IAsyncDisposable
         _claim = await _claims.AcquireAsync(Name, claim, Cancellation, onWait);
         if (backstop is { } limit)
         {
-            _cancellation.Token.Register(() =>
+            _backstop = new CancellationTokenSource(limit);
+            _backstop.Token.Register(() =>
             {
-                if (BackstopReached) Progress($"{Name}: cancelled by its backstop, {limit.TotalMinutes:0} min after it had its nodes (a wait that hung)");
+                Progress($"{Name}: cancelled by its backstop, {limit.TotalMinutes:0} min after it had its nodes (a wait that hung)");
+                try { _cancellation.Cancel(); } catch (ObjectDisposedException) { } // the check ended meanwhile
             });
-            _backstopAt = DateTimeOffset.UtcNow + limit;
-            _cancellation.CancelAfter(limit);
         }
     }
 
-    private DateTimeOffset? _backstopAt;
+    private CancellationTokenSource? _backstop;
 
     /// <summary>The check was cancelled by its own backstop (<see cref="ClaimAsync"/>), not by the test framework or a signal.</summary>
-    public bool BackstopReached => _backstopAt is { } at && DateTimeOffset.UtcNow >= at && _cancellation.IsCancellationRequested;
+    public bool BackstopReached => _backstop?.IsCancellationRequested == true;
 
     /// <summary>Nodes other checks running side by side are breaking now: a steady-state look leaves them out.</summary>
     public IReadOnlySet<string> BrokenElsewhere => _claims?.BrokenByOthers(Name) ?? new HashSet<string>();
@@ -214,6 +214,7 @@ public sealed class CheckContext : IAsyncDisposable
         finally
         {
             _claim?.Dispose(); // its nodes are free for the next check only now, after its clean-up
+            _backstop?.Dispose();
             _cancellation.Dispose();
         }
     }

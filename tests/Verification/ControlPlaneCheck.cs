@@ -146,16 +146,7 @@ public abstract class ControlPlaneCheck : ClusterCheck
     /// Returns what is still wrong at the deadline (empty: settled).
     /// </summary>
     private Task<IReadOnlyList<string>> ControlPlaneSettledAsync() =>
-        // After etcd or the API server the scheduler and controller-manager sit in kubelet's crash back-off (10, 20, 40,
-        // 80 s … up to 5 min, growing with each restart within 10 minutes): measured on the lab 2 to 6 minutes.
-        Settling.UntilSettledAsync(async t =>
-            {
-                IReadOnlyList<string> problems = [.. (await Harness.Safety.ComponentHealth.CheckAsync(Cluster, TimeSpan.Zero, t)).Select(p => p.ToString())];
-                var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: t);
-                return (problems, pods.Items);
-            },
-            ControlPlaneStable, Seconds(Profile.Timeouts.ControlPlaneSettleSeconds), TimeSpan.FromSeconds(2),
-            problem => Progress($"control plane after {Component}: {problem}"), Token);
+        Harness.Safety.ComponentHealth.UntilControlPlaneSettledAsync(Cluster, ControlPlaneStable, problem => Progress($"control plane after {Component}: {problem}"), Token);
 
     private ComponentWaits.RunOnNode RunOnControlPlane => (command, timeout, ct) => Cluster.ControlPlane.RunAsync(command, timeout, ct);
 

@@ -105,6 +105,9 @@ public sealed class Suite
         }
     }
 
+    /// <summary>How long the control plane's pods must stay Ready without a restart after a healed control-plane fault.</summary>
+    private static readonly TimeSpan ControlPlaneStable = TimeSpan.FromSeconds(20);
+
     /// <summary>Profile, cluster, lease, healing and preflight: everything before the first check.</summary>
     private static async Task PrepareAsync(string root, Stopwatch clock)
     {
@@ -126,13 +129,15 @@ public sealed class Suite
         // A run killed while a control-plane component was stopped (the API server's manifest away) left a cluster
         // nothing can reach through the API: put such faults right over SSH first. Its own deadline (the component's
         // restart), not the connect budget. Everything that needs the API is healed below, once the Lease is held.
+        var controlPlaneHealed = false;
         if (!profile.Safety.DryRun)
         {
             try
             {
                 var healed = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, _results, NUnitProgress.Write, Interrupted.Token);
                 // etcd put back: the API server may still be in kubelet's back-off; give it its restart time, not the connect budget.
-                if (healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest))
+                controlPlaneHealed = healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest);
+                if (controlPlaneHealed)
                     await nodes.WaitForApiServerAsync(Interrupted.Token);
             }
             catch
@@ -147,6 +152,14 @@ public sealed class Suite
         {
             budget.CancelAfter(connectBudget);
             cluster = _cluster = await Cluster.ConnectAsync(nodes, NUnitProgress.Write, budget.Token);
+        }
+        if (controlPlaneHealed)
+        {
+            // The scheduler and controller-manager lost their leases while the API server or etcd was away and restart
+            // now: the cluster is judged once its control plane has settled, as a control-plane check waits at its end.
+            // Not settled by the deadline: the preflight below names what is still wrong.
+            await ComponentHealth.UntilControlPlaneSettledAsync(cluster, ControlPlaneStable,
+                problem => NUnitProgress.Write($"control plane after healing: {problem}"), Interrupted.Token);
         }
         _metrics.KubernetesVersion = cluster.ServerVersion;
         var environment = await cluster.DescribeEnvironmentAsync(Interrupted.Token);

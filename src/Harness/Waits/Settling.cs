@@ -15,6 +15,10 @@ public static class Settling
     /// <summary>What is being looked at: the problems now (none: healthy) and the pods whose restarts must not change.</summary>
     public delegate Task<(IReadOnlyList<string> Problems, IEnumerable<V1Pod> Pods)> Look(CancellationToken ct);
 
+    /// <summary>Each pod's name and restart count: equal twice, nothing was restarted or replaced in between.</summary>
+    public static string RestartsOf(IEnumerable<V1Pod> pods) =>
+        string.Join(",", pods.OrderBy(p => p.Metadata.Name).Select(p => $"{p.Metadata.Name}={p.Restarts()}"));
+
     /// <summary>
     /// Looks every <paramref name="interval"/> until <paramref name="look"/> has found no problem and the same restart
     /// counts for <paramref name="stable"/>, within <paramref name="deadline"/>. An exception (the API restarting) is
@@ -47,7 +51,7 @@ public static class Settling
                     progress?.Invoke(problems[0]);
                     return false;
                 }
-                var restarts = string.Join(",", pods.OrderBy(p => p.Metadata.Name).Select(p => $"{p.Metadata.Name}={p.Restarts()}"));
+                var restarts = RestartsOf(pods);
                 if (healthy?.Restarts != restarts) healthy = (DateTimeOffset.UtcNow, restarts);
                 var healthyFor = DateTimeOffset.UtcNow - healthy.Value.Since;
                 problems = [$"healthy for {healthyFor.TotalSeconds:0} s of {stable.TotalSeconds:0} s without a restart"];

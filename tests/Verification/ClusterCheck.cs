@@ -14,6 +14,8 @@ using k8s;
 using k8s.Models;
 using NUnit.Framework;
 using NUnit.Framework.Interfaces;
+using Polly;
+using Polly.Retry;
 
 namespace Verification;
 
@@ -277,6 +279,36 @@ public abstract class ClusterCheck
         Report.Parameter("time in the book's steps", $"{time[StepPart.Book].TotalSeconds:0.0} s", excluded: true);
         Report.Parameter("time in the harness's own steps", $"{time[StepPart.Harness].TotalSeconds:0.0} s", excluded: true);
         Report.Parameter("time queued for nodes other checks use", $"{time[StepPart.Queued].TotalSeconds:0.0} s", excluded: true);
+    }
+
+    /// <summary>
+    /// Repeats <paramref name="attempt"/> every 2 s until <paramref name="done"/> says its result is the one wanted,
+    /// within <paramref name="deadline"/>; returns the last result either way (the caller asserts on it).
+    /// </summary>
+    protected async Task<T> PollAsync<T>(Func<CancellationToken, Task<T>> attempt, Func<T, bool> done, TimeSpan deadline)
+    {
+        T last = default!;
+        var pipeline = new ResiliencePipelineBuilder<bool>()
+            .AddTimeout(deadline)
+            .AddRetry(new RetryStrategyOptions<bool>
+            {
+                ShouldHandle = new PredicateBuilder<bool>().HandleResult(ok => !ok),
+                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
+            })
+            .Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async t =>
+            {
+                last = await attempt(t);
+                return done(last);
+            }, Token);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException)
+        {
+            // The caller's assertion says what the last try saw.
+        }
+        return last;
     }
 
     // ---- steps shared by several checks ----------------------------------------------------------------------

@@ -165,28 +165,12 @@ public abstract class ControlPlaneCheck : ClusterCheck
     /// </summary>
     protected async Task<(CommandResult Result, ApiAnswer Answer)> KubectlUntilAsync(string arguments, Func<ApiAnswer, bool> wanted, TimeSpan deadline)
     {
-        (CommandResult Result, ApiAnswer Answer) last = default;
-        var pipeline = new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(deadline)
-            .AddRetry(new RetryStrategyOptions<bool>
-            {
-                ShouldHandle = new PredicateBuilder<bool>().HandleResult(done => !done),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
-            })
-            .Build();
-        try
+        // The assertion after it says what kubectl printed last.
+        var last = await PollAsync(async _ =>
         {
-            await pipeline.ExecuteAsync(async t =>
-            {
-                var result = await Context.KubectlAsync(arguments, TimeSpan.FromSeconds(60));
-                last = (result, ApiAnswer.Read(result));
-                return wanted(last.Answer);
-            }, Token);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            // The assertion below says what kubectl printed last.
-        }
+            var result = await Context.KubectlAsync(arguments, TimeSpan.FromSeconds(60));
+            return (Result: result, Answer: ApiAnswer.Read(result));
+        }, l => wanted(l.Answer), deadline);
         if (last.Result is not null) Report.Attach($"kubectl {arguments}", last.Result.ToString());
         return last;
     }

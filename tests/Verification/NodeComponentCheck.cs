@@ -7,8 +7,6 @@ using Harness.Waits;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
-using Polly;
-using Polly.Retry;
 
 namespace Verification;
 
@@ -83,36 +81,6 @@ public abstract class NodeComponentCheck : ClusterCheck
         if (outcomes.Count != calls)
             Assert.Fail($"the calls from {client} did not run as planned (is bash in its image?): {exec}");
         return outcomes;
-    }
-
-    /// <summary>
-    /// Repeats <paramref name="attempt"/> every 2 s until <paramref name="done"/> says its result is the one wanted,
-    /// within <paramref name="deadline"/>; returns the last result either way (the caller asserts on it).
-    /// </summary>
-    protected async Task<T> PollAsync<T>(Func<CancellationToken, Task<T>> attempt, Func<T, bool> done, TimeSpan deadline)
-    {
-        T last = default!;
-        var pipeline = new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(deadline)
-            .AddRetry(new RetryStrategyOptions<bool>
-            {
-                ShouldHandle = new PredicateBuilder<bool>().HandleResult(ok => !ok),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
-            })
-            .Build();
-        try
-        {
-            await pipeline.ExecuteAsync(async t =>
-            {
-                last = await attempt(t);
-                return done(last);
-            }, Token);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            // The caller's assertion says what the last try saw.
-        }
-        return last;
     }
 
     /// <summary>The node's Ready condition as kubelet last posted it.</summary>

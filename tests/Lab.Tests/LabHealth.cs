@@ -20,11 +20,12 @@ public static class LabHealth
 
     public static async Task WaitHealthyAsync(Cluster lab, string when)
     {
+        IEnumerable<k8s.Models.V1Pod> lastSeen = [];
         async Task<(IReadOnlyList<string>, IEnumerable<k8s.Models.V1Pod>)> Look(CancellationToken ct)
         {
             var problems = await Preflight.HealthAsync(lab, namespaceGone: lab.Profile.Kubernetes.Namespace, TimeSpan.FromSeconds(10), ct);
-            var pods = await lab.Api.CoreV1.ListNamespacedPodAsync("kube-system", cancellationToken: ct);
-            return (problems, pods.Items);
+            lastSeen = (await lab.Api.CoreV1.ListNamespacedPodAsync("kube-system", cancellationToken: ct)).Items;
+            return (problems, lastSeen);
         }
 
         // Healthy, and not one kube-system pod restarted or replaced since it was last settled: it still is (saves the
@@ -35,6 +36,6 @@ public static class LabHealth
         var problems = await Settling.UntilSettledAsync(Look, Stable, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(3), progress: null, CancellationToken.None);
         if (problems.Count > 0)
             Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");
-        _lastSettled = Settling.RestartsOf((await Look(CancellationToken.None)).Item2);
+        _lastSettled = Settling.RestartsOf(lastSeen); // the look that found it settled
     }
 }

@@ -4,6 +4,7 @@ using Harness.Kube.Kubectl;
 using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Reporting;
+using Harness.Safety;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
@@ -107,9 +108,11 @@ public abstract class ControlPlaneCheck : ClusterCheck
         // The cluster as it was found: answering its health port is not yet a Ready static pod (kubeadm's startup probe
         // runs first), and without the API server or etcd the scheduler and controller-manager lost their leases and
         // restarted. A run that ended here would leave the next run's preflight a control plane still settling.
-        await Report.Step($"kubectl -n kube-system get pods → every control-plane pod Running and Ready, none restarting for {ControlPlaneStable.TotalSeconds:0} s", StepPart.Harness, async () =>
+        await Report.Step($"kubectl -n kube-system get pods → every control-plane pod Running and Ready, none restarting for {ComponentHealth.ControlPlaneStable.TotalSeconds:0} s", StepPart.Harness, async () =>
         {
-            var problems = await ControlPlaneSettledAsync();
+            // kubelet restarts the API server whose liveness failed without etcd only after etcd is back; the scheduler and
+            // controller-manager restart after losing their leases.
+            var problems = await ComponentHealth.UntilControlPlaneSettledAsync(Cluster, problem => Progress($"control plane after {Component}: {problem}"), Token);
             Record("control plane Ready", DateTimeOffset.UtcNow - restoredAt);
             var pods = await Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={ControlPlaneNode}", cancellationToken: Token);
             Report.Attach("kube-system pods on the control plane", string.Join("\n", pods.Items.Select(Describe)));
@@ -135,18 +138,6 @@ public abstract class ControlPlaneCheck : ClusterCheck
             .Build();
         await pipeline.ExecuteAsync(async t => await Api.CoreV1.ReadNamespaceAsync(Ns, cancellationToken: t), Token);
     }
-
-    /// <summary>How long the control plane's pods must stay Ready without a restart to count as settled.</summary>
-    private static readonly TimeSpan ControlPlaneStable = TimeSpan.FromSeconds(20);
-
-    /// <summary>
-    /// Until the control plane's static pods are all Ready and none has restarted for <see cref="ControlPlaneStable"/>
-    /// (kubelet restarts the API server whose liveness failed without etcd only after etcd is back; the scheduler and
-    /// controller-manager restart after losing their leases), within <c>timeouts.controlPlaneSettleSeconds</c>.
-    /// Returns what is still wrong at the deadline (empty: settled).
-    /// </summary>
-    private Task<IReadOnlyList<string>> ControlPlaneSettledAsync() =>
-        Harness.Safety.ComponentHealth.UntilControlPlaneSettledAsync(Cluster, ControlPlaneStable, problem => Progress($"control plane after {Component}: {problem}"), Token);
 
     private ComponentWaits.RunOnNode RunOnControlPlane => (command, timeout, ct) => Cluster.ControlPlane.RunAsync(command, timeout, ct);
 

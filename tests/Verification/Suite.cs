@@ -105,9 +105,6 @@ public sealed class Suite
         }
     }
 
-    /// <summary>How long the control plane's pods must stay Ready without a restart after a healed control-plane fault.</summary>
-    private static readonly TimeSpan ControlPlaneStable = TimeSpan.FromSeconds(20);
-
     /// <summary>Profile, cluster, lease, healing and preflight: everything before the first check.</summary>
     private static async Task PrepareAsync(string root, Stopwatch clock)
     {
@@ -158,7 +155,7 @@ public sealed class Suite
             // The scheduler and controller-manager lost their leases while the API server or etcd was away and restart
             // now: the cluster is judged once its control plane has settled, as a control-plane check waits at its end.
             // Not settled by the deadline: the preflight below names what is still wrong.
-            await ComponentHealth.UntilControlPlaneSettledAsync(cluster, ControlPlaneStable,
+            await ComponentHealth.UntilControlPlaneSettledAsync(cluster,
                 problem => NUnitProgress.Write($"control plane after healing: {problem}"), Interrupted.Token);
         }
         _metrics.KubernetesVersion = cluster.ServerVersion;

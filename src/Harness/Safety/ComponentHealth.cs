@@ -27,21 +27,23 @@ public sealed record ComponentProblem(string Component, string Node, string Prob
 /// </summary>
 public static partial class ComponentHealth
 {
+    /// <summary>How long the control plane's pods must stay Ready without a restart to count as settled.</summary>
+    public static readonly TimeSpan ControlPlaneStable = TimeSpan.FromSeconds(20);
+
     /// <summary>
-    /// Until every component is healthy and the control plane's pods have not restarted for <paramref name="stable"/>,
+    /// Until every component is healthy and the control plane's pods have not restarted for <see cref="ControlPlaneStable"/>,
     /// within <c>timeouts.controlPlaneSettleSeconds</c>: after the API server or etcd was away the scheduler and
     /// controller-manager lose their leases and restart, in kubelet's crash back-off (10, 20, 40 s … growing with each
     /// restart within 10 minutes; 2 to 6 minutes measured on the lab). Returns what is still wrong at the deadline.
     /// </summary>
-    public static Task<IReadOnlyList<string>> UntilControlPlaneSettledAsync(Cluster cluster, TimeSpan stable, Action<string>? progress,
-        CancellationToken ct) =>
+    public static Task<IReadOnlyList<string>> UntilControlPlaneSettledAsync(Cluster cluster, Action<string>? progress, CancellationToken ct) =>
         Settling.UntilSettledAsync(async t =>
             {
                 IReadOnlyList<string> problems = [.. (await CheckAsync(cluster, TimeSpan.Zero, t)).Select(p => p.ToString())];
                 var pods = await cluster.Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={cluster.Profile.ControlPlane}", cancellationToken: t);
                 return (problems, pods.Items);
             },
-            stable, TimeSpan.FromSeconds(cluster.Profile.Timeouts.ControlPlaneSettleSeconds), TimeSpan.FromSeconds(2), progress, ct);
+            ControlPlaneStable, TimeSpan.FromSeconds(cluster.Profile.Timeouts.ControlPlaneSettleSeconds), TimeSpan.FromSeconds(2), progress, ct);
 
     /// <summary>What stops working when a component is down: said with the problem, so a red check names its cause.</summary>
     public static readonly IReadOnlyDictionary<string, string> Dependents = new Dictionary<string, string>

@@ -12,6 +12,17 @@ public static class ObjectState
     public static bool IsReady(this V1Pod pod) =>
         pod.IsRunning() && pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 
+    /// <summary>
+    /// Ready by kubelet's own rule, also in the minute before kubelet writes it down: a container without a readiness
+    /// probe is ready once it has started (passed its startup probe). kubelet up to 1.20 writes that only at the pod's
+    /// next periodic sync, up to a minute after the startup probe passed (kubernetes/kubernetes#95140); kubeadm's static
+    /// pods have a startup probe and no readiness probe, so each control-plane pod put back would wait that minute for nothing.
+    /// </summary>
+    public static bool IsReadyByKubeletRule(this V1Pod pod) =>
+        pod.IsReady() || (pod.IsRunning() && pod.Spec?.Containers is { Count: > 0 } containers && containers.All(c => c.ReadinessProbe is null)
+                          && pod.Status?.ContainerStatuses is { } statuses && statuses.Count == containers.Count
+                          && statuses.All(s => s.State?.Running is not null && s.Started == true));
+
     public static int Restarts(this V1Pod pod) => pod.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0;
 
     /// <summary>The STATUS column of <c>kubectl get pods</c>: Terminating, a waiting reason such as ImagePullBackOff, or the phase.</summary>

@@ -26,18 +26,26 @@ public sealed class VagrantDiscovery(string directory, IReadOnlyDictionary<strin
     /// <summary>Every machine must be running; returns each one's ssh-config block (turn it into an endpoint with <see cref="SshConfigHost.ToEndpoint"/>).</summary>
     public async Task<IReadOnlyList<SshConfigHost>> DiscoverAsync(CancellationToken ct = default)
     {
+        // One vagrant command when every machine runs, as it does before every run: each costs seconds of Ruby start-up.
+        // ssh-config fails for a machine that is not running; only then does status say which ones, and how to start them.
+        // One after the other: two vagrant commands at once in one directory can fail on Vagrant's own locks.
+        var sshConfig = await RunAsync(["ssh-config"], ct);
+        if (sshConfig.ExitCode == 0) return SshConfigParser.Parse(sshConfig.StandardOutput);
         var machines = await StatusAsync(ct);
         var stopped = machines.Where(m => !m.IsRunning).ToList();
         if (stopped.Count > 0)
             throw new VagrantDiscoveryException(
                 string.Join(" ", stopped.Select(m => $"Vagrant machine {m.Name} is not running (state: {m.State}).")) +
                 $" Start it with `{string.Join("; ", stopped.Select(m => $"vagrant up {m.Name}"))}` in {Directory}.");
-        // One after the other: two vagrant commands at once in one directory can fail on Vagrant's own locks.
-        return SshConfigParser.Parse(await RunAsync(["ssh-config"], ct));
+        throw Failed(["ssh-config"], sshConfig);
     }
 
-    public async Task<IReadOnlyList<VagrantMachine>> StatusAsync(CancellationToken ct = default) =>
-        ParseStatus(await RunAsync(["status", "--machine-readable"], ct));
+    public async Task<IReadOnlyList<VagrantMachine>> StatusAsync(CancellationToken ct = default)
+    {
+        string[] arguments = ["status", "--machine-readable"];
+        var status = await RunAsync(arguments, ct);
+        return status.ExitCode == 0 ? ParseStatus(status.StandardOutput) : throw Failed(arguments, status);
+    }
 
     /// <summary>Lines are <c>timestamp,target,type,data…</c>; commas inside data are written as <c>%!(VAGRANT_COMMA)</c>.</summary>
     public static IReadOnlyList<VagrantMachine> ParseStatus(string machineReadable)
@@ -54,7 +62,10 @@ public sealed class VagrantDiscovery(string directory, IReadOnlyDictionary<strin
         return states.Select(s => new VagrantMachine(s.Key, s.Value, providers.GetValueOrDefault(s.Key))).ToList();
     }
 
-    private async Task<string> RunAsync(string[] arguments, CancellationToken ct)
+    private VagrantDiscoveryException Failed(string[] arguments, BufferedCommandResult result) =>
+        new($"`vagrant {string.Join(' ', arguments)}` failed in {Directory} (exit {result.ExitCode}): {Last(result.StandardError.Trim(), 1500)}");
+
+    private async Task<BufferedCommandResult> RunAsync(string[] arguments, CancellationToken ct)
     {
         var shown = $"vagrant {string.Join(' ', arguments)}";
         if (!System.IO.Directory.Exists(Directory))
@@ -68,16 +79,12 @@ public sealed class VagrantDiscovery(string directory, IReadOnlyDictionary<strin
         deadline.CancelAfter(Timeout);
         try
         {
-            var result = await Cli.Wrap(executable)
+            return await Cli.Wrap(executable)
                 .WithArguments(arguments)
                 .WithWorkingDirectory(Directory)
                 .WithEnvironmentVariables(environment ?? new Dictionary<string, string?>())
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteBufferedAsync(deadline.Token);
-            if (result.ExitCode != 0)
-                throw new VagrantDiscoveryException(
-                    $"`{shown}` failed in {Directory} (exit {result.ExitCode}): {Last(result.StandardError.Trim(), 1500)}");
-            return result.StandardOutput;
         }
         catch (Exception e) when (e is Win32Exception || e.InnerException is Win32Exception)
         {

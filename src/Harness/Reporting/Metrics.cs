@@ -22,6 +22,9 @@ public sealed record Metric(
 /// <param name="ExpectedChecks">On <c>started</c>: every check a full run of the profile has (NUnit test method names).</param>
 /// <param name="CpuSeconds">On <c>ended</c>: CPU time of the process that ran the checks (the test host), from its start.</param>
 /// <param name="PeakWorkingSetMb">On <c>ended</c>: that process's peak resident memory.</param>
+/// <param name="JitSeconds">On <c>ended</c>: the part of that CPU time the JIT compiler spent (<see cref="System.Runtime.JitInfo"/>),
+/// with <paramref name="JitMethods"/> methods compiled: what a run pays before and beside its own work.</param>
+/// <param name="GcPauseSeconds">On <c>ended</c>: how long the garbage collector paused the process in total.</param>
 /// <param name="Mode">On <c>started</c>: <see cref="RunModes.SideBySide"/> or <see cref="RunModes.Sequential"/> (null: an
 /// older harness, which ran one check at a time).</param>
 /// <param name="Outcome">On <c>ended</c>: <see cref="RunOutcomes.Completed"/>, <see cref="RunOutcomes.Stopped"/> or <see cref="RunOutcomes.Interrupted"/>.</param>
@@ -29,7 +32,8 @@ public sealed record RunRecord(
     string RunId, DateTimeOffset At, string Profile, string Event,
     IReadOnlyList<string>? ExpectedChecks = null,
     string? ServerVersion = null, string? KubeletVersions = null,
-    string? Outcome = null, string? Reason = null, string? Mode = null, double? CpuSeconds = null, double? PeakWorkingSetMb = null)
+    string? Outcome = null, string? Reason = null, string? Mode = null, double? CpuSeconds = null, double? PeakWorkingSetMb = null,
+    double? JitSeconds = null, long? JitMethods = null, double? GcPauseSeconds = null)
 {
     public string Record { get; init; } = Metrics.RunRecordKind;
 }
@@ -168,7 +172,9 @@ public sealed class RunMetrics(string filePath, string runId, string profile)
             throw new ArgumentException($"run outcome '{outcome}' is none of {string.Join(", ", RunOutcomes.All)}", nameof(outcome));
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Ended, Outcome: outcome, Reason: reason,
-            CpuSeconds: Math.Round(self.TotalProcessorTime.TotalSeconds, 1), PeakWorkingSetMb: Math.Round(self.PeakWorkingSet64 / 1048576.0)));
+            CpuSeconds: Math.Round(self.TotalProcessorTime.TotalSeconds, 1), PeakWorkingSetMb: Math.Round(self.PeakWorkingSet64 / 1048576.0),
+            JitSeconds: Math.Round(System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, 1), JitMethods: System.Runtime.JitInfo.GetCompiledMethodCount(),
+            GcPauseSeconds: Math.Round(GC.GetTotalPauseDuration().TotalSeconds, 2)));
     }
 
     private void Append<T>(T line)

@@ -125,7 +125,8 @@ public static partial class ComponentHealth
         return problems;
     }
 
-    /// <summary>What the pods say: each control-plane static pod Ready on the control plane, each per-node DaemonSet's pod Ready on every node.</summary>
+    /// <summary>What the pods say: each control-plane static pod Ready on the control plane, each per-node DaemonSet's pod Ready on every node
+    /// (Ready by kubelet's rule: <see cref="ObjectState.IsReadyByKubeletRule"/>).</summary>
     public static IReadOnlyList<ComponentProblem> PodProblems(ClusterProfile profile, IReadOnlyList<V1Pod> kubeSystem, IList<V1DaemonSet> daemonSets)
     {
         var problems = new List<ComponentProblem>();
@@ -135,7 +136,7 @@ public static partial class ComponentHealth
             var describe = $"look at `kubectl -n kube-system describe pod {component}-{profile.ControlPlane}` and `journalctl -u kubelet` on {profile.ControlPlane}";
             if (pod is null)
                 problems.Add(new(component, profile.ControlPlane, "its static pod is not running (no mirror pod in kube-system)", describe));
-            else if (!pod.IsReady())
+            else if (!pod.IsReadyByKubeletRule())
                 problems.Add(new(component, profile.ControlPlane, $"static pod {pod.Name()} is not Ready ({ObjectState.Describe(pod)})", describe));
         }
 
@@ -153,7 +154,7 @@ public static partial class ComponentHealth
                 if (pod is null)
                     problems.Add(new(name, node, $"no {name} pod on this node (DaemonSet {name} schedules {ds.Status?.DesiredNumberScheduled ?? 0} pods for {profile.AllNodes.Count()} nodes)",
                         $"look at `kubectl -n {ds.Namespace()} get ds {name} -o yaml` (nodeSelector, affinity, tolerations) and `kubectl describe node {node}`"));
-                else if (!pod.IsReady())
+                else if (!pod.IsReadyByKubeletRule())
                     problems.Add(new(name, node, $"pod {pod.Name()} is not Ready ({ObjectState.Describe(pod)})",
                         $"look at `kubectl -n {pod.Namespace()} logs {pod.Name()}` and `journalctl -u kubelet` on {node}"));
             }
@@ -241,7 +242,7 @@ public static partial class ComponentHealth
 
     /// <summary>Of a component's pods on one node, the one that counts: not being deleted, Ready first (a rolling update may show two).</summary>
     private static V1Pod? Best(IEnumerable<V1Pod> pods) =>
-        pods.Where(p => p.Metadata.DeletionTimestamp is null).OrderByDescending(p => p.IsReady()).FirstOrDefault();
+        pods.Where(p => p.Metadata.DeletionTimestamp is null).OrderByDescending(p => p.IsReadyByKubeletRule()).FirstOrDefault();
 
     private static string? Label(V1Pod pod, string key) => pod.Metadata.Labels?.TryGetValue(key, out var v) == true ? v : null;
 

@@ -27,10 +27,15 @@ internal sealed class StandInVagrant : IDisposable
             $"Host {m.Name}\n  HostName 127.0.0.1\n  User vagrant\n  Port {port}\n  IdentityFile {Path.Combine(bin, "unused_key")}\n\n"));
         File.WriteAllText(Path.Combine(bin, "status.out"), status);
         File.WriteAllText(Path.Combine(bin, "ssh-config.out"), sshConfig);
+        // As real Vagrant does: ssh-config fails when a machine is not running (VirtualBox and docker providers alike).
+        var sshConfigFails = machines.Any(m => m.State != "running")
+            ? """[ "$1" = "ssh-config" ] && { echo 'The provider for this Vagrant-managed machine is reporting that it is not yet ready for SSH.' >&2; exit 1; }"""
+            : "";
         var script = Path.Combine(bin, "vagrant");
         File.WriteAllText(script, $"""
             #!/bin/sh
             [ "$1 $2" = "status --machine-readable" ] && exec cat '{bin}/status.out'
+            {sshConfigFails}
             [ "$1" = "ssh-config" ] && exec cat '{bin}/ssh-config.out'
             echo "stand-in vagrant: unexpected arguments: $*" >&2; exit 64
 

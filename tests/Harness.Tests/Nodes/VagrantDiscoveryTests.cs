@@ -21,14 +21,18 @@ public sealed class VagrantDiscoveryTests
     [TearDown]
     public void RemoveClusterDirectory() => Directory.Delete(_dir, recursive: true);
 
-    private void FakeVagrant(string status, string sshConfig, string extra = "")
+    /// <param name="sshConfigFails">What real Vagrant prints when a machine is not running: ssh-config then exits 1.</param>
+    private void FakeVagrant(string status, string sshConfig, string extra = "", string? sshConfigFails = null)
     {
         File.WriteAllText(Path.Combine(_dir, "status.out"), status);
         File.WriteAllText(Path.Combine(_dir, "ssh-config.out"), sshConfig);
+        var failing = sshConfigFails is null ? "" : $"[ \"$1\" = ssh-config ] && {{ echo '{sshConfigFails}' >&2; exit 1; }}";
         File.WriteAllText(_vagrant, $"""
             #!/bin/sh
+            echo "$*" >> calls.log
             {extra}
             [ "$1 $2" = "status --machine-readable" ] && exec cat status.out
+            {failing}
             [ "$1" = "ssh-config" ] && exec cat ssh-config.out
             echo "unexpected: $*" >&2; exit 64
 
@@ -59,12 +63,15 @@ public sealed class VagrantDiscoveryTests
         var hosts = await discovery.DiscoverAsync();
 
         Assert.That(hosts.Select(h => $"{h.Name}={h.HostName}:{h.Port}"), Is.EqualTo(new[] { "m-k8s=192.168.1.10:22", "w1-k8s=192.168.1.101:22" }));
+        Assert.That(File.ReadAllLines(Path.Combine(_dir, "calls.log")), Is.EqualTo(new[] { "ssh-config" }),
+            "every machine runs: one vagrant command (each costs seconds of Ruby start-up)");
     }
 
     [Test]
     public async Task DiscoverAsync_MachineNotRunning_NamesItAndSaysVagrantUp()
     {
-        FakeVagrant(VagrantSamples.BookVirtualBoxStatus, VagrantSamples.BookVirtualBoxSshConfig);
+        FakeVagrant(VagrantSamples.BookVirtualBoxStatus, VagrantSamples.BookVirtualBoxSshConfig,
+            sshConfigFails: "The provider for this Vagrant-managed machine is reporting that it is not yet ready for SSH.");
 
         var error = (await Assert.ThrowsAsync<VagrantDiscoveryException>(() => new VagrantDiscovery(_dir, executable: _vagrant).DiscoverAsync()))!;
 
@@ -109,6 +116,6 @@ public sealed class VagrantDiscoveryTests
         var error = (await Assert.ThrowsAsync<VagrantDiscoveryException>(() =>
             new VagrantDiscovery(_dir, timeout: TimeSpan.FromSeconds(1), executable: _vagrant).DiscoverAsync()))!;
 
-        Assert.That(error.Message, Does.StartWith("`vagrant status --machine-readable` did not finish within 1 s"));
+        Assert.That(error.Message, Does.StartWith("`vagrant ssh-config` did not finish within 1 s"));
     }
 }

@@ -61,6 +61,26 @@ public sealed class ComponentHealthTests
         Assert.That(ComponentHealth.PodProblems(Profile, pods, [KubeProxy]).Single().ToString(), Does.StartWith("kube-scheduler on m-k8s: static pod kube-scheduler-m-k8s is not Ready"));
     }
 
+    /// <summary>
+    /// kubeadm's scheduler put back, as kubelet 1.20 reported it on the lab: its startup probe passed (started) 33 s after
+    /// the manifest came back, and the pod said Ready only 72 s later, at kubelet's next sync (kubernetes/kubernetes#95140).
+    /// </summary>
+    [TestCase(false, true, ExpectedResult = 0, TestName = "A static pod started with no readiness probe is Ready by kubelet's rule before kubelet writes it down")]
+    [TestCase(true, true, ExpectedResult = 1, TestName = "A started static pod with a readiness probe waits for kubelet's Ready")]
+    [TestCase(false, false, ExpectedResult = 1, TestName = "A static pod whose startup probe has not passed is not Ready")]
+    public int StartedStaticPod(bool readinessProbe, bool started)
+    {
+        var pods = HealthyKubeSystem();
+        var scheduler = Pod("kube-scheduler-m-k8s", "m-k8s", ready: false, component: "kube-scheduler");
+        var probe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/healthz", Port = 10259, Scheme = "HTTPS" }, InitialDelaySeconds = 10, PeriodSeconds = 10 };
+        scheduler.Spec.Containers[0].StartupProbe = probe;
+        scheduler.Spec.Containers[0].ReadinessProbe = readinessProbe ? probe : null;
+        scheduler.Status.ContainerStatuses[0].State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = DateTime.UtcNow } };
+        scheduler.Status.ContainerStatuses[0].Started = started;
+        pods[2] = scheduler;
+        return ComponentHealth.PodProblems(Profile, pods, [KubeProxy]).Count(p => p.Component == "kube-scheduler");
+    }
+
     [Test]
     public void KubeProxyKeptOffOneNodeIsNamedEvenThoughItsDaemonSetLooksComplete()
     {

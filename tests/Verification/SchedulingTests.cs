@@ -47,17 +47,19 @@ public sealed class SchedulingTests : ClusterCheck
         var before = await ApplyEchoHnameAsync(OnePerWorker);
         var onNodeBefore = before.Count(p => p.Spec.NodeName == node);
 
+        var cordonedAt = DateTimeOffset.MinValue;
         var cordon = await Report.Step($"kubectl cordon {node}", () =>
             InjectAsync(NodeCordoned, async t =>
             {
                 var cordoned = (await KubectlAsync($"cordon {node}")).EnsureSuccess();
+                cordonedAt = DateTimeOffset.UtcNow; // the API took the change: detection counts from here, not from kubectl's start
                 Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(cordoned), "node", node), Is.EqualTo(new[] { "cordoned" }), cordoned.ToString());
             }));
 
         await Report.Step($"kubectl get nodes → {node} Ready,SchedulingDisabled", async () =>
         {
             await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
-            Record("detection", cordon.SinceInject);
+            Record("detection", DateTimeOffset.UtcNow - cordonedAt);
             await ExpectKubectlNodeStatusAsync(node, "Ready,SchedulingDisabled");
         });
 

@@ -111,7 +111,7 @@ public sealed class Suite
         var profile = LoadProfile(root);
         var manifests = new Harness.Kube.Manifests(Path.Combine(root, "fixtures", "manifests"));
 
-        // Discovery (two vagrant commands), SSH to every node, the kubeconfig, and then the API: 30 s each on an idle
+        // Discovery (a vagrant command), SSH to every node, the kubeconfig, and then the API: 30 s each on an idle
         // machine is plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
         var connectBudget = TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds));
         NodeAccess nodes;

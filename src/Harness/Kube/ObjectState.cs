@@ -17,9 +17,13 @@ public static class ObjectState
     /// probe is ready once it has started (passed its startup probe). kubelet up to 1.20 writes that only at the pod's
     /// next periodic sync, up to a minute after the startup probe passed (kubernetes/kubernetes#95140); kubeadm's static
     /// pods have a startup probe and no readiness probe, so each control-plane pod put back would wait that minute for nothing.
+    /// Only a not-ready condition kubelet wrote (reason ContainersNotReady) is read so: the node controller marks the pods of
+    /// a node that stopped reporting not ready without touching their container statuses, and those stay not ready.
     /// </summary>
     public static bool IsReadyByKubeletRule(this V1Pod pod) =>
-        pod.IsReady() || (pod.IsRunning() && pod.Spec?.Containers is { Count: > 0 } containers && containers.All(c => c.ReadinessProbe is null)
+        pod.IsReady() || (pod.IsRunning()
+                          && pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Reason == "ContainersNotReady") == true
+                          && pod.Spec?.Containers is { Count: > 0 } containers && containers.All(c => c.ReadinessProbe is null)
                           && pod.Status?.ContainerStatuses is { } statuses && statuses.Count == containers.Count
                           && statuses.All(s => s.State?.Running is not null && s.Started == true));
 

@@ -14,8 +14,8 @@ public sealed record VagrantMachine(string Name, string State, string? Provider)
 public sealed class VagrantDiscoveryException(string message, Exception? inner = null) : NodeAccessException(message, inner);
 
 /// <summary>
-/// Finds the nodes of a Vagrant cluster: <c>vagrant status --machine-readable</c> to check they all run,
-/// then <c>vagrant ssh-config</c> for their addresses.
+/// Finds the nodes of a Vagrant cluster: <c>vagrant ssh-config</c> for their addresses, and when that fails,
+/// <c>vagrant status --machine-readable</c> to say which machine does not run.
 /// </summary>
 public sealed class VagrantDiscovery(string directory, IReadOnlyDictionary<string, string?>? environment = null,
     TimeSpan? timeout = null, string executable = "vagrant")

@@ -65,10 +65,11 @@ public sealed class ComponentHealthTests
     /// kubeadm's scheduler put back, as kubelet 1.20 reported it on the lab: its startup probe passed (started) 33 s after
     /// the manifest came back, and the pod said Ready only 72 s later, at kubelet's next sync (kubernetes/kubernetes#95140).
     /// </summary>
-    [TestCase(false, true, ExpectedResult = 0, TestName = "A static pod started with no readiness probe is Ready by kubelet's rule before kubelet writes it down")]
-    [TestCase(true, true, ExpectedResult = 1, TestName = "A started static pod with a readiness probe waits for kubelet's Ready")]
-    [TestCase(false, false, ExpectedResult = 1, TestName = "A static pod whose startup probe has not passed is not Ready")]
-    public int StartedStaticPod(bool readinessProbe, bool started)
+    [TestCase(false, true, "ContainersNotReady", ExpectedResult = 0, TestName = "A static pod started with no readiness probe is Ready by kubelet's rule before kubelet writes it down")]
+    [TestCase(true, true, "ContainersNotReady", ExpectedResult = 1, TestName = "A started static pod with a readiness probe waits for kubelet's Ready")]
+    [TestCase(false, false, "ContainersNotReady", ExpectedResult = 1, TestName = "A static pod whose startup probe has not passed is not Ready")]
+    [TestCase(false, true, null, ExpectedResult = 1, TestName = "A started static pod the node controller marked not ready (its node stopped reporting) is not Ready")]
+    public int StartedStaticPod(bool readinessProbe, bool started, string? notReadyReason)
     {
         var pods = HealthyKubeSystem();
         var scheduler = Pod("kube-scheduler-m-k8s", "m-k8s", ready: false, component: "kube-scheduler");
@@ -77,6 +78,7 @@ public sealed class ComponentHealthTests
         scheduler.Spec.Containers[0].ReadinessProbe = readinessProbe ? probe : null;
         scheduler.Status.ContainerStatuses[0].State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = DateTime.UtcNow } };
         scheduler.Status.ContainerStatuses[0].Started = started;
+        scheduler.Status.Conditions[0].Reason = notReadyReason;
         pods[2] = scheduler;
         return ComponentHealth.PodProblems(Profile, pods, [KubeProxy]).Count(p => p.Component == "kube-scheduler");
     }

@@ -30,8 +30,13 @@ public static class LabHealth
 
         // Healthy, and not one kube-system pod restarted or replaced since it was last settled: it still is (saves the
         // stable period when the previous test ended with this same wait).
-        var (now, pods) = await Look(CancellationToken.None);
-        if (now.Count == 0 && _lastSettled is not null && Settling.RestartsOf(pods) == _lastSettled) return;
+        // A look that fails (the API server put back a moment ago still starts) is no shortcut: the settle below looks again.
+        try
+        {
+            var (now, pods) = await Look(CancellationToken.None);
+            if (now.Count == 0 && _lastSettled is not null && Settling.RestartsOf(pods) == _lastSettled) return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException) { }
 
         var problems = await Settling.UntilSettledAsync(Look, Stable, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(3), progress: null, CancellationToken.None);
         if (problems.Count > 0)

@@ -456,11 +456,14 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     {
         var nodes = await Api.CoreV1.ListNodeAsync(cancellationToken: ct);
         var info = nodes.Items.Select(n => n.Status.NodeInfo).ToList();
+        var skew = VersionSkew.Judge(new VersionFacts(Profile.ControlPlane, ServerVersion, await ComponentHealth.KubeadmVersionAsync(Api, ct),
+            null, "", [.. nodes.Items.Select(n => (n.Name(), n.Status.NodeInfo.KubeletVersion))]));
         return new SortedDictionary<string, string>
         {
             ["profile"] = Profile.Name,
             ["kubernetes.server"] = ServerVersion,
-            ["kubelet"] = string.Join(", ", info.Select(i => i.KubeletVersion).Distinct()),
+            ["kubelet"] = VersionSkew.Join(info.Select(i => i.KubeletVersion)), // oldest first: the same text in every run for the gate
+            [VersionSkew.EnvironmentKey] = skew.Environment,
             ["node.os"] = string.Join(", ", info.Select(i => i.OsImage).Distinct()),
             ["node.kernel"] = string.Join(", ", info.Select(i => i.KernelVersion).Distinct()),
             ["container.runtime"] = string.Join(", ", info.Select(i => i.ContainerRuntimeVersion).Distinct()),

@@ -199,20 +199,15 @@ public static partial class ComponentHealth
     private static async Task<IReadOnlyList<ComponentProblem>> VersionProblemsAsync(Cluster cluster, CancellationToken ct)
     {
         var profile = cluster.Profile;
-        var problems = new List<ComponentProblem>();
         var (expected, source) = ExpectedVersion(profile);
         var runtime = profile.Kubernetes.ContainerRuntime;
-        if (expected is null && string.IsNullOrEmpty(runtime)) return problems;
-        if (expected is not null && !SameVersion(cluster.ServerVersion, expected))
-            problems.Add(new("kube-apiserver", profile.ControlPlane, $"the API server is {cluster.ServerVersion}, {source} expects v{expected}",
-                "upgrade the control plane (kubeadm upgrade) or fix the expected version"));
-        var nodes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items;
-        foreach (var node in nodes.Where(n => profile.AllNodes.Contains(n.Name())))
+        var nodes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items.Where(n => profile.AllNodes.Contains(n.Name())).ToList();
+        // The control plane is judged against kubeadm's own record of it, the kubelets against the profile and the skew policy.
+        var problems = VersionSkew.Judge(new VersionFacts(profile.ControlPlane, cluster.ServerVersion, await KubeadmVersionAsync(cluster.Api, ct),
+            expected, source, [.. nodes.Select(n => (n.Name(), n.Status.NodeInfo.KubeletVersion))])).Problems.ToList();
+        foreach (var node in nodes)
         {
             var info = node.Status.NodeInfo;
-            if (expected is not null && !SameVersion(info.KubeletVersion, expected))
-                problems.Add(new("kubelet", node.Name(), $"kubelet is {info.KubeletVersion}, {source} expects v{expected}",
-                    $"upgrade kubelet on {node.Name()} or fix the expected version"));
             var wanted = runtime.Contains("://") ? runtime : runtime + "://";
             if (!string.IsNullOrEmpty(runtime) && !info.ContainerRuntimeVersion.StartsWith(wanted, StringComparison.Ordinal))
                 problems.Add(new("container runtime", node.Name(), $"the node runs {info.ContainerRuntimeVersion}, the profile expects {runtime} (kubernetes.containerRuntime)",
@@ -221,7 +216,23 @@ public static partial class ComponentHealth
         return problems;
     }
 
-    /// <summary>The version every kubelet must run and where that expectation comes from (for the message).</summary>
+    /// <summary>The control plane's version as kubeadm recorded it (<c>kubernetesVersion</c> in ConfigMap
+    /// <c>kube-system/kubeadm-config</c>), or null on a cluster kubeadm did not set up (then <c>/version</c> counts).</summary>
+    public static async Task<string?> KubeadmVersionAsync(IKubernetes api, CancellationToken ct)
+    {
+        try
+        {
+            var config = await api.CoreV1.ReadNamespacedConfigMapAsync("kubeadm-config", "kube-system", cancellationToken: ct);
+            return VersionSkew.KubeadmVersion(config.Data is { } data && data.TryGetValue("ClusterConfiguration", out var text) ? text : null);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Forbidden)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The version the profile expects every kubelet to run (the API server: that patch or a newer one of its
+    /// minor, see <see cref="VersionSkew"/>) and where that expectation comes from (for the message).</summary>
     public static (string? Version, string Source) ExpectedVersion(ClusterProfile profile)
     {
         var setting = profile.Kubernetes.Version.Trim();
@@ -235,10 +246,6 @@ public static partial class ComponentHealth
             : throw new Profiles.ProfileException(
                 $"Profile {profile.SourcePath}: kubernetes.version is 'vagrantfile', but {path} has no line like Ver = '1.18.4'. Set kubernetes.version to the version the nodes run.");
     }
-
-    private static bool SameVersion(string actual, string expected) =>
-        actual.TrimStart('v') == expected || actual.TrimStart('v').StartsWith(expected + "+", StringComparison.Ordinal)
-                                          || actual.TrimStart('v').StartsWith(expected + "-", StringComparison.Ordinal);
 
     /// <summary>Of a component's pods on one node, the one that counts: not being deleted, Ready first (a rolling update may show two).</summary>
     private static V1Pod? Best(IEnumerable<V1Pod> pods) =>

@@ -24,7 +24,7 @@ public static class NodeDiscovery
                 .OfType<NodeEndpoint>().ToList();
             var machines = string.Join(", ", hosts.Select(h => h.Name));
             if (found.All(e => e.Name != profile.ControlPlane))
-                throw new NodeSettingException(profile, [
+                throw ProfileNodes.Refused(profile, [
                     $"Vagrant in {directory} has no machine for the control plane {profile.ControlPlane} (machines: {machines}; " +
                     $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane' or 'discovery.machineNames' in the profile."]);
             if (profile.Workers.Count == 0)
@@ -36,7 +36,7 @@ public static class NodeDiscovery
             }
             var missing = profile.AllNodes.Where(n => found.All(e => e.Name != n)).ToList();
             if (missing.Count > 0)
-                throw new NodeSettingException(profile, [
+                throw ProfileNodes.Refused(profile, [
                     $"Vagrant in {directory} has no machine for node {string.Join(", ", missing)} (machines: {machines}; " +
                     $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane'/'workers' in the profile or the Vagrantfile."]);
         }

@@ -5,7 +5,13 @@ using YamlDotNet.Serialization.NamingConventions;
 namespace Harness.Profiles;
 
 /// <summary>A profile that cannot be used. The message names the file and what to fix.</summary>
-public class ProfileException(string message) : Exception(message);
+public sealed class ProfileException(string message) : Exception(message)
+{
+    /// <summary>A node setting (<c>controlPlane</c>, <c>workers</c>, <c>faultTargets</c>) that names no node of the
+    /// cluster discovery found, or the wrong kind of node (<see cref="ProfileNodes.Refused"/>): a profile mistake found
+    /// before any login, which the connect step passes on as such rather than as "unreachable".</summary>
+    public bool IsNodeSetting { get; init; }
+}
 
 /// <summary>
 /// Loads a profile by name from fixtures/profiles (or by path) and applies overrides given as dotted keys,

@@ -1,13 +1,5 @@
 namespace Harness.Profiles;
 
-/// <summary>
-/// A node setting (<c>controlPlane</c>, <c>workers</c>, <c>faultTargets</c>) that names no node of the cluster, or the
-/// wrong kind of node. Raised on loading when the profile lists its workers, else right after discovery, before any
-/// login: a profile mistake, not an unreachable cluster.
-/// </summary>
-public sealed class NodeSettingException(ClusterProfile profile, IEnumerable<string> problems)
-    : ProfileException($"Profile {profile.SourcePath} cannot be used: {string.Join("; ", problems.Select(p => p.TrimEnd('.')))}.");
-
 /// <summary>Which nodes the node settings may name: fault targets are workers, never the control plane.</summary>
 public static class ProfileNodes
 {
@@ -40,6 +32,10 @@ public static class ProfileNodes
     public static void EnsureDiscovered(ClusterProfile profile)
     {
         var problems = Problems(profile, "cluster").ToList();
-        if (problems.Count > 0) throw new NodeSettingException(profile, problems);
+        if (problems.Count > 0) throw Refused(profile, problems);
     }
+
+    /// <summary>The node settings refuted by what discovery found, as one <see cref="ProfileException"/>.</summary>
+    public static ProfileException Refused(ClusterProfile profile, IEnumerable<string> problems) =>
+        new($"Profile {profile.SourcePath} cannot be used: {string.Join("; ", problems.Select(p => p.TrimEnd('.')))}.") { IsNodeSetting = true };
 }

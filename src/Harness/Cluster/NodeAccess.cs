@@ -67,6 +67,7 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
             var (kubeconfig, ca) = await Cluster.FetchKubeconfigAsync(profile, where, shells[profile.ControlPlane], ct);
             return new NodeAccess(profile, shells, kubeconfig, ca, log);
         }
+        catch (ProfileException e) when (e.IsNodeSetting) { throw; } // found before any login: "bad input", not "unreachable"
         catch (Exception e)
         {
             foreach (var shell in shells.Values) await shell.DisposeAsync();

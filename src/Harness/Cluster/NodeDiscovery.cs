@@ -24,9 +24,9 @@ public static class NodeDiscovery
                 .OfType<NodeEndpoint>().ToList();
             var machines = string.Join(", ", hosts.Select(h => h.Name));
             if (found.All(e => e.Name != profile.ControlPlane))
-                throw new ProfileException(
+                throw ProfileNodes.Refused(profile, [
                     $"Vagrant in {directory} has no machine for the control plane {profile.ControlPlane} (machines: {machines}; " +
-                    $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane' or 'discovery.machineNames' in the profile.");
+                    $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane' or 'discovery.machineNames' in the profile."]);
             if (profile.Workers.Count == 0)
             {
                 var workers = found.Select(e => e.Name).Where(n => n != profile.ControlPlane).Order(NaturalOrder.Instance).ToList();
@@ -36,21 +36,20 @@ public static class NodeDiscovery
             }
             var missing = profile.AllNodes.Where(n => found.All(e => e.Name != n)).ToList();
             if (missing.Count > 0)
-                throw new ProfileException(
+                throw ProfileNodes.Refused(profile, [
                     $"Vagrant in {directory} has no machine for node {string.Join(", ", missing)} (machines: {machines}; " +
-                    $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane'/'workers' in the profile or the Vagrantfile.");
+                    $"'discovery.machineNames' is '{pattern}'). Fix 'controlPlane'/'workers' in the profile or the Vagrantfile."]);
         }
         else
         {
             found = profile.Discovery.Nodes
                 .Select(n => new NodeEndpoint(n.Name, n.Host, n.Port, profile.Login.User, Credentials(profile, null)) { Origin = $"profile {profile.Name}" })
                 .ToList();
-            if (profile.FaultTargets.Count == 0) profile = profile.WithWorkers(profile.Workers);
         }
+        // Fault targets left out: every worker, also when the profile lists its workers.
+        if (profile.FaultTargets.Count == 0) profile = profile.WithWorkers(profile.Workers);
+        ProfileNodes.EnsureDiscovered(profile);
         var wanted = profile.AllNodes.ToList();
-        var strangers = profile.FaultTargets.Where(t => !wanted.Contains(t)).ToList();
-        if (strangers.Count > 0)
-            throw new ProfileException($"Profile {profile.SourcePath} cannot be used: fault target '{string.Join("', '", strangers)}' is not a node of this cluster ({string.Join(", ", wanted)}).");
         return (found.Where(e => wanted.Contains(e.Name)).Select(e => ApplyLogin(profile, e)).ToList(), profile);
     }
 

@@ -20,8 +20,8 @@ public sealed class ClusterProfile
     /// plane (the book's N workers, 2 or 3), filled in by <see cref="WithWorkers"/> once discovered.</summary>
     public List<string> Workers { get; set; } = [];
 
-    /// <summary>Nodes the harness may inject faults into; left out: every worker. The control plane is never a target
-    /// unless listed here.</summary>
+    /// <summary>Nodes the harness may inject faults into: workers only (see <see cref="ProfileNodes"/>); left out: every
+    /// worker. The control plane is never one: its components are stopped through <see cref="ComponentSettings.Stoppable"/>.</summary>
     public List<string> FaultTargets { get; set; } = [];
 
     public KubernetesSettings Kubernetes { get; set; } = new();
@@ -78,6 +78,7 @@ public sealed class StaticNode
 {
     public string Name { get; set; } = "";
     public string Host { get; set; } = "";
+    [Allowed(1, 65535, "a TCP port")]
     public int Port { get; set; } = 22;
 }
 
@@ -284,29 +285,52 @@ public sealed class FaultCommands
     public string Curl { get; set; } = "curl --silent --show-error --connect-timeout {timeout} --max-time {timeout} -i http://{ip}/";
 }
 
+/// <summary>
+/// Every wait of a run. Each is at least a second (0 is no deadline to curl and an invalid one to Polly) and at most an
+/// hour: a single wait longer than that is a typo, not a slow cluster (the profiles use 5 to 600 s).
+/// </summary>
 public sealed class Timeouts
 {
+    /// <summary>An SSH login, and the API's first answer; the run's connect budget is three times this.</summary>
+    [Seconds(1, 600)]
     public int ConnectSeconds { get; set; } = 20;
+
+    [Seconds(1, 3600)]
     public int CommandSeconds { get; set; } = 60;
+
+    [Seconds(1, 3600)]
     public int PodReadySeconds { get; set; } = 180;
+
+    [Seconds(1, 3600)]
     public int PodGoneSeconds { get; set; } = 180;
+
+    [Seconds(1, 3600)]
     public int NodeRebootSeconds { get; set; } = 300;
+
+    /// <summary>curl's <c>--connect-timeout</c> and <c>--max-time</c> for one call, as the book's <c>curl --connect-timeout 5</c>.</summary>
+    [Seconds(1, 600)]
     public int CurlSeconds { get; set; } = 5;
 
     /// <summary>progressDeadlineSeconds of the rollout fixture, so S9 does not wait the default 10 minutes.</summary>
+    [Seconds(1, 3600)]
     public int ProgressDeadlineSeconds { get; set; } = 30;
+
+    [Seconds(1, 3600)]
     public int RolloutSeconds { get; set; } = 240;
 
     /// <summary>How long the symptom of a fault is watched for before the check fails.</summary>
+    [Seconds(1, 3600)]
     public int SymptomSeconds { get; set; } = 90;
 
     /// <summary>How long a control-plane component may take to serve again once its manifest is back: kubelet notices
     /// the file (inotify, else its 20 s file check), starts the container, the component starts up.</summary>
+    [Seconds(1, 3600)]
     public int ControlPlaneRestartSeconds { get; set; } = 180;
 
     /// <summary>How long the whole control plane may take to be Ready again, with no restart for 20 s, after a
     /// control-plane check: without the API server the scheduler and controller-manager lose their leases and exit,
     /// and kubelet's crash back-off for them grows with every restart within 10 minutes (up to 5 minutes).</summary>
+    [Seconds(1, 3600)]
     public int ControlPlaneSettleSeconds { get; set; } = 600;
 }
 
@@ -320,5 +344,9 @@ public sealed class SafetySettings
 
     /// <summary>A Lease in this namespace keeps two runs off the same cluster.</summary>
     public string LeaseNamespace { get; set; } = "default";
+
+    /// <summary>How long the Lease holds without renewal. It is renewed every third of this (at least every second), so
+    /// under 3 s it could expire between two renewals and let a second run in.</summary>
+    [Seconds(3, 3600)]
     public int LeaseSeconds { get; set; } = 60;
 }

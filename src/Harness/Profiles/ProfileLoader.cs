@@ -5,7 +5,13 @@ using YamlDotNet.Serialization.NamingConventions;
 namespace Harness.Profiles;
 
 /// <summary>A profile that cannot be used. The message names the file and what to fix.</summary>
-public sealed class ProfileException(string message) : Exception(message);
+public sealed class ProfileException(string message) : Exception(message)
+{
+    /// <summary>A node setting (<c>controlPlane</c>, <c>workers</c>, <c>faultTargets</c>) that names no node of the
+    /// cluster discovery found, or the wrong kind of node (<see cref="ProfileNodes.Refused"/>): a profile mistake found
+    /// before any login, which the connect step passes on as such rather than as "unreachable".</summary>
+    public bool IsNodeSetting { get; init; }
+}
 
 /// <summary>
 /// Loads a profile by name from fixtures/profiles (or by path) and applies overrides given as dotted keys,
@@ -52,7 +58,7 @@ public static class ProfileLoader
         if (overrides is { Count: > 0 })
         {
             foreach (var (key, value) in overrides)
-                ApplyOverride(root, key, value);
+                ApplyOverride(root, key, value, sourcePath);
             try { profile = Strict.Deserialize<ClusterProfile>(Writer.Serialize(root)) ?? new ClusterProfile(); }
             catch (YamlException e)
             {
@@ -119,12 +125,17 @@ public static class ProfileLoader
         if (string.IsNullOrWhiteSpace(p.Images.DnsUtils)) p.Images.DnsUtils = new ImageSettings().DnsUtils;
     }
 
-    private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value)
+    private static void ApplyOverride(Dictionary<object, object> root, string dottedKey, string value, string sourcePath)
     {
         var parts = dottedKey.Split('.');
         var map = root;
         foreach (var part in parts[..^1])
         {
+            if (ListEntry(map, part, dottedKey, sourcePath) is { } entry)
+            {
+                map = entry;
+                continue;
+            }
             if (!map.TryGetValue(part, out var child) || child is not Dictionary<object, object> childMap)
                 map[part] = childMap = new Dictionary<object, object>();
             map = childMap;
@@ -134,6 +145,24 @@ public static class ProfileLoader
         map[leaf] = IsList(parts) || map.TryGetValue(leaf, out var existing) && existing is List<object>
             ? value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Cast<object>().ToList()
             : value;
+    }
+
+    /// <summary>
+    /// One entry of a list setting, as validation names it: <c>nodes[w1-k8s]</c> by its name, <c>nodes[0]</c> by its
+    /// position (so <c>discovery.nodes[w1-k8s].port=2222</c> works as a run parameter); null when the part is no such key.
+    /// </summary>
+    private static Dictionary<object, object>? ListEntry(Dictionary<object, object> map, string part, string dottedKey, string sourcePath)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(part, @"^(?<list>[^\[]+)\[(?<entry>[^\]]+)\]$");
+        if (!match.Success) return null;
+        var list = map.GetValueOrDefault(match.Groups["list"].Value) as List<object> ?? [];
+        var entries = list.OfType<Dictionary<object, object>>().ToList();
+        var name = match.Groups["entry"].Value;
+        return entries.FirstOrDefault(e => e.TryGetValue("name", out var n) && n?.ToString() == name)
+               ?? (int.TryParse(name, out var index) && index >= 0 && index < entries.Count ? entries[index] : null)
+               ?? throw new ProfileException(
+                   $"Profile {sourcePath}: the override {dottedKey} names no entry of '{match.Groups["list"].Value}' " +
+                   $"(entries: {string.Join(", ", entries.Select(e => e.GetValueOrDefault("name")?.ToString()).OfType<string>())}).");
     }
 
     /// <summary>Whether the dotted key names a list setting of <see cref="ClusterProfile"/> (also when the file leaves it out).</summary>
@@ -196,8 +225,7 @@ public static class ProfileLoader
         if (p.Workers.Count == 0 && p.Discovery.Mode != "vagrant") problems.Add("'workers' lists no node");
         if (!p.Discovery.MachineNames.Contains("{node}")) problems.Add($"'discovery.machineNames' ('{p.Discovery.MachineNames}') must contain {{node}}");
         var nodes = p.AllNodes.ToHashSet();
-        foreach (var target in p.FaultTargets.Where(t => !nodes.Contains(t) && p.Workers.Count > 0))
-            problems.Add($"fault target '{target}' is not a node of this profile ({string.Join(", ", nodes)})");
+        problems.AddRange(ProfileNodes.Problems(p, "profile"));
         switch (p.Discovery.Mode)
         {
             case "vagrant":
@@ -214,6 +242,7 @@ public static class ProfileLoader
                 break;
         }
         if (p.Discovery.Mode == "static" && string.IsNullOrEmpty(p.Login.User)) problems.Add("'login.user' is empty (static discovery has no default user)");
+        problems.AddRange(ProfileSchema.NumberProblems(p));
         problems.AddRange(KubectlProblems(p.Kubernetes));
         problems.AddRange(StaticPodProblems(p.Components));
         if (problems.Count > 0)

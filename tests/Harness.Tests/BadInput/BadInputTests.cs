@@ -19,6 +19,9 @@ namespace Harness.Tests.BadInput;
 public sealed class BadInputTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(15);
+
+    /// <summary>A setting the profile itself refutes (issue 18): refused before any login, so well within this.</summary>
+    private static readonly TimeSpan SettingLimit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
     private const string WrongPassword = "Wrong-password-4711";
 
@@ -27,6 +30,9 @@ public sealed class BadInputTests
     private string _passwordVariable = null!;
     private string _token = null!;
     private readonly List<string> _log = [];
+
+    /// <summary>How long the last refused input took (<see cref="RefusedFast{TException}"/>).</summary>
+    private TimeSpan _lastRefusal;
 
     private string ProfilePath => Path.Combine(_temp, "profiles", "bad-input.yaml");
     private string KnownHosts => Path.Combine(_temp, "known_hosts.json");
@@ -131,6 +137,22 @@ public sealed class BadInputTests
         RefusedFast<ClusterUnreachableException>(() => Cluster.ConnectAsync(profile, _log.Add, CancellationToken.None),
             ["profile 'bad-input'", .. namesToFix]);
 
+    /// <summary>A node setting discovery refutes: a <see cref="ProfileException"/> from the real entry point, before any login.</summary>
+    private async Task ConnectRefusedAsBadSetting(ClusterProfile profile, params string[] namesToFix)
+    {
+        var error = await RefusedFast<ProfileException>(() => Cluster.ConnectAsync(profile, _log.Add, CancellationToken.None),
+            [$"Profile {ProfilePath} cannot be used: ", .. namesToFix]);
+        Assert.That(error.IsNodeSetting, Is.True);
+        Assert.That(_log, Has.None.StartsWith("logged in"), "refused before logging in to any node");
+    }
+
+    /// <summary>A setting the profile refutes on loading, within <see cref="SettingLimit"/>.</summary>
+    private async Task SettingRefused(Action load, params string[] namesToFix)
+    {
+        await Refused<ProfileException>(load, [$"Profile {ProfilePath} cannot be used: ", .. namesToFix]);
+        Assert.That(_lastRefusal, Is.LessThan(SettingLimit));
+    }
+
     /// <summary>For the loaders that refuse at once, without I/O to a node (profiles, manifests).</summary>
     private Task<TException> Refused<TException>(Action load, params string[] namesToFix) where TException : Exception =>
         RefusedFast<TException>(() => { load(); return Task.CompletedTask; }, namesToFix);
@@ -141,6 +163,7 @@ public sealed class BadInputTests
         var clock = Stopwatch.StartNew();
         var error = (await Assert.ThrowsAsync<TException>(async () => await input().WaitAsync(HangGuard)))!;
         clock.Stop();
+        _lastRefusal = clock.Elapsed;
         TestContext.Progress.WriteLine($"bad-input | {TestContext.CurrentContext.Test.Name} | {clock.Elapsed.TotalSeconds:0.00} s | {error.Message}");
 
         var everythingShown = string.Join("\n", [error.ToString(), .. _log]);
@@ -292,8 +315,20 @@ public sealed class BadInputTests
         var directory = VagrantDirectory();
         // Awaited inside the using: `vagrant ssh-config` runs after an await, and must still find the stand-in.
         using var vagrant = StandInVagrant.Reporting(_temp, _sshd.Port, ("m-k8s", "running"), ("w1-k8s", "running"));
-        await ConnectRefused(Profile([.. Vagrant(directory), ("workers", "w1-k8s,w4-k8s")]),
+        await ConnectRefusedAsBadSetting(Profile([.. Vagrant(directory), ("workers", "w1-k8s,w4-k8s")]),
             $"Vagrant in {directory} has no machine for node w4-k8s (machines: m-k8s, w1-k8s;", "Fix 'controlPlane'/'workers'");
+    }
+
+    /// <summary>The workers are Vagrant's machines (none listed): a fault target is checked against them right after
+    /// discovery, before anything logs in.</summary>
+    [Test]
+    public async Task FaultTargetNotADiscoveredWorker_NamesTheTargetAndTheWorkers()
+    {
+        var directory = VagrantDirectory();
+        using var vagrant = StandInVagrant.Reporting(_temp, _sshd.Port, ("m-k8s", "running"), ("w1-k8s", "running"));
+        await ConnectRefusedAsBadSetting(Profile([.. Vagrant(directory), ("workers", ""), ("faultTargets", "w2-k8s")]),
+            "fault target 'w2-k8s' is not a node of this cluster (m-k8s, w1-k8s); 'faultTargets' takes workers only (w1-k8s)");
+        Assert.That(_lastRefusal, Is.LessThan(SettingLimit));
     }
 
     [Test]
@@ -316,6 +351,25 @@ public sealed class BadInputTests
     public Task FaultTargetNotANode_NamesTheTargetAndTheNodes() =>
         Refused<ProfileException>(() => Profile(("faultTargets", "w1-k8s,w9-k8s")),
             $"Profile {ProfilePath} cannot be used", "fault target 'w9-k8s' is not a node of this profile (m-k8s, w1-k8s)");
+
+    [Test]
+    public Task FaultTargetIsTheControlPlane_SaysWorkersOnly() =>
+        SettingRefused(() => Profile(("faultTargets", "m-k8s")),
+            "fault target 'm-k8s' is the control plane; 'faultTargets' takes workers only (w1-k8s); " +
+            "control-plane components are stopped through 'components.stoppable'");
+
+    // ---- numbers (issue 18): each numeric setting within its limits, named as the run parameter names it ----
+
+    [Test]
+    public Task NegativeTimeout_NamesTheSettingAndTheSecondsAllowed() =>
+        SettingRefused(() => Profile(("timeouts.podReadySeconds", "-5")),
+            "'timeouts.podReadySeconds' is -5; give a number of seconds from 1 to 3600");
+
+    /// <summary>curl's --connect-timeout 0 is "no limit": the run passed with it before.</summary>
+    [Test]
+    public Task ZeroTimeout_NamesTheSettingAndTheSecondsAllowed() =>
+        SettingRefused(() => Profile(("timeouts.curlSeconds", "0")),
+            "'timeouts.curlSeconds' is 0; give a number of seconds from 1 to 600");
 
     [Test]
     public Task UnknownProfile_NamesTheFileLookedForAndTheKnownProfiles()

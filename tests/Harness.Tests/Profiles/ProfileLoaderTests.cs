@@ -227,9 +227,9 @@ public class ProfileLoaderTests
     public void A_list_override_works_when_the_file_leaves_the_list_out()
     {
         var profile = ProfileLoader.Parse(Minimal.Replace("faultTargets: [w1]\n", ""), "/profiles/tiny.yaml",
-            new Dictionary<string, string> { ["faultTargets"] = "w1, cp" });
+            new Dictionary<string, string> { ["faultTargets"] = "w1" });
 
-        Assert.That(profile.FaultTargets, Is.EqualTo(new[] { "w1", "cp" }));
+        Assert.That(profile.FaultTargets, Is.EqualTo(new[] { "w1" }));
     }
 
     [Test]
@@ -247,7 +247,45 @@ public class ProfileLoaderTests
         var e = Refused(Minimal.Replace("faultTargets: [w1]", "faultTargets: [w1, w9]"));
 
         Assert.That(e.Message, Does.StartWith("Profile /profiles/tiny.yaml cannot be used:"));
-        Assert.That(e.Message, Does.Contain("fault target 'w9' is not a node of this profile (cp, w1)"));
+        Assert.That(e.Message, Does.Contain("fault target 'w9' is not a node of this profile (cp, w1); 'faultTargets' takes workers only (w1)"));
+    }
+
+    [Test]
+    public void The_control_plane_as_a_fault_target_is_refused_naming_the_workers()
+    {
+        var e = Refused(Minimal.Replace("faultTargets: [w1]", "faultTargets: [w1, cp]"));
+
+        Assert.That(e.Message, Is.EqualTo("Profile /profiles/tiny.yaml cannot be used: fault target 'cp' is the control plane; " +
+            "'faultTargets' takes workers only (w1); control-plane components are stopped through 'components.stoppable'."));
+    }
+
+    [Test]
+    public void With_vagrant_discovery_the_control_plane_as_a_fault_target_is_refused_on_loading_before_the_workers_are_known()
+    {
+        var e = Assert.Throws<ProfileException>(() => ProfileLoader.Load("lab", ProfilesDirectory, new Dictionary<string, string> { ["faultTargets"] = "m-k8s" }))!;
+
+        Assert.That(e.Message, Does.Contain("fault target 'm-k8s' is the control plane; 'faultTargets' takes workers only " +
+                                            "(the Vagrantfile's machines besides the control plane)"));
+    }
+
+    [Test]
+    public void With_vagrant_discovery_a_fault_target_waits_for_the_workers_discovery_finds()
+    {
+        var lab = ProfileLoader.Load("lab", ProfilesDirectory, new Dictionary<string, string> { ["faultTargets"] = "w9-k8s" });
+
+        Assert.That(lab.FaultTargets, Is.EqualTo(new[] { "w9-k8s" }), "checked right after discovery (BadInput: FaultTargetNotADiscoveredWorker)");
+        Assert.That(ProfileNodes.Problems(lab.WithWorkers(["w1-k8s", "w2-k8s"]), "cluster"), Is.EqualTo(new[]
+        {
+            "fault target 'w9-k8s' is not a node of this cluster (m-k8s, w1-k8s, w2-k8s); 'faultTargets' takes workers only (w1-k8s, w2-k8s)",
+        }));
+    }
+
+    [Test]
+    public void The_control_plane_as_a_worker_is_refused()
+    {
+        var e = Refused(Minimal.Replace("workers: [w1]", "workers: [w1, cp]"));
+
+        Assert.That(e.Message, Does.Contain("'workers' names cp, the control plane ('controlPlane'); list the worker nodes only"));
     }
 
     [Test]

@@ -71,8 +71,8 @@ public static partial class ObjectState
 
     public static string PullLimitMessage(string image, string node, string registrySaid) =>
         $"pull limit: the registry refused image {image} on {node} for too many pulls (HTTP 429 toomanyrequests; Docker Hub allows " +
-        "10 anonymous pulls an hour per address). Wait for the hour to pass, or create a docker-registry Secret in the check's namespace " +
-        "and name it in images.pullSecret, or pull through a mirror (images.registryMirror) or pre-pull the image on the node. " +
+        "10 anonymous pulls an hour per address). Wait for the hour to pass, or log in: create a docker-registry Secret (kubectl create secret " +
+        "docker-registry NAME -n default …) and name it in images.pullSecret, or pull through a mirror (images.registryMirror) or pre-pull the image on the node. " +
         $"The runtime said: {registrySaid.Trim()}";
 
     [GeneratedRegex(@"toomanyrequests|429 Too Many Requests|pull rate limit", RegexOptions.IgnoreCase)]

@@ -23,6 +23,13 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [BridgeNetfilterOff];
 
+    /// <summary>
+    /// Routed pods (Calico: a cali* veth and a /32 route each, no bridge) never cross a bridge, so the sysctl changes
+    /// nothing there and the check would go red on every Calico cluster: not applicable, with the node's own reason.
+    /// </summary>
+    protected override async Task<string?> NotApplicableOnNodesAsync(Harness.Cluster cluster, CancellationToken ct) =>
+        (await TryReadNodeFactsAsync(cluster, SecondWorkerOf(cluster.Profile), ct))?.BridgeNetfilterNotApplicable;
+
     /// <summary>Backends on every worker: they must stay healthy meanwhile.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
 
@@ -44,6 +51,8 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
     {
         var worker = Worker;
         await RequireFeasibleAsync(worker, FaultFeasibility.BridgeNetfilterSettings(Profile));
+        var facts = await ReadNodeFactsAsync(worker, "before the fault");
+        Report.Parameter("pod wiring", facts.Summary, excluded: true);
         foreach (var node in Profile.Workers)
             await RunPodOnAsync(BackendOn(node), Profile.Images.EchoHname, node, new Dictionary<string, string> { ["app"] = BackendLabel });
         await RunPodOnAsync(Client, Profile.Images.Nginx, worker);

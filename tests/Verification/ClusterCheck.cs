@@ -103,13 +103,16 @@ public abstract class ClusterCheck
     protected ObjectWait<V1Node> Node(string name) => Context.Node(name);
 
     /// <summary>The book's w2-k8s (its br_netfilter check): the second worker that is a fault target, or the last when there is one.</summary>
-    protected string SecondWorker
+    protected string SecondWorker => SecondWorkerOf(Profile);
+
+    /// <summary><see cref="SecondWorker"/> before the check has a context (<see cref="NotApplicableOnNodesAsync"/>).</summary>
+    protected static string SecondWorkerOf(ClusterProfile profile)
     {
-        get
-        {
-            var targets = Profile.Workers.Where(Profile.FaultTargets.Contains).ToList();
-            return targets.Count == 0 ? TargetWorker : targets[Math.Min(1, targets.Count - 1)];
-        }
+        var targets = profile.Workers.Where(profile.FaultTargets.Contains).ToList();
+        return targets.Count == 0
+            ? profile.Workers.FirstOrDefault(profile.FaultTargets.Contains)
+              ?? throw new InvalidOperationException($"Profile '{profile.Name}' marks no worker as a fault target ('faultTargets').")
+            : targets[Math.Min(1, targets.Count - 1)];
     }
 
     /// <summary>The worker the book uses for node-level faults: the first fault target that is a worker.</summary>
@@ -131,12 +134,41 @@ public abstract class ClusterCheck
     /// </summary>
     protected virtual string? NotApplicableOn(ClusterProfile profile) => null;
 
+    /// <summary>
+    /// The same, read from the cluster's nodes rather than the profile (e.g. pods routed, not bridged, on the check's
+    /// worker: <see cref="NodeFacts"/>), asked right after <see cref="NotApplicableOn"/>, before the check waits for nodes.
+    /// Read only: nothing may be changed here.
+    /// </summary>
+    protected virtual Task<string?> NotApplicableOnNodesAsync(Cluster cluster, CancellationToken ct) => Task.FromResult<string?>(null);
+
+    /// <summary>Set by <see cref="NotApplicable"/>: the check found mid-way that it has nothing to check here.</summary>
+    private bool _notApplicable;
+
+    /// <summary>
+    /// Ends the check as not applicable from what it found on the cluster after it started (S3: the edition's steps
+    /// leave the routed path alone): recorded as not applicable (green for the gate) unless a revert fails in TearDown.
+    /// </summary>
+    protected void NotApplicable(string reason)
+    {
+        _notApplicable = true;
+        Report.Parameter("not applicable", reason, excluded: true);
+        Assert.Ignore(reason);
+    }
+
+    private static void SkipAsNotApplicable(RunContext run, string check, TestScope report, string reason)
+    {
+        report.Parameter("not applicable", reason, excluded: true);
+        new CheckMetrics(run.Metrics, check, report).RecordOutcome(CheckOutcomes.NotApplicable);
+        Assert.Ignore(reason);
+    }
+
     [SetUp]
     public async Task BeforeCheckAsync()
     {
         // NUnit keeps one fixture instance for all its tests: nothing of the previous test may leak into this one,
         // even when this SetUp throws before it gets to make its own.
         _context = null;
+        _notApplicable = false;
         var run = Suite.Run;
         var test = TestContext.CurrentContext.Test;
         var report = AllureNUnitAttribute.ScopeOfRunningTest() ?? TestScope.NotRecorded(test.FullName);
@@ -145,13 +177,11 @@ public abstract class ClusterCheck
             new CheckMetrics(run.Metrics, test.Name, report).RecordOutcome("broken");
             throw new InvalidOperationException($"Blocked: {reason}");
         }
+        // Before it waits for nodes or creates anything: the profile, or its nodes, say this cluster has nothing for it to check.
         if (NotApplicableOn(run.Cluster.Profile) is { } notApplicable)
-        {
-            // Before it waits for nodes or creates anything: the profile says this cluster has nothing for it to check.
-            report.Parameter("not applicable", notApplicable, excluded: true);
-            new CheckMetrics(run.Metrics, test.Name, report).RecordOutcome(CheckOutcomes.NotApplicable);
-            Assert.Ignore(notApplicable);
-        }
+            SkipAsNotApplicable(run, test.Name, report, notApplicable);
+        if (await NotApplicableOnNodesAsync(run.Cluster, TestContext.CurrentContext.CancellationToken) is { } fromNodes)
+            SkipAsNotApplicable(run, test.Name, report, fromNodes);
         _context = CheckContext.Start(run, test.Name, test.FullName, report, TestContext.CurrentContext.CancellationToken);
         Context.Plan(FaultsOf(test.MethodName!).Prepend(CheckNamespace));
         if (Profile.Safety.DryRun) ListPlannedFaultsAndStop();
@@ -180,6 +210,9 @@ public abstract class ClusterCheck
                 Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
             await Report.Step($"kubectl create namespace {Ns}", StepPart.Harness, () => InjectAsync(CheckNamespace, t => Cluster.EnsureNamespaceAsync(Ns, t)));
+            if (PullSecrets.Source(Profile.Images.PullSecret) is var (secretNs, secret))
+                await Report.Step($"images.pullSecret: Secret {secretNs}/{secret} copied into {Ns} (pods name it in imagePullSecrets)", StepPart.Harness,
+                    () => PullSecrets.CopyAsync(Api, Profile.Images.PullSecret, Ns, Token));
         }
         catch (Exception e)
         {
@@ -258,8 +291,9 @@ public abstract class ClusterCheck
                 Progress(run.Blocked);
             }
             // Recorded even when a revert failed, so the gate sees this run's verdict on the check.
-            RecordOutcome(unreverted || interrupted is not null || run.Blocked is not null && outcome == TestStatus.Passed
-                ? "broken" : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
+            RecordOutcome(unreverted || interrupted is not null || run.Blocked is not null && outcome is TestStatus.Passed or TestStatus.Skipped
+                ? "broken" : _notApplicable && outcome == TestStatus.Skipped ? CheckOutcomes.NotApplicable
+                : AllureNUnitAttribute.StatusOf(TestContext.CurrentContext.Result.Outcome).ToString().ToLowerInvariant());
             RecordTimeByPart();
             if (interrupted is not null) Report.Stop(Status.Broken, interrupted, TestContext.CurrentContext.Result.StackTrace);
             try { await _context.DisposeAsync(); } // its reverts ran above; this ends its cancellation
@@ -320,7 +354,7 @@ public abstract class ClusterCheck
         Involve(node);
         return await Report.Step($"kubectl run {name} --image={Profile.Images.Nginx} (on {node})", async () =>
         {
-            var pod = Context.Manifests.Pod(name, Profile.Images.Nginx, node);
+            var pod = Context.Manifests.Pod(name, Profile.Images.Nginx, node, Profile.Images.PullSecret);
             await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
             var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Seconds(Profile.Timeouts.PodReadySeconds));
             var running = ready.Objects[name];
@@ -386,7 +420,7 @@ public abstract class ClusterCheck
     protected async Task<IReadOnlyList<V1Pod>> ApplyEchoHnameAsync(int replicas) =>
         await Report.Step($"kubectl apply -f echo-hname.yaml (replicas: {replicas})", async () =>
         {
-            var deployment = Context.Manifests.EchoHname(Profile.Images.EchoHname, replicas);
+            var deployment = Context.Manifests.EchoHname(Profile.Images.EchoHname, replicas, Profile.Images.PullSecret);
             var existing = await Api.AppsV1.ListNamespacedDeploymentAsync(Ns, fieldSelector: "metadata.name=echo-hname", cancellationToken: Token);
             if (existing.Items.Count == 0) await Api.AppsV1.CreateNamespacedDeploymentAsync(deployment, Ns, cancellationToken: Token);
             else await ScaleDeploymentAsync("echo-hname", replicas);

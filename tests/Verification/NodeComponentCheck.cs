@@ -42,7 +42,7 @@ public abstract class NodeComponentCheck : ClusterCheck
         Involve(node);
         return await Report.Step($"kubectl run {name} --image={image} (on {node})", async () =>
         {
-            var pod = Context.Manifests.Pod(name, image, node);
+            var pod = Context.Manifests.Pod(name, image, node, Profile.Images.PullSecret);
             foreach (var (key, value) in labels ?? new Dictionary<string, string>()) pod.Metadata.Labels[key] = value;
             if (command is not null) pod.Spec.Containers[0].Command = command;
             await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
@@ -51,6 +51,26 @@ public abstract class NodeComponentCheck : ClusterCheck
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(ready.Objects[name]));
             return ready.Objects[name];
         });
+    }
+
+    /// <summary>
+    /// The node's facts (<see cref="NodeFacts"/>: runtime units, CNI, bridged or routed pods, ip_forward,
+    /// bridge-nf-call-iptables, br_netfilter), read in one command, as a step with the listing attached.
+    /// </summary>
+    protected Task<NodeFacts> ReadNodeFactsAsync(string node, string when) =>
+        Report.Step($"[{node}] node facts {when}: runtime units, CNI, pod wiring, ip_forward, bridge-nf-call-iptables, br_netfilter", async () =>
+        {
+            var facts = await NodeFacts.ReadAsync(Cluster.Node(node), Seconds(Math.Clamp(Profile.Timeouts.CommandSeconds, 5, 30)), Token);
+            Report.Attach($"node facts {when}", facts.Summary + "\n\n" + facts.ForwardingState);
+            return facts;
+        });
+
+    /// <summary>The same, before the check has a context (<see cref="ClusterCheck.NotApplicableOnNodesAsync"/>); null when the
+    /// node cannot be read (the check then runs and its own steps say what is wrong).</summary>
+    protected static async Task<NodeFacts?> TryReadNodeFactsAsync(Harness.Cluster cluster, string node, CancellationToken ct)
+    {
+        try { return await NodeFacts.ReadAsync(cluster.Node(node), TimeSpan.FromSeconds(Math.Clamp(cluster.Profile.Timeouts.CommandSeconds, 5, 30)), ct); }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested) { return null; }
     }
 
     /// <summary><c>kubectl expose</c>: a ClusterIP Service on port 80 for the pods with <paramref name="selector"/>; returns its ClusterIP.</summary>

@@ -34,17 +34,29 @@ public sealed partial class Manifests(string directory)
                 : throw new ManifestException($"Manifest {path} uses ${{{m.Groups[1].Value}}}, which the check does not fill."));
     }
 
-    public V1Pod Pod(string name, string image, string node) =>
-        Load<V1Pod>("nginx-pod.yaml", new Dictionary<string, string> { ["NAME"] = name, ["IMAGE"] = image, ["NODE"] = node });
+    /// <param name="pullSecret">images.pullSecret (<c>name</c> or <c>namespace/name</c>): the pod names the Secret, never its content.</param>
+    public V1Pod Pod(string name, string image, string node, string? pullSecret = null) =>
+        Load<V1Pod>("nginx-pod.yaml", new Dictionary<string, string>
+            { ["NAME"] = name, ["IMAGE"] = image, ["NODE"] = node, ["PULL_SECRETS"] = PullSecrets(pullSecret) });
 
-    public V1Deployment EchoHname(string image, int replicas) =>
-        Load<V1Deployment>("echo-hname.yaml", new Dictionary<string, string> { ["IMAGE"] = image, ["REPLICAS"] = replicas.ToString() });
+    public V1Deployment EchoHname(string image, int replicas, string? pullSecret = null) =>
+        Load<V1Deployment>("echo-hname.yaml", new Dictionary<string, string>
+            { ["IMAGE"] = image, ["REPLICAS"] = replicas.ToString(), ["PULL_SECRETS"] = PullSecrets(pullSecret) });
 
     public const string RolloutNginxFile = "rollout-nginx.yaml";
 
     /// <summary>The book's rollout-nginx.yaml as text, for <c>kubectl apply -f ./rollout-nginx.yaml</c> on the control plane.</summary>
-    public string RolloutNginx(string image, int progressDeadlineSeconds) =>
-        Render(RolloutNginxFile, new Dictionary<string, string> { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString() });
+    public string RolloutNginx(string image, int progressDeadlineSeconds, string? pullSecret = null) =>
+        Render(RolloutNginxFile, new Dictionary<string, string>
+            { ["IMAGE"] = image, ["PROGRESS_DEADLINE"] = progressDeadlineSeconds.ToString(), ["PULL_SECRETS"] = PullSecrets(pullSecret) });
+
+    /// <summary>The Secret's name in the check's namespace, from images.pullSecret (<c>name</c> or <c>namespace/name</c>), or null.</summary>
+    public static string? PullSecretName(string? pullSecret) =>
+        string.IsNullOrWhiteSpace(pullSecret) ? null : pullSecret.Trim().Split('/')[^1];
+
+    /// <summary>The manifests' <c>imagePullSecrets</c> value as flow YAML: <c>[]</c> (none) or <c>[{name: dockerhub}]</c>.</summary>
+    private static string PullSecrets(string? pullSecret) =>
+        PullSecretName(pullSecret) is { } name ? $"[{{name: {name}}}]" : "[]";
 
     [GeneratedRegex(@"\$\{([A-Z_]+)\}")]
     private static partial Regex Placeholder();

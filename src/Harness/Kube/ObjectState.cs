@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using k8s.Models;
 
 namespace Harness.Kube;
 
 /// <summary>One-line readings of objects, in the words <c>kubectl get</c> uses.</summary>
-public static class ObjectState
+public static partial class ObjectState
 {
     public static bool IsTerminating(this V1Pod pod) => pod.Metadata.DeletionTimestamp is not null;
 
@@ -38,9 +39,49 @@ public static class ObjectState
         return waiting ?? terminated ?? pod.Status?.Phase ?? "Unknown";
     }
 
-    /// <summary>Like <c>kubectl get pods -o custom-columns=NAME,IP,STATUS,NODE</c> plus restarts.</summary>
+    /// <summary>Like <c>kubectl get pods -o custom-columns=NAME,IP,STATUS,NODE</c> plus restarts; a pod held by the
+    /// registry's pull limit says so, so every wait that times out on it names the limit (<see cref="PullLimit"/>).</summary>
     public static string Describe(this V1Pod pod) =>
-        $"{pod.Name()} {pod.KubectlStatus()} ip={pod.Status?.PodIP ?? "<none>"} node={pod.Spec?.NodeName ?? "<none>"} restarts={pod.Restarts()}";
+        $"{pod.Name()} {pod.KubectlStatus()} ip={pod.Status?.PodIP ?? "<none>"} node={pod.Spec?.NodeName ?? "<none>"} restarts={pod.Restarts()}" +
+        (pod.PullLimit() is { } limit ? $" -- {limit}" : "");
+
+    /// <summary>
+    /// Why the pod cannot start when a registry refuses its image for the pull limit, or null: a container waiting in
+    /// <c>ErrImagePull</c>/<c>ImagePullBackOff</c> whose message carries the registry's 429 (Docker Hub allows 10
+    /// anonymous pulls an hour per address). Wording of containerd 1.6/2.x (<c>… 429 Too Many Requests - Server message:
+    /// toomanyrequests: You have reached your pull rate limit …</c>, or a bare <c>429 Too Many Requests</c> after a HEAD)
+    /// and of docker 20.10 (<c>Error response from daemon: toomanyrequests: …</c>). One sentence naming the limit, the
+    /// image, the node and what to do. An <c>ImagePullBackOff</c> of kubelet before 1.30 carries no message (only
+    /// <c>Back-off pulling image "x"</c>): the pull limit shows when the pod is seen in <c>ErrImagePull</c>.
+    /// </summary>
+    public static string? PullLimit(this V1Pod pod)
+    {
+        var statuses = (pod.Status?.InitContainerStatuses ?? []).Concat(pod.Status?.ContainerStatuses ?? []);
+        foreach (var status in statuses)
+        {
+            if (status.State?.Waiting is not { Reason: "ErrImagePull" or "ImagePullBackOff", Message: { } message } || !SaysPullLimit(message)) continue;
+            var image = status.Image ?? pod.Spec?.Containers?.FirstOrDefault(c => c.Name == status.Name)?.Image ?? "?";
+            return PullLimitMessage(image, pod.Spec?.NodeName ?? "<no node>", message);
+        }
+        return null;
+    }
+
+    /// <summary>Whether a pull error is the registry's rate limit (HTTP 429 / toomanyrequests).</summary>
+    public static bool SaysPullLimit(string? message) => message is not null && PullLimitWords().IsMatch(message);
+
+    public static string PullLimitMessage(string image, string node, string registrySaid) =>
+        $"pull limit: the registry refused image {image} on {node} for too many pulls (HTTP 429 toomanyrequests; Docker Hub allows " +
+        "10 anonymous pulls an hour per address). Wait for the hour to pass, or log in: create a docker-registry Secret (kubectl create secret " +
+        "docker-registry NAME -n default …) and name it in images.pullSecret, or pull through a mirror (images.registryMirror) or pre-pull the image on the node. " +
+        $"The runtime said: {registrySaid.Trim()}";
+
+    [GeneratedRegex(@"toomanyrequests|429 Too Many Requests|pull rate limit", RegexOptions.IgnoreCase)]
+    private static partial Regex PullLimitWords();
+
+    /// <summary>Whether a container of the pod waits on an image pull (ErrImagePull or ImagePullBackOff).</summary>
+    public static bool IsPullingImage(this V1Pod pod) =>
+        (pod.Status?.InitContainerStatuses ?? []).Concat(pod.Status?.ContainerStatuses ?? [])
+        .Any(s => s.State?.Waiting?.Reason is "ErrImagePull" or "ImagePullBackOff");
 
     public static string Describe(IEnumerable<V1Pod> pods) =>
         pods.Any() ? string.Join("; ", pods.OrderBy(p => p.Name()).Select(Describe)) : "no pods";
@@ -59,4 +100,34 @@ public static class ObjectState
 
     public static string ImageOf(this V1Deployment deployment) =>
         deployment.Spec.Template.Spec.Containers[0].Image;
+}
+
+/// <summary>
+/// One wait's memory of pods refused for the pull limit. kubelet before 1.30 says why only while the pod shows
+/// <c>ErrImagePull</c>; in the <c>ImagePullBackOff</c> between tries its message is just <c>Back-off pulling image "x"</c>,
+/// and that is what a wait usually sees last. The wait shows every event to <see cref="Observe"/>, and
+/// <see cref="Describe"/> keeps naming the pull limit for a pod still stuck on its pull.
+/// </summary>
+public sealed class PullLimitMemory
+{
+    private System.Collections.Immutable.ImmutableDictionary<string, string> _seen =
+        System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>Called by the wait on every state it sees (the watch loop's thread).</summary>
+    public void Observe(IEnumerable<V1Pod> pods)
+    {
+        foreach (var pod in pods)
+            if (pod.PullLimit() is { } limit && pod.Name() is { } name) _seen = _seen.SetItem(name, limit);
+    }
+
+    /// <summary><see cref="ObjectState.Describe(IEnumerable{V1Pod})"/>, plus the pull limit seen earlier for a pod still on its pull
+    /// (called from the progress timer too: reads an immutable snapshot).</summary>
+    public string Describe(IEnumerable<V1Pod> pods)
+    {
+        var seen = _seen;
+        var list = pods.OrderBy(p => p.Name()).ToList();
+        if (list.Count == 0) return "no pods";
+        return string.Join("; ", list.Select(p => p.PullLimit() is null && p.IsPullingImage() && p.Name() is { } name && seen.TryGetValue(name, out var limit)
+            ? $"{p.Describe()} -- {limit}" : p.Describe()));
+    }
 }

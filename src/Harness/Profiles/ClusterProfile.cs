@@ -233,6 +233,16 @@ public sealed class ImageSettings
 
     /// <summary>Whether nginx's Server header carries the tag's version (true for the real nginx images, not for rebuilt ones).</summary>
     public bool ServerHeaderShowsVersion { get; set; } = true;
+
+    /// <summary>Optional: the registry mirror the nodes' runtime pulls Docker Hub images through (containerd's
+    /// <c>hosts.toml</c> or docker's <c>registry-mirrors</c>, set up by the user). Informational: the harness keeps the
+    /// book's image names and names the mirror when a pull is refused for the pull limit.</summary>
+    public string RegistryMirror { get; set; } = "";
+
+    /// <summary>Optional: a Secret of type <c>kubernetes.io/dockerconfigjson</c> the user created, as <c>name</c> (in
+    /// <c>default</c>) or <c>namespace/name</c>. The harness copies it into each check's namespace (deleted with it) and
+    /// names it in <c>imagePullSecrets</c> of the pods it creates; it never writes credentials anywhere else.</summary>
+    public string PullSecret { get; set; } = "";
 }
 
 /// <summary>Node-level commands for each fault, per OS: CentOS 7 restarts <c>network</c>, Debian/Ubuntu differ.</summary>

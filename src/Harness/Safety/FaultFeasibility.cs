@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Harness.Nodes;
+using Harness.Probes;
 using Harness.Profiles;
 
 namespace Harness.Safety;
@@ -49,6 +50,20 @@ public static partial class FaultFeasibility
         new("commands.stopContainerRuntime", profile.Commands.StopContainerRuntime),
         new("commands.startContainerRuntime", profile.Commands.StartContainerRuntime),
     ];
+
+    /// <summary>
+    /// The runtime pair fitted to the node's units (<see cref="RuntimeUnitFilter"/>): a unit the profile names and the
+    /// node lacks (docker.socket next to CentOS's docker 1.13.1) is left out knowingly and listed in
+    /// <paramref name="leftOut"/>, so the probe judges the command that will run and does not refuse a unit nobody
+    /// will ask for. A command whose every unit is missing stays as written: the probe refuses it by name.
+    /// </summary>
+    public static IReadOnlyList<FaultSetting> ContainerRuntimeSettings(ClusterProfile profile, IReadOnlySet<string> nodeUnits,
+        out IReadOnlyList<(string Setting, IReadOnlyList<string> Dropped)> leftOut)
+    {
+        var fitted = ContainerRuntimeSettings(profile).Select(s => (Setting: s, Fit: RuntimeUnitFilter.KeepExisting(s.Command, nodeUnits))).ToList();
+        leftOut = fitted.Where(f => f.Fit.Dropped.Count > 0).Select(f => (f.Setting.Name, f.Fit.Dropped)).ToList();
+        return fitted.Select(f => f.Setting with { Command = f.Fit.Command }).ToList();
+    }
 
     public static IReadOnlyList<FaultSetting> CniSettings(ClusterProfile profile) =>
     [

@@ -38,12 +38,17 @@ public sealed class ClusterWaits
     }
 
     /// <summary>One pod by name (a field selector on its name, as <c>kubectl get pod NAME -w</c>).</summary>
-    public ObjectWait<V1Pod> Pod(string name) =>
-        new(name, new ObjectsWait<V1Pod>(_pods(null, $"metadata.name={name}"), ObjectState.Describe, _progress, _ct));
+    public ObjectWait<V1Pod> Pod(string name) => new(name, PodsWait(null, $"metadata.name={name}"));
 
     /// <summary>The namespace's pods, or those with <paramref name="labelSelector"/> (e.g. <c>app=nginx</c>).</summary>
-    public ObjectsWait<V1Pod> Pods(string? labelSelector = null) =>
-        new(_pods(labelSelector, null), ObjectState.Describe, _progress, _ct);
+    public ObjectsWait<V1Pod> Pods(string? labelSelector = null) => PodsWait(labelSelector, null);
+
+    /// <summary>Pods read in kubectl's words; a pod the registry refused for its pull limit keeps saying so (<see cref="PullLimitMemory"/>).</summary>
+    private ObjectsWait<V1Pod> PodsWait(string? labelSelector, string? fieldSelector)
+    {
+        var pullLimits = new PullLimitMemory();
+        return new(_pods(labelSelector, fieldSelector), pullLimits.Describe, _progress, _ct, pullLimits.Observe);
+    }
 
     /// <summary>One node; every node is watched, so the outcome (and a timeout message) shows them all, as <c>kubectl get nodes</c>.</summary>
     public ObjectWait<V1Node> Node(string name) => new(name, Nodes());
@@ -58,20 +63,28 @@ public sealed class ObjectsWait<T> where T : class, IKubernetesObject<V1ObjectMe
     private readonly Func<IEnumerable<T>, string> _describe;
     private readonly Action<string>? _progress;
     private readonly CancellationToken _ct;
+    private readonly Action<IEnumerable<T>>? _observe;
 
-    internal ObjectsWait(ClusterWatch<T> watch, Func<IEnumerable<T>, string> describe, Action<string>? progress, CancellationToken ct)
+    /// <param name="observe">Sees every state the wait sees, before the condition (e.g. remembering why a pod cannot pull).</param>
+    internal ObjectsWait(ClusterWatch<T> watch, Func<IEnumerable<T>, string> describe, Action<string>? progress, CancellationToken ct,
+        Action<IEnumerable<T>>? observe = null)
     {
         _watch = watch;
         _describe = describe;
         _progress = progress;
         _ct = ct;
+        _observe = observe;
     }
 
     /// <param name="awaited">What is awaited, in words, e.g. <c>6 Ready pods (app=nginx)</c>: the progress lines and a
     /// timeout's message say "waiting for" it.</param>
     /// <exception cref="WaitTimeoutException">The condition did not hold within <paramref name="timeout"/> (a failed expectation).</exception>
     public Task<WatchOutcome<T>> Until(Func<IReadOnlyDictionary<string, T>, bool> condition, string awaited, TimeSpan timeout) =>
-        _watch.UntilAsync(condition, awaited, timeout, objects => _describe(objects.Values), _progress, _ct);
+        _watch.UntilAsync(_observe is null ? condition : objects =>
+        {
+            _observe(objects.Values);
+            return condition(objects);
+        }, awaited, timeout, objects => _describe(objects.Values), _progress, _ct);
 }
 
 /// <summary>A wait on one named object: the condition sees that object, and only once it exists.</summary>

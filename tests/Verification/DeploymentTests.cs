@@ -119,15 +119,13 @@ public sealed class DeploymentTests : ClusterCheck
             Report.Parameter("one pod per worker after the scale-down", onePerWorker
                 ? "guaranteed: the ranking keeps exactly one pod on each worker from this scale-up"
                 : $"not promised from this scale-up ({Distribution(upPerNode, ", ")}): {promise.ScaleDown}", excluded: true);
-            Report.Step(onePerWorker ? "one pod per worker"
-                : $"pods per worker within what the ranking allows: {string.Join(", ", Profile.Workers.Select(w => $"{w} {(kept.TryGetValue(w, out var r) ? r : default)}"))}", () =>
+            var allowed = Profile.Workers.ToDictionary(w => w, w => kept.GetValueOrDefault(w));
+            var ranges = string.Join(", ", allowed.Select(kv => $"{kv.Key} {kv.Value}"));
+            Report.Step(onePerWorker ? "one pod per worker" : $"pods per worker within what the ranking allows: {ranges}", () =>
             {
-                var actual = Profile.Workers.ToDictionary(w => w, w => perNode.GetValueOrDefault(w));
-                var allowed = Profile.Workers.ToDictionary(w => w, w => kept.GetValueOrDefault(w));
-                Assert.That(actual.Where(kv => !allowed[kv.Key].Contains(kv.Value)), Is.Empty,
-                    onePerWorker ? "one pod per worker: the scale-down deletes from the busiest nodes first, then the most recently Ready"
-                        : $"pods per worker as the ReplicaSet controller's ranking allows ({promise.ScaleDown}); allowed: " +
-                          string.Join(", ", allowed.Select(kv => $"{kv.Key} {kv.Value}")));
+                var wrong = Profile.Workers.Where(w => !allowed[w].Contains(perNode.GetValueOrDefault(w)));
+                Assert.That(wrong, Is.Empty, (onePerWorker ? "one pod per worker" : $"pods per worker as the ranking allows ({ranges})") +
+                    $": the ReplicaSet controller's scale-down ({promise.ScaleDown}) from {Distribution(upPerNode, ", ")} left {Distribution(perNode, ", ")}");
             });
         });
     }

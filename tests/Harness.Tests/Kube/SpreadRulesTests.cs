@@ -124,6 +124,25 @@ public class SpreadRulesTests
     }
 
     [Test]
+    public void On_1_20_with_the_gate_on_a_worker_left_empty_is_no_fault_and_the_scale_down_is_asserted_as_ranked()
+    {
+        // The revised lab: kube-scheduler v1.20.2 as kubeadm runs it. 5/4/0 after the scale-up is allowed (soft maxSkew 3);
+        // the scale-down deletes all five of w1 (rank 5) and one of w2's four: w1 0, w2 3, w3 0, nothing left to chance.
+        var promise = SpreadRules.Of("v1.20.2", null, null);
+        List<RankedPod> pods =
+        [
+            Ready("a1", "w1-k8s", 0), Ready("a2", "w1-k8s", 10), Ready("a3", "w1-k8s", 11), Ready("a4", "w1-k8s", 12), Ready("a5", "w1-k8s", 13),
+            Ready("b1", "w2-k8s", 1), Ready("b2", "w2-k8s", 14), Ready("b3", "w2-k8s", 15), Ready("b4", "w2-k8s", 16),
+        ];
+        var kept = SpreadRules.KeptPerNode(pods, 3, promise.Ranking);
+
+        Assert.That(promise.EveryWorkerAfterScaleUp, Is.False);
+        Assert.That(Text(kept), Is.EqualTo(new Dictionary<string, string> { ["w1-k8s"] = "0", ["w2-k8s"] = "3" }));
+        Assert.That(kept.GetValueOrDefault("w3-k8s"), Is.EqualTo(new KeptRange(0, 0)));
+        Assert.That(SpreadRules.OnePerWorkerGuaranteed(kept, Workers), Is.False);
+    }
+
+    [Test]
     public void Exact_ranking_leaves_pods_it_cannot_tell_apart_to_chance()
     {
         // w3's first pod became Ready in the same second, created in the same second, as the six new ones: one of the

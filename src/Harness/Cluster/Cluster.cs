@@ -58,7 +58,9 @@ public sealed class Cluster : IReverter, IAsyncDisposable
 
     /// <summary>
     /// Reach the API of the cluster whose nodes are <paramref name="nodes"/>; the cluster then owns them (disposing it
-    /// logs out). On failure the nodes are disposed too, and the API server is named when its manifest is missing.
+    /// logs out). On failure the nodes are disposed too. An API that does not answer (or hangs on a request that needs
+    /// etcd) gets one look at the control plane over SSH (<see cref="ControlPlaneDiagnosis"/>): a broken kube-apiserver
+    /// or etcd is a <see cref="ClusterUnhealthyException"/> naming it; anything else is unreachable, with what was seen.
     /// </summary>
     public static async Task<Cluster> ConnectAsync(NodeAccess nodes, Action<string>? log, CancellationToken ct)
     {
@@ -88,8 +90,9 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                 ControlPlaneReport? diagnosis = null;
                 try { diagnosis = await ControlPlaneDiagnosis.ReadAsync(nodes.ControlPlane, profile, ct); }
                 catch (Exception) when (!ct.IsCancellationRequested) { }
-                // Only what the API itself needs explains its silence; a missing scheduler does not.
-                if (diagnosis?.Problems.Any(p => p.Component is "kube-apiserver" or "etcd" or "kubelet") == true)
+                // Only the API server and etcd explain its silence; a missing scheduler or a stopped kubelet (the
+                // containers keep running) does not, and is said with the rest of the diagnosis.
+                if (diagnosis?.Problems.Any(p => p.Component is "kube-apiserver" or "etcd") == true)
                     throw new ClusterUnhealthyException(profile.Name,
                         [.. diagnosis.Problems.Select(p => p.ToString()), $"the Kubernetes API at {config.Host} did not answer ({why})"]);
                 throw new ClusterUnreachableException(

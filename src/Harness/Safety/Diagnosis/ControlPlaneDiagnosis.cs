@@ -150,7 +150,8 @@ public static class ControlPlaneDiagnosis
             {
                 problems.Add(new(c.Component, node, $"not running: {manifest} is missing{readyzNote}",
                     $"put the manifest back into {dir} on {node} (`mv {profile.Components.ParkedManifestsDirectory.TrimEnd('/')}/{c.Component}.yaml {dir}/` " +
-                    "if a control-plane check parked it there; the next run does that itself when the ledger says it parked it)"));
+                    "if a control-plane check parked it there; the next run does that itself when the ledger says it parked it" +
+                    (c.Component == "kube-apiserver" ? "; the revised edition's load-kube-apiserver.sh does it for the API server)" : ")")));
                 continue;
             }
             if (c.Manifest == true) seen.Add($"{manifest} is present");

@@ -41,8 +41,13 @@ public sealed class NodeConditionsDiagnosisTests
         new object[] { "KubeletNotReady", "PLEG is not healthy: pleg was last seen active 3m5.143427549s ago; threshold is 3m0s", "container runtime" },
         // 1.26+: PLEG before its first relist.
         new object[] { "KubeletNotReady", "PLEG is not healthy: pleg has yet to be successful", "container runtime" },
-        // 1.2x/1.3x kubelet.go updateRuntimeUp: "container runtime not ready: %v" around the runtime's RuntimeReady condition.
-        new object[] { "KubeletNotReady", "container runtime not ready: RuntimeReady=false reason:ContainerdNotReady message:containerd is not ready", "container runtime" },
+        // 1.18 + docker stopped: kubelet.go updateRuntimeUp "Container runtime not ready: %v" around dockershim's RuntimeReady
+        // condition (docker_service.go Status: reason DockerDaemonNotReady, "docker: failed to get docker version: %v").
+        new object[] { "KubeletNotReady", "Container runtime not ready: RuntimeReady=false reason:DockerDaemonNotReady message:docker: failed to get docker version: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "container runtime" },
+        // 1.2x-1.3x: the same in lower case ("container runtime not ready: %v").
+        new object[] { "KubeletNotReady", "container runtime not ready: RuntimeReady=false reason:DockerDaemonNotReady message:docker: failed to get docker version: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "container runtime" },
+        // 1.3x with containerd stopped: the runtime's Status call fails, the last sync ages past its threshold, PLEG stalls.
+        new object[] { "KubeletNotReady", "[container runtime is down, PLEG is not healthy: pleg was last seen active 3m0.954233873s ago; threshold is 3m0s]", "container runtime" },
         // 1.18 nodestatus/setters.go ReadyCondition: a capacity kubelet could not read yet; no component of ours.
         new object[] { "KubeletNotReady", "missing node capacity for resources: ephemeral-storage", "node" },
     ];

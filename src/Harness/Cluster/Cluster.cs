@@ -4,6 +4,7 @@ using Harness.Kube;
 using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Safety;
+using Harness.Safety.Diagnosis;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
@@ -57,7 +58,9 @@ public sealed class Cluster : IReverter, IAsyncDisposable
 
     /// <summary>
     /// Reach the API of the cluster whose nodes are <paramref name="nodes"/>; the cluster then owns them (disposing it
-    /// logs out). On failure the nodes are disposed too, and the API server is named when its manifest is missing.
+    /// logs out). On failure the nodes are disposed too. An API that does not answer (or hangs on a request that needs
+    /// etcd) gets one look at the control plane over SSH (<see cref="ControlPlaneDiagnosis"/>): a broken kube-apiserver
+    /// or etcd is a <see cref="ClusterUnhealthyException"/> naming it; anything else is unreachable, with what was seen.
     /// </summary>
     public static async Task<Cluster> ConnectAsync(NodeAccess nodes, Action<string>? log, CancellationToken ct)
     {
@@ -75,22 +78,28 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                 using var apiDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 apiDeadline.CancelAfter(TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds));
                 version = (await api.Version.GetCodeAsync(apiDeadline.Token)).GitVersion;
+                // /version answers without etcd: one small list that needs etcd tells an API server that hangs on every request.
+                await api.CoreV1.ListNamespaceAsync(limit: 1, cancellationToken: apiDeadline.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 api.Dispose();
-                // Name the component when it is the API server itself that is down (its manifest moved away, as the
-                // revised edition's unload-kube-apiserver.sh does), rather than only "unreachable".
-                ComponentProblem? apiServer = null;
-                try { apiServer = await ComponentHealth.DiagnoseUnansweredApiAsync(nodes.ControlPlane, profile, config.Host, ct); }
+                var why = e is OperationCanceledException ? $"no answer within {profile.Timeouts.ConnectSeconds} s" : Secrets.Redact(e.Message);
+                // Look at the control plane over SSH, so the message names the component (its manifest moved away, its
+                // container crash-looping, etcd failing in /readyz) rather than only "unreachable".
+                ControlPlaneReport? diagnosis = null;
+                try { diagnosis = await ControlPlaneDiagnosis.ReadAsync(nodes.ControlPlane, profile, ct); }
                 catch (Exception) when (!ct.IsCancellationRequested) { }
-                if (apiServer is { Problem: var p } && p.Contains("missing", StringComparison.Ordinal))
-                    throw new ClusterUnhealthyException(profile.Name, [apiServer.ToString()]);
+                // Only the API server and etcd explain its silence; a missing scheduler or a stopped kubelet (the
+                // containers keep running) does not, and is said with the rest of the diagnosis.
+                if (diagnosis?.Problems.Any(p => p.Component is "kube-apiserver" or "etcd") == true)
+                    throw new ClusterUnhealthyException(profile.Name,
+                        [.. diagnosis.Problems.Select(p => p.ToString()), $"the Kubernetes API at {config.Host} did not answer ({why})"]);
                 throw new ClusterUnreachableException(
-                    $"Infrastructure: {where}: the Kubernetes API at {config.Host} did not answer ({Secrets.Redact(e.Message)}). " +
+                    $"Infrastructure: {where}: the Kubernetes API at {config.Host} did not answer ({why}). " +
                     "Is kube-apiserver running on the control plane, and is that address reachable from here? " +
                     "Set 'kubernetes.apiServer' in the profile if the API is reachable only through another address." +
-                    (apiServer is null ? "" : $" Diagnosis: {apiServer}"), e);
+                    (diagnosis is null ? "" : $" Diagnosis: {diagnosis}"), e);
             }
             log?.Invoke($"Kubernetes API {config.Host} answers: {version}");
             return new Cluster(nodes, api, version, log);

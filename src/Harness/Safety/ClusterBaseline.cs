@@ -1,4 +1,5 @@
 using Harness.Kube;
+using Harness.Safety.Diagnosis;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
@@ -45,15 +46,7 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
         {
             nodes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items.ToDictionary(n => n.Name());
         }
-        foreach (var name in names)
-        {
-            var node = nodes.GetValueOrDefault(name);
-            if (node is null) problems.Add($"node {name} is not registered in the cluster (kubeadm join it, or fix the profile)");
-            else if (!node.IsReady()) problems.Add($"node {name} is NotReady (check `journalctl -u kubelet` on it)");
-            else if (!node.IsSchedulable()) problems.Add($"node {name} is cordoned (SchedulingDisabled): `kubectl uncordon {name}` if nobody is maintaining it");
-            else if (HasLifecycleTaint(node))
-                problems.Add($"node {name} still has the taint(s) {string.Join(", ", node.Spec.Taints.Select(t => $"{t.Key}:{t.Effect}"))}: check its kubelet and the node controller");
-        }
+        problems.AddRange(names.Select(name => NodeProblem(name, nodes.GetValueOrDefault(name))).OfType<string>());
         if (namespaceGone is not null)
         {
             // The suite's namespace, or a check's own (verification-<check>).
@@ -63,6 +56,18 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
                 problems.Add($"namespace {ns} is left from an earlier run: `kubectl delete namespace {ns}`");
         }
         return new ClusterBaseline(problems);
+    }
+
+    /// <summary>What is wrong with one node of the profile (null: nothing). A NotReady node is named with its Ready
+    /// condition in kubelet's words and the component that names (<see cref="NodeConditions.Diagnose"/>).</summary>
+    public static string? NodeProblem(string name, V1Node? node)
+    {
+        if (node is null) return $"node {name} is not registered in the cluster (kubeadm join it, or fix the profile)";
+        if (!node.IsReady()) return NodeConditions.Diagnose(node)?.ToString() ?? $"node {name} is NotReady (check `journalctl -u kubelet` on it)";
+        if (!node.IsSchedulable()) return $"node {name} is cordoned (SchedulingDisabled): `kubectl uncordon {name}` if nobody is maintaining it";
+        if (HasLifecycleTaint(node))
+            return $"node {name} still has the taint(s) {string.Join(", ", node.Spec.Taints.Select(t => $"{t.Key}:{t.Effect}"))}: check its kubelet and the node controller";
+        return null;
     }
 
     public override string ToString() => Healthy ? "cluster healthy" : string.Join("; ", Problems);

@@ -180,22 +180,6 @@ public static partial class ComponentHealth
             .ToList();
     }
 
-    /// <summary>The API did not answer: say whether the API server's manifest is gone, so the message names the component.</summary>
-    public static async Task<ComponentProblem> DiagnoseUnansweredApiAsync(Nodes.NodeShell controlPlane, ClusterProfile profile, string apiUrl, CancellationToken ct)
-    {
-        var manifest = $"{profile.Components.ManifestsDirectory.TrimEnd('/')}/kube-apiserver.yaml";
-        // No manifests folder at all: not a kubeadm control plane we can read, so say nothing about the API server's manifest.
-        var result = await controlPlane.RunAsync(
-            $"if [ ! -d {profile.Components.ManifestsDirectory} ]; then echo unknown; elif [ -f {manifest} ]; then echo present; else echo missing; fi",
-            TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
-        return result.Stdout.Trim() == "missing"
-            ? new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer: {manifest} missing on {profile.ControlPlane}, so kubelet does not run it",
-                $"put the manifest back into {profile.Components.ManifestsDirectory} on {profile.ControlPlane} (the revised edition's load-kube-apiserver.sh; " +
-                $"the control-plane checks park it in {profile.Components.ParkedManifestsDirectory}, and the next run puts it back when the ledger says it parked it)")
-            : new("kube-apiserver", profile.ControlPlane, $"the API at {apiUrl} does not answer although {manifest} is present",
-                $"look at `crictl ps -a --name kube-apiserver` (or `docker ps -a`) and `journalctl -u kubelet` on {profile.ControlPlane}; check etcd too");
-    }
-
     private static async Task<IReadOnlyList<ComponentProblem>> VersionProblemsAsync(Cluster cluster, CancellationToken ct)
     {
         var profile = cluster.Profile;

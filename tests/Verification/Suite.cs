@@ -99,10 +99,23 @@ public sealed class Suite
         }
         catch (Exception e)
         {
-            RecordStop(e, clock.Elapsed);
-            if (NUnitOutcomes.AsAssertion(e) is { } failure) throw failure; // a timed-out wait fails, as it always did
+            // An API that failed or hung once the cluster was reached is explained from the control plane, not passed on as a bare timeout.
+            var stop = await ExplainAsync(e);
+            await RecordStopAsync(stop, clock.Elapsed);
+            if (NUnitOutcomes.AsAssertion(stop) is { } failure) throw failure; // a timed-out wait fails, as it always did
+            // A verdict on the cluster or the input is its message: no stack trace of the harness's under it.
+            if (stop is ClusterUnhealthyException or ClusterUnreachableException or ProfileException or ClusterBusyException or UnrevertedFaultException)
+                throw new RunStoppedException(stop);
             throw;
         }
+    }
+
+    /// <summary><paramref name="e"/>, or when it is an API call that failed or hung, what the control plane shows (etcd away, …).</summary>
+    private static async Task<Exception> ExplainAsync(Exception e)
+    {
+        if (e is ClusterUnhealthyException || _cluster is null || Interrupted.IsCancellationRequested) return e;
+        try { return await Preflight.ExplainApiFailureAsync(_cluster, e, Interrupted.Token) ?? e; }
+        catch (Exception) { return e; } // the look itself failed (SSH gone too): the original error says what happened
     }
 
     /// <summary>Profile, cluster, lease, healing and preflight: everything before the first check.</summary>
@@ -212,7 +225,7 @@ public sealed class Suite
     private static readonly TimeSpan PreflightSettle = TimeSpan.FromSeconds(15);
 
     /// <summary>The run stopped before its checks: one result saying why (the report is never empty) and the run record.</summary>
-    private static void RecordStop(Exception e, TimeSpan after)
+    private static async Task RecordStopAsync(Exception e, TimeSpan after)
     {
         var (name, status) = e switch
         {
@@ -230,10 +243,16 @@ public sealed class Suite
             : $"Run stopped: {(_interruptedBy is null ? "" : $"{_interruptedBy} during set-up: ")}{Secrets.Redact(e.Message)}";
         message += $" (after {after.TotalSeconds:0.0} s; no check ran)";
         NUnitProgress.Write(message);
+        List<KeyValuePair<string, string>>? attachments = null;
+        if (e is ClusterUnhealthyException health)
+        {
+            // What was read to name the problems: the exception's own look, else one now (bounded: the run is over).
+            var evidence = health.Evidence() ?? (_cluster is null ? null : await Preflight.EvidenceAsync(_cluster, health.Problems(), TimeSpan.FromSeconds(30)));
+            attachments = [new("what is broken, one line each", string.Join("\n", health.Problems()))];
+            if (evidence is not null) attachments.Add(new("what was read on the cluster (containers, /readyz, etcd health, node conditions, kubelet journal)", evidence));
+        }
         Report.WriteStandaloneResult(name, $"Verification:Suite.{name.Replace(' ', '-')}", status, _results, message,
-            textAttachments: e is ClusterUnhealthyException health
-                ? [new("what is broken, one line each", string.Join("\n", health.Problems()))]
-                : null,
+            textAttachments: attachments,
             labels: [new Label(AllureLabels.Suite, "Run"), new Label(AllureLabels.Tag, "run")]);
         if (IsVerificationRun) _metrics.RunEnded(outcome, message);
         _ended = true;
@@ -289,4 +308,13 @@ public sealed class Suite
         var overrides = parameters.Names.Except(harnessParameters).ToDictionary(n => n, n => parameters[n]!);
         return ProfileLoader.Load(name, Path.Combine(root, "fixtures", "profiles"), overrides);
     }
+}
+
+/// <summary>
+/// The run stopped with a verdict on the cluster or on the input (unhealthy, unreachable, busy, bad input, a fault left
+/// unreverted): its message is the whole story, so NUnit prints it without the harness's stack trace under it.
+/// </summary>
+public sealed class RunStoppedException(Exception verdict) : Exception(verdict.Message)
+{
+    public override string? StackTrace => null;
 }

@@ -94,7 +94,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                 // containers keep running) does not, and is said with the rest of the diagnosis.
                 if (diagnosis?.Problems.Any(p => p.Component is "kube-apiserver" or "etcd") == true)
                     throw new ClusterUnhealthyException(profile.Name,
-                        [.. diagnosis.Problems.Select(p => p.ToString()), $"the Kubernetes API at {config.Host} did not answer ({why})"]);
+                        [.. diagnosis.Problems.Select(p => p.ToString()), $"the Kubernetes API at {config.Host} did not answer ({why})"], diagnosis.Evidence);
                 throw new ClusterUnreachableException(
                     $"Infrastructure: {where}: the Kubernetes API at {config.Host} did not answer ({why}). " +
                     "Is kube-apiserver running on the control plane, and is that address reachable from here? " +
@@ -260,6 +260,10 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         {
             case RevertKind.NodeCommand:
                 (await Node(revert.Target).RunAsync(revert.Command!, CommandTimeout, ct)).EnsureSuccess();
+                // The command put the part back; the part is back when its node says so: kubelet, the runtime and the
+                // CNI all speak through the node's Ready condition (a CNI config renamed back may not be read for minutes).
+                await Waits(null, ct).Node(revert.Target).Until(n => n.IsReady(), $"to report Ready after `{revert.Command}`",
+                    TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds));
                 break;
             case RevertKind.NodeReboot:
                 if (!string.IsNullOrEmpty(revert.Command))

@@ -26,13 +26,26 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
         IReadOnlySet<string>? brokenElsewhere = null)
     {
         var names = cluster.Profile.AllNodes.Where(n => brokenElsewhere?.Contains(n) != true).ToList();
-        // kubelet first, over SSH: a stopped kubelet is named at once, without waiting for its node to settle.
+        // The node's services first, over SSH: a stopped kubelet or runtime is named at once, without waiting for its
+        // node to settle (a stopped containerd leaves its node Ready for about 30 s, until kubelet's runtime check fails).
+        var runtimes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items
+            .ToDictionary(n => n.Name(), n => RuntimeUnit(n.Status?.NodeInfo?.ContainerRuntimeVersion));
         var checks = names.Select(async name =>
         {
-            try { return await cluster.IsKubeletActiveAsync(name, ct) ? null : $"kubelet on {name}: not active — `systemctl start kubelet` there (without it: every pod on that node)"; }
-            catch (Exception e) when (e is not OperationCanceledException) { return $"kubelet on {name}: cannot check it ({Secrets.Redact(e.Message)})"; }
+            var found = new List<string>();
+            try
+            {
+                if (!await cluster.IsKubeletActiveAsync(name, ct))
+                    found.Add($"kubelet on {name}: not active — `systemctl start kubelet` there (without it: every pod on that node)");
+                if (runtimes.GetValueOrDefault(name) is { } unit
+                    && await cluster.Node(name).RunAsync($"systemctl is-active {unit}", TimeSpan.FromSeconds(cluster.Profile.Timeouts.CommandSeconds), ct) is { Succeeded: false } state)
+                    found.Add(new ComponentProblem("container runtime", name, $"{unit} is {state.Stdout.Trim()} (`systemctl is-active {unit}`), though the node reports it as its runtime",
+                        $"`systemctl start {unit}` and `journalctl -u {unit}` on {name}").ToString());
+            }
+            catch (Exception e) when (e is not OperationCanceledException) { found.Add($"kubelet on {name}: cannot check it ({Secrets.Redact(e.Message)})"); }
+            return found;
         });
-        var problems = (await Task.WhenAll(checks)).OfType<string>().ToList();
+        var problems = (await Task.WhenAll(checks)).SelectMany(f => f).ToList();
 
         IReadOnlyDictionary<string, V1Node> nodes;
         try
@@ -69,6 +82,15 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
             return $"node {name} still has the taint(s) {string.Join(", ", node.Spec.Taints.Select(t => $"{t.Key}:{t.Effect}"))}: check its kubelet and the node controller";
         return null;
     }
+
+    /// <summary>The systemd unit of the runtime a node reports (<c>containerd://1.6.20</c>, <c>docker://20.10.24</c>), or null for one not known.</summary>
+    internal static string? RuntimeUnit(string? containerRuntimeVersion) => containerRuntimeVersion?.Split("://")[0] switch
+    {
+        "containerd" => "containerd",
+        "docker" => "docker",
+        "cri-o" => "crio",
+        _ => null,
+    };
 
     public override string ToString() => Healthy ? "cluster healthy" : string.Join("; ", Problems);
 }

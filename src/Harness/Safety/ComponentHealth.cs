@@ -55,6 +55,8 @@ public static partial class ComponentHealth
         ["kube-proxy"] = "Service traffic from that node",
         ["coredns"] = "name resolution inside pods",
         ["kubelet"] = "every pod on that node",
+        ["container runtime"] = "every pod on that node: kubelet can neither start nor stop a container there",
+        ["CNI"] = "every new pod on that node: it gets no network, so it stays ContainerCreating",
     };
 
     /// <param name="settle">How long pods in kube-system may take to become Ready (a node just rebooted restarts its

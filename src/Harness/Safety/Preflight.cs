@@ -1,6 +1,7 @@
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Probes;
+using Harness.Safety.Diagnosis;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
@@ -9,11 +10,14 @@ namespace Harness.Safety;
 
 /// <summary>The cluster is not healthy enough for faults. The message starts with "Cluster health:" (a report
 /// category of its own), names each broken component, its node and where to look, and says nothing was injected.</summary>
-public sealed class ClusterUnhealthyException(string profile, IReadOnlyList<string> problems)
+public sealed class ClusterUnhealthyException(string profile, IReadOnlyList<string> problems, string? evidence = null)
     : Exception($"Cluster health: profile '{profile}': {string.Join("; ", problems)}. Nothing was injected.")
 {
-    // A method, not a property: NUnit prints an exception's public properties after its message.
+    // Methods, not properties: NUnit prints an exception's public properties after its message.
     public IReadOnlyList<string> Problems() => problems;
+
+    /// <summary>What was read on the cluster to name the problems (container states, /readyz, …), for the report; may be null.</summary>
+    public string? Evidence() => evidence;
 }
 
 /// <summary>
@@ -30,10 +34,73 @@ public static class Preflight
     public static async Task<IReadOnlyList<string>> HealthAsync(Cluster cluster, string? namespaceGone, TimeSpan settle, CancellationToken ct,
         IReadOnlySet<string>? brokenElsewhere = null)
     {
-        var baseline = await ClusterBaseline.CheckAsync(cluster, namespaceGone, ct, settle, brokenElsewhere);
-        // Something is already down: report it now rather than give the rest time to settle.
-        var components = await ComponentHealth.CheckAsync(cluster, baseline.Healthy ? settle : TimeSpan.Zero, ct, brokenElsewhere);
-        return [.. baseline.Problems, .. components.Select(c => c.ToString())];
+        try
+        {
+            var baseline = await ClusterBaseline.CheckAsync(cluster, namespaceGone, ct, settle, brokenElsewhere);
+            // Something is already down: report it now rather than give the rest time to settle.
+            var components = await ComponentHealth.CheckAsync(cluster, baseline.Healthy ? settle : TimeSpan.Zero, ct, brokenElsewhere);
+            return [.. baseline.Problems, .. (await ExplainControlPlaneAsync(cluster, components, ct)).Select(c => c.ToString())];
+        }
+        catch (Exception e) when (ApiErrors.IsTransient(e, ct))
+        {
+            return (await ExplainApiFailureAsync(cluster, e, ct))!.Problems();
+        }
+    }
+
+    /// <summary>
+    /// An API call that failed, timed out or hung (etcd away: the API server answers /version but every read waits on
+    /// storage) explained from the control plane over SSH, as an operator would look; null when <paramref name="error"/>
+    /// is no such failure (a bug, a refusal, our own cancellation).
+    /// </summary>
+    public static async Task<ClusterUnhealthyException?> ExplainApiFailureAsync(Cluster cluster, Exception error, CancellationToken ct)
+    {
+        if (!ApiErrors.IsTransient(error, ct)) return null;
+        var diagnosis = await ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, ct);
+        return new ClusterUnhealthyException(cluster.Profile.Name,
+            [.. diagnosis.Problems.Select(p => p.ToString()),
+             $"the Kubernetes API did not answer ({ApiErrors.Describe(error)}){(diagnosis.Problems.Count == 0 ? $"; {diagnosis}" : "")}"],
+            diagnosis.Evidence);
+    }
+
+    /// <summary>
+    /// What an operator reads when the cluster is not healthy, for the report: the control plane's containers,
+    /// /readyz and etcd's health (<see cref="ControlPlaneDiagnosis"/>), every node's conditions, and the kubelet
+    /// journal's tail of each node a problem names. Best effort within <paramref name="budget"/>: what cannot be read
+    /// is said so.
+    /// </summary>
+    public static async Task<string> EvidenceAsync(Cluster cluster, IReadOnlyList<string> problems, TimeSpan budget)
+    {
+        using var deadline = new CancellationTokenSource(budget);
+        var ct = deadline.Token;
+        var parts = new List<string>();
+        async Task Read(string title, Func<Task<string>> read)
+        {
+            try { parts.Add($"## {title}\n{await read()}"); }
+            catch (Exception e) { parts.Add($"## {title}\n(not read: {Secrets.Redact(e.Message.Split('\n')[0])})"); }
+        }
+        await Read($"control plane {cluster.Profile.ControlPlane}", async () => (await ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, ct,
+            TimeSpan.FromSeconds(Math.Min(30, budget.TotalSeconds)))).Evidence);
+        await Read("node conditions (kubectl describe nodes)", async () => string.Join("\n",
+            (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items.SelectMany(n => (n.Status?.Conditions ?? []).Select(c =>
+                $"{n.Name()} {c.Type}={c.Status} reason={c.Reason} since={c.LastTransitionTime:u}: {c.Message}"))));
+        foreach (var node in cluster.Profile.AllNodes.Where(n => problems.Any(p => p.Contains($" on {n}", StringComparison.Ordinal))))
+            await Read($"journalctl -u kubelet on {node} (last 30 lines)", async () =>
+                (await cluster.Node(node).RunAsync("journalctl -u kubelet --no-pager -n 30", TimeSpan.FromSeconds(10), ct)).ToString());
+        return Secrets.Redact(string.Join("\n\n", parts));
+    }
+
+    /// <summary>
+    /// A control-plane static pod the API shows unhealthy (no mirror pod, not Ready) said with what its node shows: the
+    /// container's state, exit code, restarts and the last error in its log (a crash loop from a bad flag names the flag).
+    /// A component the look on the node finds nothing wrong with keeps the API's words.
+    /// </summary>
+    private static async Task<IReadOnlyList<ComponentProblem>> ExplainControlPlaneAsync(Cluster cluster, IReadOnlyList<ComponentProblem> problems,
+        CancellationToken ct)
+    {
+        var controlPlane = cluster.Profile.Components.ControlPlane;
+        if (!problems.Any(p => controlPlane.Contains(p.Component) && p.Node == cluster.Profile.ControlPlane)) return problems;
+        var seen = (await ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, ct)).Problems;
+        return [.. problems.Where(p => !seen.Any(s => s.Component == p.Component && s.Node == p.Node)), .. seen];
     }
 
     /// <param name="ns">The suite's namespace: it must not be left from an earlier run, and the probe pods run in it.</param>

@@ -209,7 +209,7 @@ public static class ControlPlaneDiagnosis
         return new(node, problems.OrderBy(p => Rank(p.Component)).ToList(), seen, evidence);
     }
 
-    private static string Describe(HttpProbe? p) => p switch
+    private static string Describe(EndpointAnswer? p) => p switch
     {
         null => "nothing (not asked)",
         { Answered: true } => $"HTTP {p.HttpCode} {p.Body.Split('\n')[0]}",

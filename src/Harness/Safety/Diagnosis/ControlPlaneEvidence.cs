@@ -16,7 +16,7 @@ public sealed record ReadyzCheck(string Name, bool Ok, string Line);
 /// <summary>What curl got from an HTTP endpoint on the control plane.</summary>
 /// <param name="CurlExit">curl's exit code: 0 answered, 7 refused, 28 timed out (<c>--max-time</c>).</param>
 /// <param name="HttpCode">The HTTP status, 0 when nothing answered.</param>
-public sealed record HttpProbe(string Url, int CurlExit, int HttpCode, string Body)
+public sealed record EndpointAnswer(string Url, int CurlExit, int HttpCode, string Body)
 {
     public bool Answered => CurlExit == 0 && HttpCode > 0;
 
@@ -52,7 +52,7 @@ public sealed record ComponentEvidence(string Component, bool? Manifest, Contain
 /// <param name="Kubelet"><c>systemctl is-active kubelet</c>'s answer, empty when systemd could not be asked.</param>
 public sealed record ControlPlaneEvidence(
     string Runtime, IReadOnlyList<string> RuntimeErrors, string Kubelet, bool ManifestsFolder,
-    IReadOnlyList<ComponentEvidence> Components, HttpProbe? Readyz, HttpProbe? EtcdHealth, bool Complete)
+    IReadOnlyList<ComponentEvidence> Components, EndpointAnswer? Readyz, EndpointAnswer? EtcdHealth, bool Complete)
 {
     /// <summary>The marker that starts each section of the script's output: <c>@@diag KEY [VALUE]</c>.</summary>
     public const string Marker = "@@diag";
@@ -68,7 +68,7 @@ public sealed record ControlPlaneEvidence(
         var folder = true;
         var complete = false;
         var components = new List<ComponentEvidence>();
-        HttpProbe? readyz = null, etcd = null;
+        EndpointAnswer? readyz = null, etcd = null;
         string? probe = null;
 
         foreach (var (key, value, body) in Sections(output))
@@ -103,7 +103,7 @@ public sealed record ControlPlaneEvidence(
                 case "etcd-health": etcd = Probe(value, body); probe = key; break;
                 case "http" or "curl" when probe is not null:
                     var n = int.TryParse(value, out var v) ? v : -1;
-                    HttpProbe Set(HttpProbe p) => key == "http" ? p with { HttpCode = Math.Max(0, n) } : p with { CurlExit = n };
+                    EndpointAnswer Set(EndpointAnswer p) => key == "http" ? p with { HttpCode = Math.Max(0, n) } : p with { CurlExit = n };
                     if (probe == "readyz") readyz = Set(readyz!); else etcd = Set(etcd!);
                     break;
                 case "end": complete = true; break;
@@ -132,7 +132,7 @@ public sealed record ControlPlaneEvidence(
 
     /// <summary>A curl section: the body (curl -sS puts its own error, "curl: (7) Failed to connect …", among it: that
     /// is no answer of the server), completed by the <c>http</c> and <c>curl</c> sections that follow.</summary>
-    private static HttpProbe Probe(string url, List<string> body) =>
+    private static EndpointAnswer Probe(string url, List<string> body) =>
         new(url, -1, 0, string.Join('\n', body.Where(l => !l.StartsWith("curl: (", StringComparison.Ordinal))).Trim());
 
     /// <summary>

@@ -74,7 +74,7 @@ public sealed class NodeConditionsDiagnosisTests
             "CNI on w2-k8s: node NotReady: runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: " +
             "cni plugin not initialized (Ready condition, reason KubeletNotReady) — look at `ls -l /etc/cni/net.d` on w2-k8s (empty: the CNI's config is gone; " +
             "the CNI's DaemonSet pod writes it, e.g. calico-node's install-cni), that pod in `kubectl get pods -A -o wide --field-selector spec.nodeName=w2-k8s`, " +
-            "and `journalctl -u kubelet` on w2-k8s"));
+            "and `journalctl -u kubelet` on w2-k8s (without it: every new pod on that node: it gets no network, so it stays ContainerCreating)"));
     }
 
     [TestCase("docker://20.10.24", "systemctl status docker")]

@@ -34,7 +34,8 @@ public static class Settling
             .AddRetry(new RetryStrategyOptions<bool>
             {
                 ShouldHandle = new PredicateBuilder<bool>()
-                    .Handle<Exception>(e => e is not (Polly.Timeout.TimeoutRejectedException or OperationCanceledException))
+                    // The client's own HTTP timeout is an OperationCanceledException too: one more look, unless we were cancelled.
+                    .Handle<Exception>(e => e is not Polly.Timeout.TimeoutRejectedException && !(e is OperationCanceledException && ct.IsCancellationRequested))
                     .HandleResult(settled => !settled),
                 MaxRetryAttempts = int.MaxValue, Delay = interval, BackoffType = DelayBackoffType.Constant,
                 OnRetry = args => { if (args.Outcome.Exception is { } e) { problems = [e.Message]; healthy = null; } return default; },

@@ -104,7 +104,11 @@ public static class ControlPlaneDiagnosis
               esac
               [ -n "$id" ] && {
                 echo "{{m}} logs $id"; t 10 $rt logs --tail 5 "$id" 2>&1 | tail -n 5
-                echo "{{m}} error-line"; t 10 $rt logs --tail 300 "$id" 2>&1 | grep -iE '^E[0-9]{4} |^F[0-9]{4} |error|fatal|failed' | tail -n 1
+                # The last line that starts as an error does (klog's E/F, cobra's "Error: …", a panic); else any line
+                # naming one, but never the usage text a component prints after a bad flag (indented flag help).
+                echo "{{m}} error-line"; lines=$(t 10 $rt logs --tail 300 "$id" 2>&1)
+                { echo "$lines" | grep -E '^(E[0-9]{4} |F[0-9]{4} |Error|error|panic|fatal|FATAL)' ||
+                  echo "$lines" | grep -vE '^[[:space:]]' | grep -iE 'error|fatal|failed'; } | tail -n 1
               }
             done
             probe() { echo "{{m}} $1 $2"; t 10 curl -sSk --max-time 5 -w '\n{{m}} http %{http_code}\n' "$2" 2>&1; rc=$?; echo; echo "{{m}} curl $rc"; }

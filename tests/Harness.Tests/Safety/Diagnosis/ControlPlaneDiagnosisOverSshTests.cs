@@ -50,7 +50,7 @@ public sealed class ControlPlaneDiagnosisOverSshTests
               inspect) case "$2" in 5f6d2a7c1e3b9) code=1 ;; *) code=0 ;; esac
                        printf '{\n  "status": {\n    "id": "%s",\n    "state": "CONTAINER_EXITED",\n    "exitCode": %s,\n    "reason": "Error"\n  }\n}\n' "$2" "$code" ;;
               logs) case "$4" in
-                      5f6d2a7c1e3b9) printf 'Error: unknown flag: --bogus\nUsage:\n  kube-scheduler [flags]\n\nLogs flags:\n      --vmodule pattern=N,...   comma-separated list of pattern=N settings for file-filtered logging\n' ;;
+                      5f6d2a7c1e3b9) printf 'Error: unknown flag: --bogus\nUsage:\n  kube-scheduler [flags]\n\nLogs flags:\n      --logtostderr                      log to standard error instead of files (default true)\n      --vmodule pattern=N,...   comma-separated list of pattern=N settings for file-filtered logging\n' ;;
                       *) echo 'I1205 17:02:11.000000       1 server.go:100] serving securely on 127.0.0.1:10259' ;;
                     esac ;;
             esac

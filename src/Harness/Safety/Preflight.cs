@@ -129,6 +129,11 @@ public static class Preflight
             {
                 return [$"pods cannot start on every worker ({e.LastState}): check `kubectl describe pod -n {ns}` and the kubelet journal of those nodes"];
             }
+            catch (WaitGaveUpException e)
+            {
+                // The registry's pull limit: it lasts the hour, so say it now rather than at the deadline.
+                return [e.Reason()];
+            }
             // All workers at once: a broken one costs one curl timeout, not one per worker.
             var curls = profile.Workers.Select(async worker =>
             {

@@ -43,11 +43,21 @@ public sealed class ClusterWaits
     /// <summary>The namespace's pods, or those with <paramref name="labelSelector"/> (e.g. <c>app=nginx</c>).</summary>
     public ObjectsWait<V1Pod> Pods(string? labelSelector = null) => PodsWait(labelSelector, null);
 
-    /// <summary>Pods read in kubectl's words; a pod the registry refused for its pull limit keeps saying so (<see cref="PullLimitMemory"/>).</summary>
+    /// <summary>Pods read in kubectl's words; a pod the registry refused for its pull limit keeps saying so (<see cref="PullLimitMemory"/>),
+    /// and a wait whose condition does not hold gives up as soon as a pod shows the pull limit (<see cref="PullLimits"/>).</summary>
     private ObjectsWait<V1Pod> PodsWait(string? labelSelector, string? fieldSelector)
     {
         var pullLimits = new PullLimitMemory();
-        return new(_pods(labelSelector, fieldSelector), pullLimits.Describe, _progress, _ct, pullLimits.Observe);
+        return new(_pods(labelSelector, fieldSelector), pullLimits.Describe, _progress, _ct, pullLimits.Observe, PullLimits);
+    }
+
+    /// <summary>The pull limit of every watched pod that is not on its way out (<see cref="ObjectState.PullLimit"/>), or null:
+    /// the registry's limit lasts the hour, beyond any wait of a run, so a wait that needs the pod started cannot succeed.
+    /// A terminating pod needs no image, so a wait for pods to go is not given up.</summary>
+    public static string? PullLimits(IEnumerable<V1Pod> pods)
+    {
+        var limits = pods.Where(p => !p.IsTerminating()).OrderBy(p => p.Name()).Select(p => p.PullLimit()).OfType<string>().Distinct().ToList();
+        return limits.Count == 0 ? null : string.Join("; ", limits);
     }
 
     /// <summary>One node; every node is watched, so the outcome (and a timeout message) shows them all, as <c>kubectl get nodes</c>.</summary>
@@ -64,27 +74,32 @@ public sealed class ObjectsWait<T> where T : class, IKubernetesObject<V1ObjectMe
     private readonly Action<string>? _progress;
     private readonly CancellationToken _ct;
     private readonly Action<IEnumerable<T>>? _observe;
+    private readonly Func<IEnumerable<T>, string?>? _giveUpWhen;
 
     /// <param name="observe">Sees every state the wait sees, before the condition (e.g. remembering why a pod cannot pull).</param>
+    /// <param name="giveUpWhen">A sentence when waiting longer cannot help (see <see cref="ClusterWatch{T}.UntilAsync"/>).</param>
     internal ObjectsWait(ClusterWatch<T> watch, Func<IEnumerable<T>, string> describe, Action<string>? progress, CancellationToken ct,
-        Action<IEnumerable<T>>? observe = null)
+        Action<IEnumerable<T>>? observe = null, Func<IEnumerable<T>, string?>? giveUpWhen = null)
     {
         _watch = watch;
         _describe = describe;
         _progress = progress;
         _ct = ct;
         _observe = observe;
+        _giveUpWhen = giveUpWhen;
     }
 
     /// <param name="awaited">What is awaited, in words, e.g. <c>6 Ready pods (app=nginx)</c>: the progress lines and a
     /// timeout's message say "waiting for" it.</param>
     /// <exception cref="WaitTimeoutException">The condition did not hold within <paramref name="timeout"/> (a failed expectation).</exception>
+    /// <exception cref="WaitGaveUpException">The condition did not hold and cannot by waiting (for pods: the pull limit).</exception>
     public Task<WatchOutcome<T>> Until(Func<IReadOnlyDictionary<string, T>, bool> condition, string awaited, TimeSpan timeout) =>
         _watch.UntilAsync(_observe is null ? condition : objects =>
         {
             _observe(objects.Values);
             return condition(objects);
-        }, awaited, timeout, objects => _describe(objects.Values), _progress, _ct);
+        }, awaited, timeout, objects => _describe(objects.Values), _progress, _ct,
+            _giveUpWhen is null ? null : objects => _giveUpWhen(objects.Values));
 }
 
 /// <summary>A wait on one named object: the condition sees that object, and only once it exists.</summary>

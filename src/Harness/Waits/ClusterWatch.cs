@@ -26,6 +26,19 @@ public sealed class WaitTimeoutException(string message, string lastState) : Exc
     public string LastState { get; } = lastState;
 }
 
+/// <summary>
+/// A wait that stopped before its deadline because what it saw will not change by waiting (its give-up rule said so,
+/// e.g. a pod the registry refused for its pull limit: Docker Hub's hour will not pass within the run). Not a failed
+/// expectation: the report reads it as broken, like any error that is not the product's. <see cref="Reason"/> is the
+/// give-up rule's own sentence, for a caller that says it on its own.
+/// </summary>
+public sealed class WaitGaveUpException(string message, string reason, string lastState) : Exception(message)
+{
+    // Methods, not properties: NUnit prints an exception's public properties after its message.
+    public string Reason() => reason;
+    public string LastState() => lastState;
+}
+
 /// <summary>How often a wait reports progress and how it backs off after an API error. Tests shorten them.</summary>
 internal sealed record WatchTimings(TimeSpan FirstProgress, TimeSpan ProgressEvery, TimeSpan FirstRetryDelay, TimeSpan MaxRetryDelay,
     TimeSpan QuickEnd)
@@ -66,10 +79,25 @@ public sealed class ClusterWatch<T> where T : class, IKubernetesObject<V1ObjectM
     /// <param name="awaited">Human words for the condition, e.g. "nginx-pod to leave Terminating".</param>
     /// <param name="describe">Turns the current objects into one line for progress output and timeout messages.</param>
     /// <param name="progress">Receives "waiting for …: 12 s of 120 s" every few seconds.</param>
+    /// <param name="giveUpWhen">Asked whenever the condition does not hold: a sentence when waiting longer cannot help,
+    /// which ends the wait at once with <see cref="WaitGaveUpException"/>; null to go on waiting.</param>
     public async Task<WatchOutcome<T>> UntilAsync(
         Func<IReadOnlyDictionary<string, T>, bool> condition, string awaited, TimeSpan deadline,
-        Func<IReadOnlyDictionary<string, T>, string> describe, Action<string>? progress, CancellationToken ct)
+        Func<IReadOnlyDictionary<string, T>, string> describe, Action<string>? progress, CancellationToken ct,
+        Func<IReadOnlyDictionary<string, T>, string?>? giveUpWhen = null)
     {
+        if (giveUpWhen is not null)
+        {
+            var holds = condition;
+            condition = objects =>
+            {
+                if (holds(objects)) return true;
+                if (giveUpWhen(objects) is not { } reason) return false;
+                var lastState = Describe(describe, objects);
+                throw new WaitGaveUpException($"Gave up waiting for {awaited} (watching {_what}): {reason}" +
+                    (lastState.Contains(reason, StringComparison.Ordinal) ? "" : $". Last seen: {lastState}"), reason, lastState);
+            };
+        }
         var state = new WaitState();
         var clock = Stopwatch.StartNew();
         await using var progressTimer = StartProgress(progress, () =>

@@ -54,6 +54,24 @@ public class NodeFactsTests
     }
 
     [Test]
+    public void The_routed_lab_node_is_routed_on_ptp_veths_and_the_br_netfilter_check_is_not_applicable()
+    {
+        var facts = Facts.Parse("w1-k8s", NodeListings.LabRoutedWorker);
+
+        Assert.That(facts.Wiring, Is.EqualTo(PodWiring.Routed), facts.WiringEvidence);
+        Assert.That(facts.WiringEvidence, Is.EqualTo("veth* veths with /32 routes (2), no bridge"),
+            "ptp names its host veths veth<hex>, Calico cali<hex>: the wiring is read from the routes, not the prefix");
+        Assert.That(facts.Cni!.File, Is.EqualTo("10-lab-routed.conflist"));
+        Assert.That(facts.Cni.PluginTypes, Is.EqualTo(new[] { "ptp", "portmap" }));
+        Assert.That(facts.Cni.IpamType, Is.EqualTo("host-local"));
+        Assert.That(facts.BridgeNetfilterNotApplicable, Does.StartWith("not applicable: pods on w1-k8s are routed (ptp: "));
+
+        var noPod = Facts.Parse("w1-k8s", Regex.Replace(NodeListings.LabRoutedWorker, @"^(\d+: veth\S+|172\.16\.1\.\d+ dev veth).*\n", "", RegexOptions.Multiline));
+        Assert.That(noPod.Wiring, Is.EqualTo(PodWiring.Routed), noPod.WiringEvidence);
+        Assert.That(noPod.WiringEvidence, Does.StartWith("ptp routes each pod on its own veth and /32 route, no bridge; no pod on the node yet"));
+    }
+
+    [Test]
     public void A_node_with_no_pod_yet_is_judged_by_its_cni_plugin()
     {
         // Calico's workers often have no workload pod when a check starts (calico-node itself is hostNetwork).

@@ -187,4 +187,43 @@ internal static class NodeListings
         @@br_netfilter
         builtin
         """;
+
+    /// <summary>The lab's worker with <c>LAB_CNI=routed</c> (fixtures/lab: lab-cni-node's install-cni writes
+    /// 10-lab-routed.conflist, Debian's ptp plugin 1.1.1), two pods. The veth lines and the pods' /32 routes are what the
+    /// ptp plugin of this machine made for two pods in a scratch network namespace
+    /// (<c>172.16.1.2 dev vethffe36a56 scope host</c>); no bridge at all.</summary>
+    public const string LabRoutedWorker = """
+        @@units
+        containerd.service                         enabled         enabled
+        @@cni
+        10-lab-routed.conflist
+        {
+          "cniVersion": "0.4.0",
+          "name": "lab-pod-net",
+          "plugins": [
+            { "type": "ptp", "ipMasq": false,
+              "ipam": { "type": "host-local", "ranges": [[{ "subnet": "172.16.1.0/24" }]], "routes": [{ "dst": "0.0.0.0/0" }] } },
+            { "type": "portmap", "capabilities": { "portMappings": true } }
+          ]
+        }
+        @@bridges
+        @@links
+        1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+        2: eth0@if31: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \    link/ether 9a:0c:51:3e:e2:10 brd ff:ff:ff:ff:ff:ff link-netnsid 0
+        5: vethffe36a56@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \    link/ether 3a:d1:d9:59:61:3a brd ff:ff:ff:ff:ff:ff link-netnsid 1
+        6: vethba6cca8d@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \    link/ether 8e:c7:7e:8c:0c:62 brd ff:ff:ff:ff:ff:ff link-netnsid 2
+        @@routes
+        default via 192.168.1.1 dev eth0 proto static metric 100
+        172.16.0.0/24 via 192.168.1.10 dev eth0
+        172.16.1.2 dev vethffe36a56 scope host
+        172.16.1.3 dev vethba6cca8d scope host
+        172.16.2.0/24 via 192.168.1.102 dev eth0
+        192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.101
+        @@ip_forward
+        1
+        @@bridge-nf-call-iptables
+        1
+        @@br_netfilter
+        builtin
+        """;
 }

@@ -121,7 +121,12 @@ public class ProfileLoaderTests
         Assert.That(lab.Edition.NginxPod, Is.EqualTo("nginx-pod"), "the first edition's");
         Assert.That(variant.Workers, Is.Empty, "the workers are the machines the variant's Vagrantfile defines (LAB_WORKERS)");
         Assert.That(variant.Discovery.VagrantEnvironment,
-            Does.ContainKey("LAB_NAMING").WithValue("revised").And.ContainKey("LAB_WORKERS").WithValue("2"));
+            Does.ContainKey("LAB_NAMING").WithValue("revised").And.ContainKey("LAB_WORKERS").WithValue("2").And.ContainKey("LAB_CNI").WithValue("routed"));
+        Assert.That(variant.Components.PerNodeDaemonSets, Is.EqualTo(new[] { "kube-proxy", "lab-cni-node" }),
+            "the routed lab's CNI DaemonSet, as calico-node on the revised edition's cluster");
+        Assert.That(variant.Commands.BreakCni + variant.Commands.RestoreCni, Does.Not.Contain("lab-podnet"),
+            "nothing rewrites the routed lab's CNI config: no writer to stop");
+        Assert.That(variant.Commands.RestoreCni, Does.Contain("cp -a"), "written back, not renamed in (containerd 1.6 ignores a file moved in)");
         Assert.That(variant.ResolvePath(variant.Discovery.VagrantDirectory), Is.EqualTo(lab.ResolvePath(lab.Discovery.VagrantDirectory)));
         Assert.That(variant.ResolvePath(variant.Login.KnownHostsFile), Is.Not.EqualTo(lab.ResolvePath(lab.Login.KnownHostsFile)),
             "same addresses and ports, different nodes: host keys pinned apart");

@@ -22,7 +22,12 @@ public sealed class BrokenClusterTests : LabFixture
     private const string Aside = "/etc/kubernetes"; // where the revised edition's unload-kube-apiserver.sh puts the manifest
 
     /// <summary>One broken component: how to break it on the lab, how to put it back, and the words a red run must print.</summary>
-    public sealed record Breakage(string Name, string Names, Func<BrokenClusterTests, Task> Break, Func<BrokenClusterTests, Task> Restore)
+    /// <param name="Names">What the red run must print: the component and its node, as "component on node".</param>
+    /// <param name="Quotes">What the cluster or the node itself said that the red run must quote (the Ready condition's
+    /// words, the crashing container's last log line), so the message is read from the cluster, not made up.</param>
+    /// <param name="Result">The report's one result of a run that stopped before its checks.</param>
+    public sealed record Breakage(string Name, string Names, Func<BrokenClusterTests, Task> Break, Func<BrokenClusterTests, Task> Restore,
+        string[]? Quotes = null, string Result = "Cluster health")
     {
         public override string ToString() => Name;
     }
@@ -37,6 +42,14 @@ public sealed class BrokenClusterTests : LabFixture
         StaticPodAway("kube-controller-manager"),
         StaticPodAway("kube-scheduler"),
         StaticPodAway("kube-apiserver"),
+        // The API server stays up but every request that needs storage hangs: the run must name etcd, not time out.
+        StaticPodAway("etcd") with { Quotes = ["[-]etcd"] },
+        // Not stopped but crash-looping: a flag the scheduler does not know, as a typo in its manifest does.
+        new("kube-scheduler crash-looping (unknown flag in its manifest)", "kube-scheduler on m-k8s",
+            t => t.OnNodeAsync("m-k8s", $"sed -i 's/^    - --bind-address=/    - --verification-negative-control\\n&/' {Manifests}/kube-scheduler.yaml" +
+                                        $" && grep -q -- --verification-negative-control {Manifests}/kube-scheduler.yaml"),
+            t => t.OnNodeAsync("m-k8s", $"sed -i '/--verification-negative-control/d' {Manifests}/kube-scheduler.yaml"),
+            Quotes: ["unknown flag: --verification-negative-control"]),
         new("kube-proxy pod missing on w2-k8s", "kube-proxy on w2-k8s", t => t.KeepKubeProxyOffAsync("w2-k8s"), t => t.LetKubeProxyEverywhereAsync()),
         new("kubelet stopped on w1-k8s", "kubelet on w1-k8s",
             t => t.OnNodeAsync("w1-k8s", "systemctl stop kubelet"), t => t.OnNodeAsync("w1-k8s", "systemctl start kubelet")),
@@ -44,6 +57,23 @@ public sealed class BrokenClusterTests : LabFixture
         // bridge plugin turns forwarding back on when preflight starts its pod there.)
         new("pod network broken on w3-k8s", "pod network (CNI) on w3-k8s",
             t => t.DropForwardedTrafficAsync("w3-k8s", insert: true), t => t.DropForwardedTrafficAsync("w3-k8s", insert: false)),
+        // The runtime stopped: kubelet keeps running and the node still says Ready for about 30 s.
+        new("container runtime stopped on w1-k8s", "container runtime on w1-k8s",
+            t => t.OnNodeAsync("w1-k8s", "systemctl stop containerd"), t => t.OnNodeAsync("w1-k8s", "systemctl start containerd")),
+        // The CNI config gone (the lab's lab-podnet writes it, so it is stopped first): kubelet reports NetworkPluginNotReady.
+        // Put back by writing the file, not renaming it: containerd 1.6 may not see a file renamed back for minutes.
+        new("CNI config removed on w2-k8s", "CNI on w2-k8s",
+            t => t.OnNodeAsync("w2-k8s", "systemctl stop lab-podnet && mkdir -p /etc/cni/negative-control && mv /etc/cni/net.d/* /etc/cni/negative-control/"),
+            t => t.OnNodeAsync("w2-k8s", "if [ -d /etc/cni/negative-control ]; then cp -a /etc/cni/negative-control/. /etc/cni/net.d/ && rm -rf /etc/cni/negative-control; fi; systemctl start lab-podnet"),
+            Quotes: ["NetworkPluginNotReady"]),
+        // Not a component of the cluster but of its reach: a worker nobody can log in to. Put back from the host (podman),
+        // since SSH is what is gone; Debian's ssh.service kills only the listener, so this session survives the stop.
+        new("sshd stopped on w3-k8s", "w3-k8s",
+            t => t.OnNodeAsync("w3-k8s", "systemctl stop ssh.service"),
+            _ => PodmanExecAsync("lab-w3-k8s", "systemctl start ssh.service"),
+            Quotes: ["sshd"], Result: "Cluster unreachable"),
+        // Docker Hub at its pull limit (the lab's pull-limit proxy answering 429 to every manifest GET from w1-k8s).
+        new(PullLimitBreakage.Name, PullLimitBreakage.Names, t => PullLimitBreakage.BreakAsync(t.OnNodeAsync), _ => PullLimitBreakage.RestoreAsync(), PullLimitBreakage.Quotes),
     ];
 
     [TestCaseSource(nameof(Breakages)), CancelAfter(900_000)]
@@ -68,9 +98,12 @@ public sealed class BrokenClusterTests : LabFixture
             Assert.That(secondsToRed, Is.LessThan(60), $"the run ends red within 60 s of its start:\n{run.Output}");
 
             var results = Directory.GetFiles(Path.Combine(Work, "broken", "allure-results"), "*-result.json").Select(File.ReadAllText).ToList();
-            var health = results.Where(r => System.Text.RegularExpressions.Regex.IsMatch(r, "\"name\":\\s*\"Cluster health\"")).ToList();
-            Assert.That(health, Has.Count.EqualTo(1), "the report has one result 'Cluster health'");
-            Assert.That(health[0], Does.Contain(broken.Names), "the 'Cluster health' result names the component and its node");
+            foreach (var quote in broken.Quotes ?? [])
+                Assert.That(run.Output, Does.Contain(quote), $"the console quotes what the cluster said ({quote}):\n{run.Output}");
+            Assert.That(run.Output, Does.Not.Contain("   at "), $"no stack trace on the console:\n{run.Output}");
+            var health = results.Where(r => System.Text.RegularExpressions.Regex.IsMatch(r, $"\"name\":\\s*\"{broken.Result}\"")).ToList();
+            Assert.That(health, Has.Count.EqualTo(1), $"the report has one result '{broken.Result}'");
+            Assert.That(health[0], Does.Contain(broken.Names), $"the '{broken.Result}' result names the component and its node");
 
             var ledger = new FaultLedger(ledgerPath);
             var opened = File.Exists(ledgerPath) ? File.ReadAllLines(ledgerPath).Where(l => l.Contains("\"op\":\"open\"")).ToList() : [];
@@ -95,6 +128,14 @@ public sealed class BrokenClusterTests : LabFixture
     }
 
     private async Task OnNodeAsync(string node, string command) => (await Lab.Node(node).RunAsync(command)).EnsureSuccess();
+
+    /// <summary>A command in a lab node's container from the host, for what SSH cannot do (SSH itself stopped).</summary>
+    private static async Task PodmanExecAsync(string container, string command)
+    {
+        var result = await CliWrap.Buffered.BufferedCommandExtensions.ExecuteBufferedAsync(
+            CliWrap.Cli.Wrap("podman").WithArguments(["exec", container, "sh", "-c", command]).WithValidation(CliWrap.CommandResultValidation.None));
+        Assert.That(result.ExitCode, Is.Zero, $"podman exec {container} {command}: {result.StandardError}");
+    }
 
     /// <summary>A node affinity that keeps kube-proxy's DaemonSet off one node, and waits until its pod there is gone.</summary>
     private async Task KeepKubeProxyOffAsync(string node)

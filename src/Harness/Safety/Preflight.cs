@@ -103,6 +103,11 @@ public static class Preflight
         return [.. problems.Where(p => !seen.Any(s => s.Component == p.Component && s.Node == p.Node)), .. seen];
     }
 
+    /// <summary>The profile's nodes whose conditions say they are not healthy, in their own words (<see cref="NodeConditions"/>).</summary>
+    private static IReadOnlyList<string> NodeProblems(Profiles.ClusterProfile profile, IReadOnlyDictionary<string, V1Node> nodes) =>
+        profile.AllNodes.Select(n => nodes.TryGetValue(n, out var node) ? NodeConditions.Diagnose(node) : null)
+            .OfType<ComponentProblem>().Select(p => p.ToString()).ToList();
+
     /// <param name="ns">The suite's namespace: it must not be left from an earlier run, and the probe pods run in it.</param>
     /// <param name="manifests">Where the probe pods' manifest (the book's nginx pod) comes from.</param>
     public static async Task<IReadOnlyList<string>> CheckAsync(Cluster cluster, string ns, Manifests manifests, FaultScope scope, TimeSpan settle,
@@ -119,11 +124,25 @@ public static class Preflight
             foreach (var worker in profile.Workers)
                 await cluster.Api.CoreV1.CreateNamespacedPodAsync(manifests.Pod($"preflight-{worker}", profile.Images.Nginx, worker), ns, cancellationToken: ct);
             IReadOnlyDictionary<string, V1Pod> pods;
+            var podReady = TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds);
+            using var race = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            // A node that turns unhealthy while the probes start (a CNI config taken away a moment before the run: the
+            // node says NotReady only seconds later) is named from its Ready condition, not waited out for podReady.
+            var nodeTurns = Watches.Nodes(cluster.Api).UntilAsync(
+                all => NodeProblems(profile, all).Count > 0, "a node to turn unhealthy while the probe pods start", podReady,
+                _ => "", null, race.Token);
             try
             {
-                pods = (await cluster.Waits(ns, ct).Pods().Until(
+                var podsReady = cluster.Waits(ns, race.Token).Pods().Until(
                     all => profile.Workers.All(w => all.TryGetValue($"preflight-{w}", out var p) && p.IsReady()),
-                    "a Ready nginx pod on every worker", TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds))).Objects;
+                    "a Ready nginx pod on every worker", podReady);
+                if (await Task.WhenAny(podsReady, nodeTurns) == nodeTurns && nodeTurns.IsCompletedSuccessfully)
+                    return NodeProblems(profile, nodeTurns.Result.Objects);
+                pods = (await podsReady).Objects;
+            }
+            catch (OperationCanceledException) when (nodeTurns.IsCompletedSuccessfully && !ct.IsCancellationRequested)
+            {
+                return NodeProblems(profile, nodeTurns.Result.Objects);
             }
             catch (WaitTimeoutException e)
             {
@@ -133,6 +152,11 @@ public static class Preflight
             {
                 // The registry's pull limit: it lasts the hour, so say it now rather than at the deadline.
                 return [e.Reason()];
+            }
+            finally
+            {
+                race.Cancel(); // ends whichever wait is still watching
+                try { await nodeTurns; } catch (Exception) { } // its outcome, if any, was read above
             }
             // All workers at once: a broken one costs one curl timeout, not one per worker.
             var curls = profile.Workers.Select(async worker =>

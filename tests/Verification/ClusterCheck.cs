@@ -284,7 +284,7 @@ public abstract class ClusterCheck
         }
         finally
         {
-            var after = await ClusterBaseline.CheckAsync(Cluster, namespaceGone: Ns, CancellationToken.None, brokenElsewhere: Context.BrokenElsewhere);
+            var after = await AfterStateAsync();
             if (!after.Healthy)
             {
                 run.Blocked = $"{TestContext.CurrentContext.Test.Name} left the cluster not as it found it: {after}";
@@ -301,6 +301,18 @@ public abstract class ClusterCheck
         }
         if (run.Blocked is { } blocked && outcome == TestStatus.Passed)
             throw new UnrevertedFaultException($"Unreverted fault: {blocked}");
+    }
+
+    /// <summary>The cluster as the check leaves it; an API that fails or hangs here is explained from the control plane.</summary>
+    private async Task<ClusterBaseline> AfterStateAsync()
+    {
+        try { return await ClusterBaseline.CheckAsync(Cluster, namespaceGone: Ns, CancellationToken.None, brokenElsewhere: Context.BrokenElsewhere); }
+        catch (Exception e)
+        {
+            var explained = await Preflight.ExplainApiFailureAsync(Cluster, e, CancellationToken.None);
+            if (explained is null) throw;
+            return new ClusterBaseline(explained.Problems());
+        }
     }
 
     /// <summary>

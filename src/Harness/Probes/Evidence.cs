@@ -22,6 +22,12 @@ public static class Evidence
         deadline.CancelAfter(TimeSpan.FromSeconds(60));
         var token = deadline.Token;
 
+        // First, over SSH: what the control plane's containers, /readyz and etcd say, which answers when the API hangs.
+        await Piece(report, "control plane (static pods' containers, /readyz, etcd health)", "text/plain", "txt", async () =>
+        {
+            var look = await Safety.Diagnosis.ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, token, TimeSpan.FromSeconds(30));
+            return $"{(look.Problems.Count == 0 ? "nothing broken seen" : string.Join("\n", look.Problems))}\n\n{look.Evidence}";
+        });
         await Piece(report, "pods (YAML)", "application/yaml", "yaml", async () =>
         {
             var pods = await cluster.Api.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: token);

@@ -38,7 +38,11 @@ public static class LabHealth
         }
         catch (Exception e) when (e is not OperationCanceledException) { }
 
-        var problems = await Settling.UntilSettledAsync(Look, Stable, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(3), progress: null, CancellationToken.None);
+        // The harness's own deadline for a control plane to settle (timeouts.controlPlaneSettleSeconds, 10 min): kubelet's
+        // crash back-off of a static pod that restarted often within 10 minutes reaches 5 minutes, so a scheduler put right
+        // after several control-plane cases may wait that long before it starts (seen in CI: 5 min was not enough).
+        var problems = await Settling.UntilSettledAsync(Look, Stable, TimeSpan.FromSeconds(lab.Profile.Timeouts.ControlPlaneSettleSeconds),
+            TimeSpan.FromSeconds(3), progress: null, CancellationToken.None);
         if (problems.Count > 0)
             Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");
         _lastSettled = Settling.RestartsOf(lastSeen); // the look that found it settled

@@ -29,7 +29,7 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
         // The node's services first, over SSH: a stopped kubelet or runtime is named at once, without waiting for its
         // node to settle (a stopped containerd leaves its node Ready for about 30 s, until kubelet's runtime check fails).
         var runtimes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items
-            .ToDictionary(n => n.Name(), n => RuntimeUnit(n.Status?.NodeInfo?.ContainerRuntimeVersion));
+            .ToDictionary(n => n.Name(), n => NodeConditions.RuntimeUnit(n.Status?.NodeInfo?.ContainerRuntimeVersion));
         var checks = names.Select(async name =>
         {
             var found = new List<string>();
@@ -82,15 +82,6 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
             return $"node {name} still has the taint(s) {string.Join(", ", node.Spec.Taints.Select(t => $"{t.Key}:{t.Effect}"))}: check its kubelet and the node controller";
         return null;
     }
-
-    /// <summary>The systemd unit of the runtime a node reports (<c>containerd://1.6.20</c>, <c>docker://20.10.24</c>), or null for one not known.</summary>
-    internal static string? RuntimeUnit(string? containerRuntimeVersion) => containerRuntimeVersion?.Split("://")[0] switch
-    {
-        "containerd" => "containerd",
-        "docker" => "docker",
-        "cri-o" => "crio",
-        _ => null,
-    };
 
     public override string ToString() => Healthy ? "cluster healthy" : string.Join("; ", Problems);
 }

@@ -82,13 +82,16 @@ public static class NodeConditions
         return $"{message} (Ready condition{status}, reason {(string.IsNullOrEmpty(c.Reason) ? "none" : c.Reason)})";
     }
 
-    /// <summary>The runtime's unit as the node reports its runtime (<c>containerd://1.6.20</c>, <c>docker://20.10.24</c>).</summary>
-    private static string RuntimeUnit(V1Node node)
+    /// <summary>The systemd unit of the runtime a node reports (<c>containerd://1.6.20</c>, <c>docker://20.10.24</c>), or null for one not known.</summary>
+    internal static string? RuntimeUnit(string? containerRuntimeVersion) => containerRuntimeVersion?.Split("://")[0] switch
     {
-        var runtime = node.Status?.NodeInfo?.ContainerRuntimeVersion ?? "";
-        var i = runtime.IndexOf("://", StringComparison.Ordinal);
-        return i > 0 ? runtime[..i] : "containerd";
-    }
+        "containerd" => "containerd",
+        "docker" => "docker",
+        "cri-o" => "crio",
+        _ => null,
+    };
+
+    private static string RuntimeUnit(V1Node node) => RuntimeUnit(node.Status?.NodeInfo?.ContainerRuntimeVersion) ?? "containerd";
 
     private static bool Has(string? text, string words) => text?.Contains(words, StringComparison.OrdinalIgnoreCase) == true;
 }

@@ -50,7 +50,10 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
         // The book's docker comes with docker.socket or without (CentOS docker 1.13.1, docker-ce 18.06): the commands
         // name only the units the node has, and the feasibility probe judges what will run.
         var facts = await ReadNodeFactsAsync(worker, "before the fault");
-        var settings = FaultFeasibility.ContainerRuntimeSettings(Profile, facts.RuntimeUnits, out var leftOut);
+        // {runtimeUnits} and an unset components.runtimeStopKeepsContainers are read from the runtime the node reports.
+        var runtime = (await Api.CoreV1.ReadNodeAsync(worker)).Status?.NodeInfo?.ContainerRuntimeVersion;
+        var settings = FaultFeasibility.ContainerRuntimeSettings(Profile, (worker, runtime), facts.RuntimeUnits, out var leftOut);
+        var keepsContainers = await RuntimeKeepsContainersAsync(worker, runtime);
         if (leftOut.Count > 0)
         {
             var said = string.Join("; ", leftOut.Select(l => RuntimeUnitFilter.Explain(l.Setting, l.Dropped, worker)));
@@ -67,14 +70,14 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
 
         var stopped = await Report.Step($"[{worker}]$ {stop}", () => InjectOnNodeAsync(RuntimeStoppedWith(stop, start)));
 
-        if (Profile.Components.RuntimeStopKeepsContainers)
+        if (keepsContainers)
             await Report.Step($"{NginxPod} keeps answering: the runtime's shims keep its containers alive (curl {pod.Status.PodIP})", async () =>
             {
                 var answer = await CurlFromControlPlaneAsync(pod.Status.PodIP);
                 Assert.That(answer.StatusCode, Is.EqualTo(200), $"a running container does not need its runtime's daemon (components.runtimeStopKeepsContainers): {answer}");
             });
         else
-            await Report.Step($"curl {pod.Status.PodIP}: not asserted, the runtime stops its containers when it stops (components.runtimeStopKeepsContainers: false)",
+            await Report.Step($"curl {pod.Status.PodIP}: not asserted, {runtime} stops its containers when it stops",
                 () => CurlFromControlPlaneAsync(pod.Status.PodIP));
 
         await RunPodOnAsync(NewPod, Profile.Images.Nginx, worker, waitReady: false);
@@ -116,11 +119,35 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
             var back = await Pod(NginxPod).Until(p => p.IsReady(), "to be Ready", Seconds(Profile.Timeouts.PodReadySeconds));
             var now = back.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(now));
-            if (Profile.Components.RuntimeStopKeepsContainers)
+            if (keepsContainers)
                 Assert.That(now.Restarts(), Is.EqualTo(restartsBefore), "its container ran on through the runtime's absence");
             var answer = await CurlFromControlPlaneAsync(now.Status.PodIP);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
         });
         await KubectlStepAsync("get pods -o wide");
+    }
+
+    /// <summary>
+    /// Whether the node's running containers outlive its runtime's stop: the profile's
+    /// <c>components.runtimeStopKeepsContainers</c> when set, else what the node runs: containerd's and cri-o's shims
+    /// (conmon) keep them; dockerd stops them unless <c>live-restore</c> is on (<c>docker info</c>).
+    /// </summary>
+    private async Task<bool> RuntimeKeepsContainersAsync(string worker, string? runtime)
+    {
+        if (Profile.Components.RuntimeStopKeepsContainers is { } setting)
+        {
+            Report.Parameter("containers outlive the runtime", $"{setting} (components.runtimeStopKeepsContainers)", excluded: true);
+            return setting;
+        }
+        if (runtime?.StartsWith("docker://", StringComparison.Ordinal) != true)
+        {
+            Report.Parameter("containers outlive the runtime", $"True ({runtime}: its shims keep them)", excluded: true);
+            return true;
+        }
+        var liveRestore = await Cluster.Node(worker).RunAsync("docker info --format '{{.LiveRestoreEnabled}}'",
+            Seconds(Profile.Timeouts.CommandSeconds), Token);
+        var keeps = liveRestore.Succeeded && liveRestore.Stdout.Trim() == "true";
+        Report.Parameter("containers outlive the runtime", $"{keeps} ({runtime}, docker info: LiveRestoreEnabled={liveRestore.Stdout.Trim()})", excluded: true);
+        return keeps;
     }
 }

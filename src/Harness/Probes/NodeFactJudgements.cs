@@ -33,6 +33,35 @@ public static partial class RuntimeUnitFilter
         return (result, dropped);
     }
 
+    /// <summary>In a runtime command, the units of the runtime the node reports (<see cref="UnitsOf"/>): one profile
+    /// fits a lab that runs containerd or docker (LAB_RUNTIME), read from the node rather than assumed.</summary>
+    public const string RuntimeUnitsPlaceholder = "{runtimeUnits}";
+
+    /// <summary>
+    /// The systemd units that make up the runtime a node reports (<c>status.nodeInfo.containerRuntimeVersion</c>):
+    /// docker with its socket (else kubelet's dockershim starts it again through socket activation), containerd, or
+    /// cri-o's <c>crio</c>; null for a runtime the harness does not know.
+    /// </summary>
+    public static string? UnitsOf(string? containerRuntimeVersion) => containerRuntimeVersion?.Split("://")[0] switch
+    {
+        "containerd" => "containerd",
+        "docker" => "docker.socket docker.service",
+        "cri-o" => "crio",
+        _ => null,
+    };
+
+    /// <summary>The command with <see cref="RuntimeUnitsPlaceholder"/> replaced by the units of the runtime
+    /// <paramref name="node"/> reports; a command without it is returned as written.</summary>
+    /// <exception cref="InvalidOperationException">The placeholder is used and the node's runtime is not one the harness knows.</exception>
+    public static string FillRuntimeUnits(string command, string? containerRuntimeVersion, string node)
+    {
+        if (!command.Contains(RuntimeUnitsPlaceholder, StringComparison.Ordinal)) return command;
+        var units = UnitsOf(containerRuntimeVersion) ?? throw new InvalidOperationException(
+            $"{node} reports the container runtime '{containerRuntimeVersion}', whose systemd units the harness does not know: " +
+            $"write them into commands.stopContainerRuntime and commands.startContainerRuntime instead of {RuntimeUnitsPlaceholder}");
+        return command.Replace(RuntimeUnitsPlaceholder, units, StringComparison.Ordinal);
+    }
+
     /// <summary>systemctl's own rule: a name without a suffix means <c>.service</c>.</summary>
     public static string UnitName(string unit) => unit.Contains('.') ? unit : unit + ".service";
 

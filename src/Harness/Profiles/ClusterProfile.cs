@@ -161,8 +161,9 @@ public sealed class ComponentSettings
     /// Whether the node's running containers outlive a stop of the container runtime: containerd's unit has
     /// <c>KillMode=process</c>, so its shims (and the containers) stay; dockerd stops its containers when it stops unless
     /// <c>live-restore</c> is set. The container-runtime check asserts that a running pod keeps answering only when true.
+    /// Unset: read from the node the check breaks (containerd and cri-o: true; docker: its <c>LiveRestoreEnabled</c>).
     /// </summary>
-    public bool RuntimeStopKeepsContainers { get; set; } = true;
+    public bool? RuntimeStopKeepsContainers { get; set; }
 
     /// <summary>The CoreDNS Deployment (kubeadm's name) in kube-system and its pods' label.</summary>
     public string CoreDnsDeployment { get; set; } = "coredns";
@@ -265,13 +266,14 @@ public sealed class FaultCommands
 
     // ---- node components (issue 11, part 2): each fault and its revert, run as root on one worker -----------------
 
-    /// <summary>Stops the node's container runtime: containerd on the lab and the revised edition. The book's docker
-    /// needs its socket stopped too (<c>systemctl stop docker.socket docker.service</c>), else kubelet's next call
-    /// starts it again through socket activation.</summary>
-    public string StopContainerRuntime { get; set; } = "systemctl stop containerd";
+    /// <summary>Stops the node's container runtime: containerd on the revised edition. The book's docker needs its socket
+    /// stopped too (<c>systemctl stop docker.socket docker.service</c>), else kubelet's next call starts it again through
+    /// socket activation. <c>{runtimeUnits}</c> (the default) stands for the units of the runtime the node reports: <c>containerd</c>,
+    /// <c>docker.socket docker.service</c> or <c>crio</c>.</summary>
+    public string StopContainerRuntime { get; set; } = "systemctl stop {runtimeUnits}";
 
     /// <summary>Undoes <see cref="StopContainerRuntime"/>; a no-op when the runtime already runs (healing repeats it).</summary>
-    public string StartContainerRuntime { get; set; } = "systemctl start containerd";
+    public string StartContainerRuntime { get; set; } = "systemctl start {runtimeUnits}";
 
     /// <summary>Takes the node's CNI configuration away: its files moved out of the folder the runtime reads (libcni reads
     /// only <c>/etc/cni/net.d</c> itself, so the parked folder sits beside it, not inside).</summary>

@@ -57,10 +57,13 @@ public static partial class FaultFeasibility
     /// <paramref name="leftOut"/>, so the probe judges the command that will run and does not refuse a unit nobody
     /// will ask for. A command whose every unit is missing stays as written: the probe refuses it by name.
     /// </summary>
-    public static IReadOnlyList<FaultSetting> ContainerRuntimeSettings(ClusterProfile profile, IReadOnlySet<string> nodeUnits,
-        out IReadOnlyList<(string Setting, IReadOnlyList<string> Dropped)> leftOut)
+    /// <param name="node">The node, and the runtime it reports (<c>containerd://1.6.20</c>), for <c>{runtimeUnits}</c>.</param>
+    public static IReadOnlyList<FaultSetting> ContainerRuntimeSettings(ClusterProfile profile, (string Name, string? Runtime) node,
+        IReadOnlySet<string> nodeUnits, out IReadOnlyList<(string Setting, IReadOnlyList<string> Dropped)> leftOut)
     {
-        var fitted = ContainerRuntimeSettings(profile).Select(s => (Setting: s, Fit: RuntimeUnitFilter.KeepExisting(s.Command, nodeUnits))).ToList();
+        var fitted = ContainerRuntimeSettings(profile)
+            .Select(s => s with { Command = RuntimeUnitFilter.FillRuntimeUnits(s.Command, node.Runtime, node.Name) })
+            .Select(s => (Setting: s, Fit: RuntimeUnitFilter.KeepExisting(s.Command, nodeUnits))).ToList();
         leftOut = fitted.Where(f => f.Fit.Dropped.Count > 0).Select(f => (f.Setting.Name, f.Fit.Dropped)).ToList();
         return fitted.Select(f => f.Setting with { Command = f.Fit.Command }).ToList();
     }

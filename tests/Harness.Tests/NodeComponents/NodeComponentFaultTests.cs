@@ -1,3 +1,4 @@
+using Harness.Probes;
 using System.Diagnostics;
 using Harness.Faults;
 using Harness.Nodes;
@@ -40,13 +41,13 @@ public class NodeComponentFaultTests
         var profile = Minimal();
         Assert.Multiple(() =>
         {
-            Assert.That(profile.Commands.StopContainerRuntime, Is.EqualTo("systemctl stop containerd"));
-            Assert.That(profile.Commands.StartContainerRuntime, Is.EqualTo("systemctl start containerd"));
+            Assert.That(profile.Commands.StopContainerRuntime, Is.EqualTo("systemctl stop {runtimeUnits}"));
+            Assert.That(profile.Commands.StartContainerRuntime, Is.EqualTo("systemctl start {runtimeUnits}"));
             Assert.That(profile.Commands.BreakCni, Is.EqualTo("mkdir -p /etc/cni/verification-parked && mv /etc/cni/net.d/* /etc/cni/verification-parked/"));
             Assert.That(profile.Commands.RestoreCni, Does.StartWith("if [ -d /etc/cni/verification-parked ]; then cp -a"));
             Assert.That(profile.Commands.BreakBridgeNetfilter, Is.EqualTo("sysctl -w net.bridge.bridge-nf-call-iptables=0"));
             Assert.That(profile.Commands.RestoreBridgeNetfilter, Is.EqualTo("sysctl -w net.bridge.bridge-nf-call-iptables=1"));
-            Assert.That(profile.Components.RuntimeStopKeepsContainers, Is.True);
+            Assert.That(profile.Components.RuntimeStopKeepsContainers, Is.Null, "read from the node");
             Assert.That(profile.Components.CoreDnsDeployment, Is.EqualTo("coredns"));
             Assert.That(profile.Images.DnsUtils, Is.EqualTo("busybox:1.28"));
         });
@@ -61,14 +62,15 @@ public class NodeComponentFaultTests
     }
 
     [Test]
-    public void The_lab_stops_containerd_and_its_own_cni_writer_the_book_stops_docker_with_its_socket()
+    public void The_lab_stops_the_runtime_its_nodes_report_and_its_own_cni_writer_the_book_stops_docker_with_its_socket()
     {
         var lab = Load("lab");
         var book = Load("book");
         Assert.Multiple(() =>
         {
-            Assert.That(lab.Commands.StopContainerRuntime, Is.EqualTo("systemctl stop containerd"));
-            Assert.That(lab.Components.RuntimeStopKeepsContainers, Is.True);
+            Assert.That(lab.Commands.StopContainerRuntime, Is.EqualTo("systemctl stop {runtimeUnits}"), "LAB_RUNTIME=containerd or docker");
+            Assert.That(lab.Components.RuntimeStopKeepsContainers, Is.Null, "read from the node: containerd keeps, docker without live-restore does not");
+            Assert.That(lab.Kubernetes.ContainerRuntime, Is.Empty, "the nodes say which runtime the lab runs");
             Assert.That(lab.Commands.BreakCni, Does.StartWith("systemctl stop lab-podnet && "), "lab-podnet rewrites the bridge config every 5 s");
             Assert.That(lab.Commands.RestoreCni, Does.Contain("systemctl start lab-podnet"));
             Assert.That(lab.Components.CoreDns, Is.False);
@@ -109,7 +111,8 @@ public class NodeComponentFaultTests
         var needs = (string command) => FaultFeasibility.Parse(command).Select(n => $"{n.Kind} {n.Name}").ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(needs(lab.Commands.StopContainerRuntime), Is.EqualTo(new[] { "Program systemctl", "Unit containerd" }));
+            Assert.That(needs(RuntimeUnitFilter.FillRuntimeUnits(lab.Commands.StopContainerRuntime, "containerd://1.6.20", "w1-k8s")),
+                Is.EqualTo(new[] { "Program systemctl", "Unit containerd" }));
             Assert.That(needs(book.Commands.StopContainerRuntime), Is.EqualTo(new[] { "Program systemctl", "Unit docker.socket", "Unit docker.service" }));
             Assert.That(needs(lab.Commands.BreakCni), Is.EqualTo(new[] { "Program systemctl", "Unit lab-podnet", "Program mkdir", "Program mv" }));
             Assert.That(needs(lab.Commands.BreakBridgeNetfilter), Is.EqualTo(new[] { "Program sysctl", "SysctlKey net.bridge.bridge-nf-call-iptables" }));
@@ -126,7 +129,8 @@ public class NodeComponentFaultTests
     public void A_node_without_the_sysctl_key_or_the_unit_is_named_with_its_setting()
     {
         var lab = Load("lab");
-        var settings = FaultFeasibility.BridgeNetfilterSettings(lab).Concat(FaultFeasibility.ContainerRuntimeSettings(lab)).ToList();
+        var settings = FaultFeasibility.BridgeNetfilterSettings(lab)
+            .Concat(FaultFeasibility.ContainerRuntimeSettings(lab, ("w1-k8s", "containerd://1.6.20"), new HashSet<string>(), out _)).ToList();
         var findings = new Dictionary<(FaultFeasibility.NeedKind, string), string>
         {
             [(FaultFeasibility.NeedKind.Program, "sysctl")] = "found",

@@ -45,6 +45,32 @@ public class NodeFactJudgementTests
             Is.EqualTo("systemctl stop containerd"), "a unit without a suffix is a .service");
     }
 
+    [TestCase("containerd://1.6.20", "systemctl stop containerd")]
+    [TestCase("docker://20.10.24", "systemctl stop docker.socket docker.service")]
+    [TestCase("cri-o://1.30.0", "systemctl stop crio")]
+    public void RuntimeUnits_stands_for_the_units_of_the_runtime_the_node_reports(string reported, string expected) =>
+        Assert.That(RuntimeUnitFilter.FillRuntimeUnits("systemctl stop {runtimeUnits}", reported, "w1-k8s"), Is.EqualTo(expected));
+
+    [Test]
+    public void RuntimeUnits_on_a_runtime_the_harness_does_not_know_names_the_node_and_the_settings_to_write()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => RuntimeUnitFilter.FillRuntimeUnits("systemctl stop {runtimeUnits}", "rkt://1.0", "w2-k8s"));
+        Assert.That(e!.Message, Does.Contain("w2-k8s reports the container runtime 'rkt://1.0'").And.Contain("commands.stopContainerRuntime"));
+        Assert.That(RuntimeUnitFilter.FillRuntimeUnits("systemctl stop containerd", "rkt://1.0", "w2-k8s"), Is.EqualTo("systemctl stop containerd"),
+            "a command written out is run as written");
+    }
+
+    [Test]
+    public void The_lab_profile_stops_what_its_docker_node_runs_and_fits_it_to_the_units_there()
+    {
+        var lab = ProfileLoader.Load("lab", ProfilesDirectory).WithWorkers(["w1-k8s", "w2-k8s", "w3-k8s"]);
+        var docker = FaultFeasibility.ContainerRuntimeSettings(lab, ("w1-k8s", "docker://20.10.24"), DockerCe, out var leftOut);
+        var containerd = FaultFeasibility.ContainerRuntimeSettings(lab, ("w1-k8s", "containerd://1.6.20"), DockerCe, out _);
+        Assert.That(docker.Select(s => s.Command), Is.EqualTo(new[] { "systemctl stop docker.socket docker.service", "systemctl start docker.socket docker.service" }));
+        Assert.That(leftOut, Is.Empty);
+        Assert.That(containerd.Select(s => s.Command), Is.EqualTo(new[] { "systemctl stop containerd", "systemctl start containerd" }));
+    }
+
     [Test]
     public void Only_systemctl_start_stop_restart_units_are_fitted_and_the_rest_of_the_line_stays()
     {
@@ -65,7 +91,7 @@ public class NodeFactJudgementTests
             [(FaultFeasibility.NeedKind.Unit, "docker.socket")] = "LoadState=not-found",
         };
 
-        var fitted = FaultFeasibility.ContainerRuntimeSettings(book, CentOsDocker, out var leftOut);
+        var fitted = FaultFeasibility.ContainerRuntimeSettings(book, ("w1-k8s", "docker://1.13.1"), CentOsDocker, out var leftOut);
         var asWritten = FaultFeasibility.Judge(FaultFeasibility.ContainerRuntimeSettings(book), findings, new FaultFeasibility.ProbeRoots());
 
         Assert.That(fitted.Select(s => s.Command), Is.EqualTo(new[] { "systemctl stop docker.service", "systemctl start docker.service" }));

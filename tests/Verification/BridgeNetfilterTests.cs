@@ -53,6 +53,9 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
         await RequireFeasibleAsync(worker, FaultFeasibility.BridgeNetfilterSettings(Profile));
         var facts = await ReadNodeFactsAsync(worker, "before the fault");
         Report.Parameter("pod wiring", facts.Summary, excluded: true);
+        // Read again here, with the node the check's own: the read before it queued may have met the node mid-reboot
+        // (S3 reboots it), and a routed node must never go red here.
+        if (facts.BridgeNetfilterNotApplicable is { } reason) NotApplicable(reason);
         foreach (var node in Profile.Workers)
             await RunPodOnAsync(BackendOn(node), Profile.Images.EchoHname, node, new Dictionary<string, string> { ["app"] = BackendLabel });
         await RunPodOnAsync(Client, Profile.Images.Nginx, worker);

@@ -17,8 +17,21 @@ public sealed class CniTests : NodeComponentCheck
     /// <summary>The last worker (the book's w3-k8s).</summary>
     private string Worker => LastWorker;
 
-    private Fault CniConfigAway => Fault.OnNode("CNI configuration taken away", Worker, Profile.Commands.BreakCni,
+    private Fault CniConfigAway => CniConfigAwayWith(Profile.Commands.BreakCni);
+
+    /// <summary>The declared fault with the break fitted to the node's runtime (same name and node: the fault declared).</summary>
+    private Fault CniConfigAwayWith(string breakCni) => Fault.OnNode("CNI configuration taken away", Worker, breakCni,
         Revert.OnNode(Worker, Profile.Commands.RestoreCni));
+
+    /// <summary>
+    /// The break as it takes effect on the node's runtime. containerd and cri-o reload the folder when it changes. kubelet's
+    /// dockershim (docker, kubelet before 1.24) reads it every 5 s but keeps the network it has when the folder is empty
+    /// (pkg/kubelet/dockershim/network/cni/cni.go, syncNetworkConfig: "Unable to update cni config" and return), so a new
+    /// pod still gets one; the folder counts again only when kubelet starts: there the break restarts kubelet after it.
+    /// </summary>
+    private string BreakCniOn(string? runtime) => runtime?.StartsWith("docker://", StringComparison.Ordinal) == true
+        ? $"{Profile.Commands.BreakCni} && {Profile.Commands.StopKubelet} && {Profile.Commands.StartKubelet}"
+        : Profile.Commands.BreakCni;
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [CniConfigAway];
 
@@ -29,7 +42,11 @@ public sealed class CniTests : NodeComponentCheck
     public async Task NewPodStaysContainerCreatingWithoutTheCniConfiguration()
     {
         var worker = Worker;
-        await RequireFeasibleAsync(worker, FaultFeasibility.CniSettings(Profile));
+        var runtime = (await Api.CoreV1.ReadNodeAsync(worker, cancellationToken: Token)).Status?.NodeInfo?.ContainerRuntimeVersion;
+        var breakCni = BreakCniOn(runtime);
+        if (breakCni != Profile.Commands.BreakCni)
+            Report.Parameter("break on this runtime", $"{runtime}: kubelet's dockershim keeps the CNI network it loaded until kubelet starts again", excluded: true);
+        await RequireFeasibleAsync(worker, [new("commands.breakCni", breakCni), new("commands.restoreCni", Profile.Commands.RestoreCni)]);
         await Report.Step($"[{worker}]$ ls /etc/cni/net.d", async () =>
         {
             var listing = await Cluster.Node(worker).RunAsync("ls -l /etc/cni/net.d", ct: Token);
@@ -37,7 +54,7 @@ public sealed class CniTests : NodeComponentCheck
             Assert.That(listing.Succeeded && listing.Stdout.Trim().Length > 0, Is.True, $"the node has a CNI configuration to take away: {listing}");
         });
 
-        var away = await Report.Step($"[{worker}]$ {Profile.Commands.BreakCni}", () => InjectOnNodeAsync(CniConfigAway));
+        var away = await Report.Step($"[{worker}]$ {breakCni}", () => InjectOnNodeAsync(CniConfigAwayWith(breakCni)));
 
         await RunPodOnAsync(NewPod, Profile.Images.Nginx, worker, waitReady: false);
 

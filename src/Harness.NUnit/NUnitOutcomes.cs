@@ -8,8 +8,8 @@ using NUnit.Framework.Internal.Commands;
 namespace Harness.NUnitAdapter;
 
 /// <summary>
-/// How NUnit's verdicts and the harness's meet. A wait that ran out (<see cref="WaitTimeoutException"/>) is a failed
-/// expectation, as an assertion is: NUnit must report it Failed (the cluster did not recover), not Error (a harness
+/// How NUnit's verdicts and the harness's meet. A wait that ran out or a hold that broke (<see cref="WaitFailedException"/>)
+/// is a failed expectation, as an assertion is: NUnit must report it Failed (the cluster did not recover), not Error (a harness
 /// problem), and the report reads both alike.
 /// </summary>
 public static class NUnitOutcomes
@@ -24,12 +24,12 @@ public static class NUnitOutcomes
     };
 
     /// <summary>
-    /// The assertion failure NUnit should see for <paramref name="error"/> when it is a timed-out wait (same message,
+    /// The assertion failure NUnit should see for <paramref name="error"/> when it is a failed wait (same message,
     /// the wait as its inner exception); null otherwise. For set-up code, which NUnit runs outside
     /// <see cref="WaitTimeoutIsAFailureAttribute"/>: <c>catch (Exception e) when (AsAssertion(e) is { } f) { throw f; }</c>.
     /// </summary>
     public static AssertionException? AsAssertion(Exception error) =>
-        Unwrap(error) is WaitTimeoutException timeout ? new AssertionException(timeout.Message, timeout) : null;
+        Unwrap(error) is WaitFailedException failed ? new AssertionException(failed.Message, failed) : null;
 
     internal static Exception Unwrap(Exception error) => error switch
     {
@@ -41,8 +41,9 @@ public static class NUnitOutcomes
 }
 
 /// <summary>
-/// Put on an assembly (or a fixture, or a test): a test whose body ends with a timed-out wait is reported Failed with
-/// the wait's message and stack trace, exactly as when <see cref="WaitTimeoutException"/> was an NUnit assertion.
+/// Put on an assembly (or a fixture, or a test): a test whose body ends with a failed wait (timed out, or a hold that
+/// broke) is reported Failed with the wait's message and stack trace, exactly as when <see cref="WaitFailedException"/>
+/// was an NUnit assertion.
 /// NUnit wraps the test method in it (IWrapTestMethod, looked up on the method, then its class, then its assembly).
 /// </summary>
 [AttributeUsage(AttributeTargets.Assembly | AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false, Inherited = true)]
@@ -58,9 +59,9 @@ public sealed class WaitTimeoutIsAFailureAttribute : NUnitAttribute, IWrapTestMe
             {
                 return innerCommand.Execute(context);
             }
-            catch (Exception e) when (NUnitOutcomes.Unwrap(e) is WaitTimeoutException timeout)
+            catch (Exception e) when (NUnitOutcomes.Unwrap(e) is WaitFailedException failed)
             {
-                context.CurrentResult.SetResult(ResultState.Failure, timeout.Message, StackFilter.DefaultFilter.Filter(timeout.StackTrace));
+                context.CurrentResult.SetResult(ResultState.Failure, failed.Message, StackFilter.DefaultFilter.Filter(failed.StackTrace));
                 return context.CurrentResult;
             }
         }

@@ -3,7 +3,6 @@ using Harness.Kube;
 using Harness.Safety;
 using k8s;
 using NUnit.Framework;
-using Harness.Waits;
 
 namespace Lab.Tests;
 
@@ -41,7 +40,7 @@ public static class LabHealth
         // The harness's own deadline for a control plane to settle (timeouts.controlPlaneSettleSeconds, 10 min): kubelet's
         // crash back-off of a static pod that restarted often within 10 minutes reaches 5 minutes, so a scheduler put right
         // after several control-plane cases may wait that long before it starts (seen in CI: 5 min was not enough).
-        var problems = await Settling.UntilSettledAsync(Look, Stable, TimeSpan.FromSeconds(lab.Profile.Timeouts.ControlPlaneSettleSeconds),
+        var problems = await Settling.UntilSettledAsync(Look, Stable, lab.Profile.Timeouts.ToTimeouts().ControlPlaneSettle,
             TimeSpan.FromSeconds(3), progress: null, CancellationToken.None);
         if (problems.Count > 0)
             Assert.Fail($"the lab is not healthy {when}: {string.Join("; ", problems)}");

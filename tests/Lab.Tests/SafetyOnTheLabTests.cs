@@ -3,11 +3,10 @@ using System.Text.RegularExpressions;
 using Harness;
 using Harness.Faults;
 using Harness.Profiles;
+using Harness.Waits;
 using k8s;
 using k8s.Autorest;
 using NUnit.Framework;
-using Polly;
-using Polly.Retry;
 
 namespace Lab.Tests;
 
@@ -256,24 +255,13 @@ public sealed class SafetyOnTheLabTests : LabFixture
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { return null; }
     }
 
-    /// <summary>Polls a local reading (a file, a command) until it yields something; Polly keeps the deadline.</summary>
+    /// <summary>Polls a local reading (a file, a command) until it yields something, within the deadline.</summary>
+    /// <param name="what">What is awaited, asked only when the deadline passed (it may quote the run's output so far).</param>
     private static async Task<T> UntilAsync<T>(Func<Task<T?>> read, TimeSpan deadline, Func<string> what) where T : class
     {
-        try
-        {
-            return (await new ResiliencePipelineBuilder<T?>()
-                .AddTimeout(deadline)
-                .AddRetry(new RetryStrategyOptions<T?>
-                {
-                    ShouldHandle = new PredicateBuilder<T?>().HandleResult(r => r is null),
-                    MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromMilliseconds(200), BackoffType = DelayBackoffType.Constant,
-                })
-                .Build().ExecuteAsync(async _ => await read()))!;
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            throw new TimeoutException($"timed out after {deadline.TotalSeconds:0} s waiting for {what()}");
-        }
+        var seen = await new Until<T?>("a reading", _ => read(), r => r is not null) { Poll = Poll.Every(TimeSpan.FromMilliseconds(200)) }
+            .LastWithinAsync(deadline, default);
+        return seen.Holds ? seen.Last! : throw new TimeoutException($"timed out after {deadline.TotalSeconds:0} s waiting for {what()}");
     }
 
     private static Task<T> UntilAsync<T>(Func<T?> read, TimeSpan deadline, Func<string> what) where T : class =>

@@ -27,7 +27,7 @@ public sealed class ApiServerTests : ControlPlaneCheck
         await Report.Step($"[{ControlPlaneNode}]$ kubectl get nodes → The connection to the server … was refused", async () =>
         {
             // While the API server shuts down kubectl may first see a reset connection; nothing listening reads "refused".
-            var (result, answer) = await KubectlUntilAsync("get nodes", a => a.Kind == ApiAnswerKind.Refused, Seconds(Profile.Timeouts.SymptomSeconds));
+            var (result, answer) = await KubectlUntilAsync("get nodes", a => a.Kind == ApiAnswerKind.Refused, Timeouts.Symptom);
             Record("symptom", stopped.SinceInject);
             Assert.That(result.ExitCode, Is.Not.Zero, $"kubectl must fail without the API server: {result}");
             Assert.That(answer.Kind, Is.EqualTo(ApiAnswerKind.Refused), $"kubectl's own words: {result}");
@@ -40,7 +40,7 @@ public sealed class ApiServerTests : ControlPlaneCheck
 
         await Report.Step("kubectl get nodes answers again", async () =>
         {
-            var (result, answer) = await KubectlUntilAsync("get nodes", a => a.Kind == ApiAnswerKind.Answered, Seconds(Profile.Timeouts.ControlPlaneRestartSeconds));
+            var (result, answer) = await KubectlUntilAsync("get nodes", a => a.Kind == ApiAnswerKind.Answered, Timeouts.ControlPlaneRestart);
             Record("recovery", DateTimeOffset.UtcNow - restoredAt);
             Assert.That(answer.Kind, Is.EqualTo(ApiAnswerKind.Answered), result.ToString());
             foreach (var node in Profile.AllNodes)

@@ -64,7 +64,7 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
 
         await Report.Step($"from {Client} on {worker}: {Calls} calls to {ip} are all answered", async () =>
         {
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Seconds(Profile.Timeouts.SymptomSeconds));
+            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Timeouts.Symptom);
             Assert.That(outcomes, Has.None.Null, $"every backend answers before the fault: {PodCalls.Describe(PodCalls.Count(outcomes))}");
         });
 
@@ -72,7 +72,7 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
 
         await Report.Step($"from {Client}: calls that land on {sameNode} (same node) fail, the other nodes' backends answer", async () =>
         {
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.Any(a => a is null), Seconds(Profile.Timeouts.SymptomSeconds));
+            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.Any(a => a is null), Timeouts.Symptom);
             var counts = PodCalls.Count(outcomes);
             Report.Parameter("answers with bridge-nf-call-iptables=0", PodCalls.Describe(counts), excluded: true);
             Record("symptom", off.SinceInject);
@@ -87,7 +87,7 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
         {
             var restored = DateTimeOffset.UtcNow;
             await RecoverAsync(off);
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Seconds(Profile.Timeouts.SymptomSeconds));
+            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Timeouts.Symptom);
             Record("recovery", DateTimeOffset.UtcNow - restored);
             Report.Parameter("answers with bridge-nf-call-iptables=1", PodCalls.Describe(PodCalls.Count(outcomes)), excluded: true);
             Assert.That(outcomes, Has.None.Null, $"every call is answered again: {PodCalls.Describe(PodCalls.Count(outcomes))}");

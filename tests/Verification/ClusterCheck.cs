@@ -14,8 +14,6 @@ using k8s;
 using k8s.Models;
 using NUnit.Framework;
 using NUnit.Framework.Interfaces;
-using Polly;
-using Polly.Retry;
 
 namespace Verification;
 
@@ -46,6 +44,9 @@ public abstract class ClusterCheck
 
     protected Cluster Cluster => Context.Cluster;
     protected ClusterProfile Profile => Context.Profile;
+
+    /// <summary>The profile's timeouts as durations, as e2e's <c>f.Timeouts</c>.</summary>
+    protected Timeouts Timeouts => Profile.Timeouts.ToTimeouts();
     protected IKubernetes Api => Context.Api;
 
     /// <summary>The check's namespace (for now every check's is the run's <c>verification</c>).</summary>
@@ -331,31 +332,9 @@ public abstract class ClusterCheck
     /// Repeats <paramref name="attempt"/> every 2 s until <paramref name="done"/> says its result is the one wanted,
     /// within <paramref name="deadline"/>; returns the last result either way (the caller asserts on it).
     /// </summary>
-    protected async Task<T> PollAsync<T>(Func<CancellationToken, Task<T>> attempt, Func<T, bool> done, TimeSpan deadline)
-    {
-        T last = default!;
-        var pipeline = new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(deadline)
-            .AddRetry(new RetryStrategyOptions<bool>
-            {
-                ShouldHandle = new PredicateBuilder<bool>().HandleResult(ok => !ok),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Constant,
-            })
-            .Build();
-        try
-        {
-            await pipeline.ExecuteAsync(async t =>
-            {
-                last = await attempt(t);
-                return done(last);
-            }, Token);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            // The caller's assertion says what the last try saw.
-        }
-        return last;
-    }
+    protected async Task<T> PollAsync<T>(Func<CancellationToken, Task<T>> attempt, Func<T, bool> done, TimeSpan deadline) =>
+        // The caller's assertion says what the last try saw.
+        (await new Until<T>("the answer wanted", attempt, done).LastWithinAsync(deadline, Token)).Last!;
 
     // ---- steps shared by several checks ----------------------------------------------------------------------
 
@@ -368,7 +347,7 @@ public abstract class ClusterCheck
         {
             var pod = Context.Manifests.Pod(name, Profile.Images.Nginx, node, Profile.Images.PullSecret);
             await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
-            var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Seconds(Profile.Timeouts.PodReadySeconds));
+            var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Timeouts.PodReady);
             var running = ready.Objects[name];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(running));
             return running;
@@ -378,7 +357,7 @@ public abstract class ClusterCheck
     protected Task<CurlResult> CurlFromControlPlaneAsync(string ip) =>
         Report.Step($"[{Profile.ControlPlane}]$ curl {ip}", async () =>
         {
-            var result = await HttpProbe.CurlAsync(Cluster.ControlPlane, Profile.Commands.Curl, ip, Profile.Timeouts.CurlSeconds, Token);
+            var result = await HttpProbe.CurlAsync(Cluster.ControlPlane, Profile.Commands.Curl, ip, Timeouts.Curl, Token);
             Report.Attach("curl", result.ToString());
             return result;
         });
@@ -451,7 +430,7 @@ public abstract class ClusterCheck
         IEnumerable<V1Pod> Counted(IEnumerable<V1Pod> pods) => ignoreLeaving ? pods.Where(p => !p.IsTerminating()) : pods;
         var outcome = await Pods(labelSelector).Until(
             pods => Counted(pods.Values).Count() == count && Counted(pods.Values).All(p => p.IsReady() && (also?.Invoke(p) ?? true)),
-            $"{count} Ready pods ({labelSelector})", Seconds(Profile.Timeouts.PodReadySeconds));
+            $"{count} Ready pods ({labelSelector})", Timeouts.PodReady);
         var pods = Counted(outcome.Objects.Values).OrderBy(p => p.Name()).ToList();
         Report.Attach("kubectl get pods -o=custom-columns=NAME,IP,STATUS,NODE",
             string.Join("\n", pods.Select(ObjectState.Describe)));
@@ -463,6 +442,4 @@ public abstract class ClusterCheck
 
     /// <summary>A recovery figure of this check: in reports/metrics.jsonl and as an (excluded) Allure parameter.</summary>
     protected void Record(string phase, TimeSpan duration) => Context.Record(phase, duration);
-
-    protected static TimeSpan Seconds(int seconds) => TimeSpan.FromSeconds(seconds);
 }

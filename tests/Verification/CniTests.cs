@@ -62,7 +62,7 @@ public sealed class CniTests : NodeComponentCheck
         {
             var events = await PollAsync(async _ => await PodEventsAsync(NewPod),
                 found => found.Any(e => KubeletWords.NetworkEventReasons.Contains(e.Reason) && KubeletWords.SaysNetworkPluginNotReady(e.Message)),
-                Seconds(Profile.Timeouts.SymptomSeconds));
+                Timeouts.Symptom);
             Report.Attach("events", DescribeEvents(events));
             Assert.That(events.Any(e => KubeletWords.NetworkEventReasons.Contains(e.Reason) && KubeletWords.SaysNetworkPluginNotReady(e.Message)), Is.True,
                 $"kubelet reports that it cannot give the pod a network (NetworkNotReady or FailedCreatePodSandBox naming CNI): {DescribeEvents(events)}");
@@ -83,13 +83,13 @@ public sealed class CniTests : NodeComponentCheck
         {
             var restored = DateTimeOffset.UtcNow;
             await RecoverAsync(away);
-            var ready = await Pod(NewPod).Until(p => p.IsReady(), "to be Running and Ready", Seconds(Profile.Timeouts.PodReadySeconds));
+            var ready = await Pod(NewPod).Until(p => p.IsReady(), "to be Running and Ready", Timeouts.PodReady);
             var pod = ready.Objects[NewPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));
             var answer = await CurlFromControlPlaneAsync(pod.Status.PodIP);
             Record("recovery", DateTimeOffset.UtcNow - restored);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
-            await Node(worker).Until(n => n.IsReady(), "to be Ready", Seconds(Profile.Timeouts.PodReadySeconds));
+            await Node(worker).Until(n => n.IsReady(), "to be Ready", Timeouts.PodReady);
         });
         await KubectlStepAsync("get pods -o wide");
     }

@@ -40,7 +40,7 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
     /// PLEG says "not healthy" after 3 minutes without a relist (pleg/generic.go, relistThreshold); the node status is
     /// posted every 10 s. So at least 3 min 30 s, whatever timeouts.symptomSeconds says.
     /// </summary>
-    private TimeSpan NotReadyDeadline => Seconds(Math.Max(Profile.Timeouts.SymptomSeconds, 210));
+    private TimeSpan NotReadyDeadline => TimeSpan.FromSeconds(Math.Max(Timeouts.Symptom.TotalSeconds, 210));
 
     [Test, CancelAfter(Backstop)]
     [Description("Stop the container runtime on a worker: its running pod keeps answering (containerd), a new pod there does not start, the node turns NotReady; start it: the node is Ready and the new pod Running.")]
@@ -107,8 +107,8 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
         {
             var started = DateTimeOffset.UtcNow;
             await RecoverAsync(stopped);
-            await Node(worker).Until(n => n.IsReady(), "to be Ready again", Seconds(Profile.Timeouts.PodReadySeconds));
-            var running = await Pod(NewPod).Until(p => p.IsReady(), "to be Running and Ready", Seconds(Profile.Timeouts.PodReadySeconds));
+            await Node(worker).Until(n => n.IsReady(), "to be Ready again", Timeouts.PodReady);
+            var running = await Pod(NewPod).Until(p => p.IsReady(), "to be Running and Ready", Timeouts.PodReady);
             Record("recovery", DateTimeOffset.UtcNow - started);
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(running.Objects[NewPod]));
             await ExpectKubectlNodeStatusAsync(worker, "Ready");
@@ -116,7 +116,7 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
 
         await Report.Step($"{NginxPod} is Ready and answers", async () =>
         {
-            var back = await Pod(NginxPod).Until(p => p.IsReady(), "to be Ready", Seconds(Profile.Timeouts.PodReadySeconds));
+            var back = await Pod(NginxPod).Until(p => p.IsReady(), "to be Ready", Timeouts.PodReady);
             var now = back.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(now));
             if (keepsContainers)
@@ -145,7 +145,7 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
             return true;
         }
         var liveRestore = await Cluster.Node(worker).RunAsync("docker info --format '{{.LiveRestoreEnabled}}'",
-            Seconds(Profile.Timeouts.CommandSeconds), Token);
+            Timeouts.Command, Token);
         var keeps = liveRestore.Succeeded && liveRestore.Stdout.Trim() == "true";
         Report.Parameter("containers outlive the runtime", $"{keeps} ({runtime}, docker info: LiveRestoreEnabled={liveRestore.Stdout.Trim()})", excluded: true);
         return keeps;

@@ -1,5 +1,4 @@
 using Harness.Kube;
-using Harness.Waits;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
@@ -34,12 +33,11 @@ public sealed class ControllerManagerTests : ControlPlaneCheck
         {
             // The pod's own deletion is kubelet's work and goes on; only its replacement needs the ReplicaSet controller.
             await Api.CoreV1.DeleteNamespacedPodAsync(victim, Ns, cancellationToken: Token);
-            await Pod(victim).UntilGone(Seconds(Profile.Timeouts.PodGoneSeconds));
-            var replaced = Pods("app=nginx").Until(all => all.Count >= replicas, $"a pod to replace {victim}", HoldPeriod);
-            var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await replaced,
+            await Pod(victim).UntilGone(Timeouts.PodGone);
+            var lastSeen = await Pods("app=nginx").Stays(all => all.Count < replicas, $"no pod to replace {victim}", HoldPeriod,
                 "without the controller-manager nothing recreates a deleted pod");
             Record("symptom", stopped.SinceInject);
-            Report.Attach("kubectl get pods -l app=nginx", timeout!.LastState);
+            Report.Attach("kubectl get pods -l app=nginx", lastSeen);
             var now = await Api.CoreV1.ListNamespacedPodAsync(Ns, labelSelector: "app=nginx", cancellationToken: Token);
             Assert.That(now.Items, Has.Count.EqualTo(replicas - 1), "the Deployment stays one pod short");
         });
@@ -48,8 +46,8 @@ public sealed class ControllerManagerTests : ControlPlaneCheck
 
         await Report.Step($"{NewDeployment} gets no ReplicaSet and no pod for {HoldPeriod.TotalSeconds:0} s", async () =>
         {
-            var anyPod = Pods($"app={NewDeployment}").Until(all => all.Count > 0, $"a pod of {NewDeployment}", HoldPeriod);
-            await Assert.CatchAsync<WaitTimeoutException>(async () => await anyPod, "without the Deployment controller no ReplicaSet, so no pod");
+            await Pods($"app={NewDeployment}").Stays(all => all.Count == 0, $"no pod of {NewDeployment}", HoldPeriod,
+                "without the Deployment controller no ReplicaSet, so no pod");
             var replicaSets = await Api.AppsV1.ListNamespacedReplicaSetAsync(Ns, labelSelector: $"app={NewDeployment}", cancellationToken: Token);
             await KubectlAsync($"get rs -l app={NewDeployment}");
             Assert.That(replicaSets.Items, Is.Empty, $"no ReplicaSet for {NewDeployment}");

@@ -51,7 +51,7 @@ public sealed class CoreDnsTests : NodeComponentCheck
 
         await Report.Step($"kubectl exec {Client} -- {Lookup} → {kubernetesIp}", async () =>
         {
-            var lookup = await PollAsync(_ => LookupAsync(), r => DnsLookup.Resolved(r, kubernetesIp), Seconds(Profile.Timeouts.SymptomSeconds));
+            var lookup = await PollAsync(_ => LookupAsync(), r => DnsLookup.Resolved(r, kubernetesIp), Timeouts.Symptom);
             Assert.That(DnsLookup.Resolved(lookup, kubernetesIp), Is.True, $"cluster DNS answers before the fault: {lookup}");
         });
 
@@ -61,7 +61,7 @@ public sealed class CoreDnsTests : NodeComponentCheck
 
         await Report.Step($"kubectl exec {Client} -- {Lookup} fails", async () =>
         {
-            var lookup = await PollAsync(_ => LookupAsync(), r => !DnsLookup.Resolved(r, kubernetesIp), Seconds(Profile.Timeouts.SymptomSeconds));
+            var lookup = await PollAsync(_ => LookupAsync(), r => !DnsLookup.Resolved(r, kubernetesIp), Timeouts.Symptom);
             Record("symptom", scaled.SinceInject);
             Assert.That(DnsLookup.Resolved(lookup, kubernetesIp), Is.False, $"nobody answers the cluster's DNS: {lookup}");
         });
@@ -70,7 +70,7 @@ public sealed class CoreDnsTests : NodeComponentCheck
         {
             var started = DateTimeOffset.UtcNow;
             await RecoverAsync(scaled);
-            var lookup = await PollAsync(_ => LookupAsync(), r => DnsLookup.Resolved(r, kubernetesIp), Seconds(Profile.Timeouts.SymptomSeconds));
+            var lookup = await PollAsync(_ => LookupAsync(), r => DnsLookup.Resolved(r, kubernetesIp), Timeouts.Symptom);
             Record("recovery", DateTimeOffset.UtcNow - started);
             Assert.That(DnsLookup.Resolved(lookup, kubernetesIp), Is.True, $"CoreDNS answers again: {lookup}");
         });

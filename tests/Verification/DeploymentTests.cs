@@ -48,7 +48,7 @@ public sealed class DeploymentTests : ClusterCheck
             await InjectAsync(EchoHnamePodDeleted(victim), t => Api.CoreV1.DeleteNamespacedPodAsync(victim, Ns, cancellationToken: t));
             var deleted = DateTimeOffset.UtcNow;
             var seen = await Pods("app=nginx").Until(pods => pods.TryGetValue(victim, out var p) && p.IsTerminating() || !pods.ContainsKey(victim),
-                $"{victim} to be deleted", Seconds(Profile.Timeouts.SymptomSeconds));
+                $"{victim} to be deleted", Timeouts.Symptom);
             Record("detection", seen.ObservedAt - deleted);
             // The replacement is the book's point; the deleted pod may still be Terminating meanwhile (not counted).
             var again = await WaitForReadyPodsAsync("app=nginx", 6, p => p.Name() != victim, ignoreLeaving: true);
@@ -60,7 +60,7 @@ public sealed class DeploymentTests : ClusterCheck
         await Report.Step("kubectl delete deployment echo-hname → its pods are gone", async () =>
         {
             await Api.AppsV1.DeleteNamespacedDeploymentAsync("echo-hname", Ns, propagationPolicy: "Foreground", cancellationToken: Token);
-            var gone = await Pods("app=nginx").Until(pods => pods.Count == 0, "echo-hname's pods to be deleted", Seconds(Profile.Timeouts.PodGoneSeconds));
+            var gone = await Pods("app=nginx").Until(pods => pods.Count == 0, "echo-hname's pods to be deleted", Timeouts.PodGone);
             Assert.That(gone.Objects, Is.Empty);
         });
         await KubectlStepAsync("get pods");

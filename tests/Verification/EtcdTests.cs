@@ -34,7 +34,7 @@ public sealed class EtcdTests : ControlPlaneCheck
         const string getNodes = "get nodes --request-timeout=20s";
         await Report.Step($"[{ControlPlaneNode}]$ kubectl {getNodes} → an error from the API", async () =>
         {
-            var (result, answer) = await KubectlUntilAsync(getNodes, a => a.MeansApiDown, Seconds(Profile.Timeouts.SymptomSeconds));
+            var (result, answer) = await KubectlUntilAsync(getNodes, a => a.MeansApiDown, Timeouts.Symptom);
             Record("symptom", stopped.SinceInject);
             Report.Parameter("what kubectl printed without etcd", answer.Line ?? "(nothing known)", excluded: true);
             Assert.That(result.ExitCode, Is.Not.Zero, $"kubectl must fail without etcd: {result}");
@@ -49,7 +49,7 @@ public sealed class EtcdTests : ControlPlaneCheck
         await Report.Step("kubectl get nodes answers again", async () =>
         {
             // etcd serving is not the API serving: the API server reconnects (or kubelet restarts it, after a back-off).
-            var (result, answer) = await KubectlUntilAsync("get nodes", a => a.Kind == ApiAnswerKind.Answered, Seconds(Profile.Timeouts.ControlPlaneRestartSeconds));
+            var (result, answer) = await KubectlUntilAsync("get nodes", a => a.Kind == ApiAnswerKind.Answered, Timeouts.ControlPlaneRestart);
             Record("recovery", DateTimeOffset.UtcNow - restoredAt);
             Assert.That(answer.Kind, Is.EqualTo(ApiAnswerKind.Answered), result.ToString());
         });

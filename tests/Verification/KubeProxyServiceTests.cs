@@ -66,8 +66,8 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
 
         await Report.Step($"[{Profile.ControlPlane}]$ curl {ip} answers: the Service works where kube-proxy runs", async () =>
         {
-            var answer = await PollAsync(t => HttpProbe.CurlAsync(Cluster.ControlPlane, Profile.Commands.Curl, ip, Profile.Timeouts.CurlSeconds, t),
-                a => a.StatusCode == 200, Seconds(Profile.Timeouts.SymptomSeconds));
+            var answer = await PollAsync(t => HttpProbe.CurlAsync(Cluster.ControlPlane, Profile.Commands.Curl, ip, Timeouts.Curl, t),
+                a => a.StatusCode == 200, Timeouts.Symptom);
             Report.Attach("curl", answer.ToString());
             Assert.That(answer.StatusCode, Is.EqualTo(200), $"kube-proxy on the control plane programs the new Service: {answer}");
         });
@@ -84,7 +84,7 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
             var back = DateTimeOffset.UtcNow;
             await RecoverAsync(off);
             Record("kube-proxy back", DateTimeOffset.UtcNow - back);
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, 1), o => o.All(a => a is not null), Seconds(Profile.Timeouts.SymptomSeconds));
+            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, 1), o => o.All(a => a is not null), Timeouts.Symptom);
             Record("recovery", DateTimeOffset.UtcNow - back);
             Assert.That(outcomes, Has.None.Null.And.All.EqualTo(Backend), $"kube-proxy on {worker} programs the Service: {PodCalls.Describe(PodCalls.Count(outcomes))}");
         });

@@ -5,9 +5,6 @@ using Harness.Reporting;
 using Harness.Waits;
 using k8s;
 using NUnit.Framework;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
 
 namespace Verification;
 
@@ -48,23 +45,14 @@ public sealed class KubeProxyTests : NodeComponentCheck
         var broken = await Report.Step($"[{worker}]$ {Profile.Commands.BreakPodNetwork}", () => InjectOnNodeAsync(PodNetworkBroken));
 
         CurlResult? last = null;
-        await Report.Step($"curl --connect-timeout {Profile.Timeouts.CurlSeconds} {ip} until it times out (within {Profile.Timeouts.SymptomSeconds} s)", async () =>
+        await Report.Step($"curl --connect-timeout {Timeouts.Curl.TotalSeconds:0} {ip} until it times out (within {Timeouts.Symptom.TotalSeconds:0} s)", async () =>
         {
             // A network restart takes a moment to bite: probe until the first timeout, within the symptom deadline. A
             // pod that keeps answering is no error here: the node's facts below say why.
-            try
-            {
-                await new ResiliencePipelineBuilder<CurlResult>()
-                    .AddTimeout(Seconds(Profile.Timeouts.SymptomSeconds))
-                    .AddRetry(new RetryStrategyOptions<CurlResult>
-                    {
-                        ShouldHandle = new PredicateBuilder<CurlResult>().HandleResult(r => !r.TimedOut),
-                        MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Constant,
-                    })
-                    .Build().ExecuteAsync(async t => last = await HttpProbe.CurlAsync(
-                        Cluster.ControlPlane, Profile.Commands.Curl, ip, Profile.Timeouts.CurlSeconds, t), Token);
-            }
-            catch (TimeoutRejectedException) { } // the last answer is judged below
+            last = (await new Until<CurlResult>($"curl {ip} to time out",
+                    t => HttpProbe.CurlAsync(Cluster.ControlPlane, Profile.Commands.Curl, ip, Timeouts.Curl, t), r => r.TimedOut)
+                { Poll = Poll.Every(TimeSpan.FromSeconds(1)) }
+                .LastWithinAsync(Timeouts.Symptom, Token)).Last; // the last answer is judged below
             Report.Attach("curl", last?.ToString() ?? "(no answer within the deadline)");
         });
         var stopped = last is { TimedOut: true };
@@ -100,7 +88,7 @@ public sealed class KubeProxyTests : NodeComponentCheck
             await RecoverAsync(broken);
             Record("node reboot", DateTimeOffset.UtcNow - started);
             var back = await Pod(NginxPod).Until(p => p.IsReady() && p.Restarts() > restartsBefore,
-                "to be Running again after the reboot", Seconds(Profile.Timeouts.PodReadySeconds));
+                "to be Running again after the reboot", Timeouts.PodReady);
             var after = back.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(after));
             Assert.That(after.Restarts(), Is.GreaterThan(restartsBefore), "the book shows the restart count going up after the reboot");

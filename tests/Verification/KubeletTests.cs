@@ -2,7 +2,6 @@ using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
 using Harness.Reporting;
-using Harness.Waits;
 using k8s;
 using NUnit.Framework;
 
@@ -35,7 +34,7 @@ public sealed class KubeletTests : ClusterCheck
         {
             await Api.CoreV1.DeleteNamespacedPodAsync(NginxPod, Ns, cancellationToken: Token);
             var deleted = DateTimeOffset.UtcNow;
-            var terminating = await Pod(NginxPod).Until(p => p.IsTerminating(), "to show Terminating", Seconds(Profile.Timeouts.SymptomSeconds));
+            var terminating = await Pod(NginxPod).Until(p => p.IsTerminating(), "to show Terminating", Timeouts.Symptom);
             Record("detection", terminating.ObservedAt - deleted);
             Record("symptom", kubeletStopped.SinceInject);
             // The book's own look at it: kubectl get pods shows STATUS Terminating.
@@ -45,18 +44,17 @@ public sealed class KubeletTests : ClusterCheck
 
         await Report.Step($"{NginxPod} stays Terminating past its {grace} s grace period while kubelet is stopped", async () =>
         {
-            var hold = Seconds((int)grace + 15);
-            var gone = Pod(NginxPod).UntilGone(hold);
-            var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await gone,
+            var hold = TimeSpan.FromSeconds(grace + 15);
+            var lastSeen = await Pod(NginxPod).Stays(p => p.IsTerminating(), "to stay Terminating", hold,
                 "without kubelet nobody can confirm the pod's containers stopped, so it must not disappear");
-            Assert.That(timeout!.LastState, Does.Contain("Terminating"));
+            Assert.That(lastSeen, Does.Contain("Terminating"));
         });
 
         await Report.Step($"[{worker}]$ systemctl start kubelet → {NginxPod} is gone", async () =>
         {
             var started = DateTimeOffset.UtcNow;
             await RecoverAsync(kubeletStopped);
-            var gone = await Pod(NginxPod).UntilGone(Seconds(Profile.Timeouts.PodGoneSeconds));
+            var gone = await Pod(NginxPod).UntilGone(Timeouts.PodGone);
             Record("recovery", gone.ObservedAt - started);
             Assert.That(gone.Objects, Is.Empty);
         });

@@ -1,9 +1,9 @@
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
+using Harness.Profiles;
 using Harness.Probes;
 using Harness.Safety;
-using Harness.Waits;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
@@ -14,7 +14,7 @@ namespace Verification;
 /// What the checks of the node components share (issue 11, part 2: container runtime, CNI, br_netfilter, kube-proxy's
 /// Service path, CoreDNS): the fault's own commands probed on its worker before anything is injected, pods pinned to
 /// a node, calls made from inside a pod (the book's images have no curl: bash's /dev/tcp), a ClusterIP Service, and
-/// polls with deadlines (Polly) for answers that change by themselves (kube-proxy programming a Service, DNS back).
+/// polls with deadlines (`Until`) for answers that change by themselves (kube-proxy programming a Service, DNS back).
 /// </summary>
 public abstract class NodeComponentCheck : ClusterCheck
 {
@@ -47,7 +47,7 @@ public abstract class NodeComponentCheck : ClusterCheck
             if (command is not null) pod.Spec.Containers[0].Command = command;
             await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
             if (!waitReady) return pod;
-            var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Seconds(Profile.Timeouts.PodReadySeconds));
+            var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Timeouts.PodReady);
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(ready.Objects[name]));
             return ready.Objects[name];
         });
@@ -60,7 +60,7 @@ public abstract class NodeComponentCheck : ClusterCheck
     protected Task<NodeFacts> ReadNodeFactsAsync(string node, string when) =>
         Report.Step($"[{node}] node facts {when}: runtime units, CNI, pod wiring, ip_forward, bridge-nf-call-iptables, br_netfilter", async () =>
         {
-            var facts = await NodeFacts.ReadAsync(Cluster.Node(node), Seconds(Math.Clamp(Profile.Timeouts.CommandSeconds, 5, 30)), Token);
+            var facts = await NodeFacts.ReadAsync(Cluster.Node(node), NodeFactsTimeout(Profile), Token);
             Report.Attach($"node facts {when}", facts.Summary + "\n\n" + facts.ForwardingState);
             return facts;
         });
@@ -69,9 +69,13 @@ public abstract class NodeComponentCheck : ClusterCheck
     /// node cannot be read (the check then runs and its own steps say what is wrong).</summary>
     protected static async Task<NodeFacts?> TryReadNodeFactsAsync(Harness.Cluster cluster, string node, CancellationToken ct)
     {
-        try { return await NodeFacts.ReadAsync(cluster.Node(node), TimeSpan.FromSeconds(Math.Clamp(cluster.Profile.Timeouts.CommandSeconds, 5, 30)), ct); }
+        try { return await NodeFacts.ReadAsync(cluster.Node(node), NodeFactsTimeout(cluster.Profile), ct); }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested) { return null; }
     }
+
+    /// <summary>The facts are one quick command: the profile's command timeout, within 5 to 30 s.</summary>
+    private static TimeSpan NodeFactsTimeout(ClusterProfile profile) =>
+        TimeSpan.FromSeconds(Math.Clamp(profile.Timeouts.ToTimeouts().Command.TotalSeconds, 5, 30));
 
     /// <summary><c>kubectl expose</c>: a ClusterIP Service on port 80 for the pods with <paramref name="selector"/>; returns its ClusterIP.</summary>
     protected async Task<string> CreateServiceAsync(string name, IDictionary<string, string> selector) =>
@@ -94,8 +98,8 @@ public abstract class NodeComponentCheck : ClusterCheck
     /// <summary><paramref name="calls"/> HTTP calls from inside <paramref name="client"/> to <paramref name="ip"/>:80; who answered each (null: failed).</summary>
     protected async Task<IReadOnlyList<string?>> CallFromPodAsync(string client, string ip, int calls)
     {
-        var exec = await Context.KubectlAsync(PodCalls.KubectlExec(client, ip, 80, calls, Profile.Timeouts.CurlSeconds),
-            TimeSpan.FromSeconds(calls * (Profile.Timeouts.CurlSeconds + 2) + 30));
+        var exec = await Context.KubectlAsync(PodCalls.KubectlExec(client, ip, 80, calls, Timeouts.Curl),
+            calls * (Timeouts.Curl + TimeSpan.FromSeconds(2)) + TimeSpan.FromSeconds(30));
         var outcomes = PodCalls.Parse(exec.Stdout);
         Report.Attach($"{calls} calls from {client} to {ip}: {PodCalls.Describe(PodCalls.Count(outcomes))}", exec.ToString());
         if (outcomes.Count != calls)
@@ -120,11 +124,7 @@ public abstract class NodeComponentCheck : ClusterCheck
         return KubectlTable.Parse(pods.Stdout).Cell(pod, "STATUS");
     }
 
-    /// <summary>A watch that must time out: <paramref name="pod"/> does not become Running for <see cref="HoldPeriod"/>.</summary>
-    protected async Task<string> ExpectNotRunningForHoldPeriodAsync(string pod, string because)
-    {
-        var running = Pod(pod).Until(p => p.IsRunning(), "to be Running", HoldPeriod);
-        var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await running, because);
-        return timeout!.LastState;
-    }
+    /// <summary>A hold on the pod's watch: <paramref name="pod"/> stays not Running for <see cref="HoldPeriod"/>; returns the last state seen.</summary>
+    protected Task<string> ExpectNotRunningForHoldPeriodAsync(string pod, string because) =>
+        Pod(pod).Stays(p => !p.IsRunning(), "to stay not Running", HoldPeriod, because);
 }

@@ -2,7 +2,9 @@ using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
+using Harness.Nodes;
 using Harness.Reporting;
+using Harness.Waits;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
@@ -145,23 +147,26 @@ public sealed class RolloutTests : ClusterCheck
     private Task<RolloutStatusOutput> ExpectRolloutStatusAsync(RolloutVerdict expected, bool afterDeadlineExceeded = false) =>
         Report.Step($"kubectl rollout status deployment {Name} → {Expected(expected)}", async () =>
         {
-            var limit = Profile.Timeouts.RolloutSeconds;
-            var askAgainUntil = DateTimeOffset.UtcNow + Seconds(Profile.Timeouts.ProgressDeadlineSeconds + 30);
-            while (true)
-            {
-                var result = await KubectlAsync($"rollout status deployment {Name} --timeout={limit}s", Seconds(limit + 30));
-                var status = RolloutStatusOutput.Parse(Name, KubectlOutput.Text(result));
-                if (afterDeadlineExceeded && expected == RolloutVerdict.Complete && status.Verdict == RolloutVerdict.ProgressDeadlineExceeded
-                    && DateTimeOffset.UtcNow < askAgainUntil)
+            var limit = Timeouts.Rollout;
+            // Only the bad tag's verdict read too early is asked again; every other answer counts at once.
+            var stale = (RolloutStatusOutput status) => afterDeadlineExceeded && expected == RolloutVerdict.Complete
+                && status.Verdict == RolloutVerdict.ProgressDeadlineExceeded;
+            var (result, status) = (await new Until<(CommandResult Result, RolloutStatusOutput Status)>(
+                    $"kubectl rollout status deployment {Name} to leave the bad tag's ProgressDeadlineExceeded", async _ =>
+                    {
+                        var ran = await KubectlAsync($"rollout status deployment {Name} --timeout={limit.TotalSeconds:0}s", limit + TimeSpan.FromSeconds(30));
+                        return (ran, RolloutStatusOutput.Parse(Name, KubectlOutput.Text(ran)));
+                    }, answer => !stale(answer.Status))
                 {
-                    Progress($"{Name}: kubectl still reads the bad tag's ProgressDeadlineExceeded; asking again");
-                    await Task.Delay(TimeSpan.FromSeconds(2), Token);
-                    continue;
+                    // kubectl waits up to its own --timeout for a rollout that progresses: that wait is never cut off.
+                    DeadlineCancelsLook = false,
+                    Describe = answer => answer.Status.Verdict.ToString(),
+                    Progress = Progress,
                 }
-                Assert.That(status.Verdict, Is.EqualTo(expected), result.ToString());
-                Assert.That(result.ExitCode == 0, Is.EqualTo(expected == RolloutVerdict.Complete), $"exit code: {result}");
-                return status;
-            }
+                .LastWithinAsync(Timeouts.ProgressDeadline + TimeSpan.FromSeconds(30), Token)).Last;
+            Assert.That(status.Verdict, Is.EqualTo(expected), result.ToString());
+            Assert.That(result.ExitCode == 0, Is.EqualTo(expected == RolloutVerdict.Complete), $"exit code: {result}");
+            return status;
         });
 
     private static string Expected(RolloutVerdict verdict) => verdict switch
@@ -191,21 +196,19 @@ public sealed class RolloutTests : ClusterCheck
         Report.Step($"kubectl rollout history deployment {Name} → revisions {string.Join(", ", expected.Select(e => e.Revision))}", async () =>
         {
             var want = expected.Select(e => new RolloutRevision(e.Revision, e.ChangeCause)).ToList();
-            var until = DateTimeOffset.UtcNow + Seconds(Profile.Timeouts.SymptomSeconds);
-            while (true)
-            {
-                var result = await Context.KubectlAsync($"rollout history deployment {Name}");
-                IReadOnlyList<RolloutRevision> history = [];
-                try { if (result.Succeeded) history = RolloutHistoryOutput.Parse(result.Stdout); }
-                catch (FormatException) { } // no table (yet): read again, then fail with kubectl's output
-                if (history.SequenceEqual(want) || DateTimeOffset.UtcNow >= until)
-                {
-                    Report.Attach($"kubectl rollout history deployment {Name}", result.ToString());
-                    result.EnsureSuccess();
-                    Assert.That(history, Is.EqualTo(want));
-                    return;
-                }
-                await Task.Delay(TimeSpan.FromSeconds(2), Token);
-            }
+            var (result, history) = (await new Until<(CommandResult Result, IReadOnlyList<RolloutRevision> History)>(
+                    $"kubectl rollout history deployment {Name} to list revisions {string.Join(", ", want.Select(w => w.Revision))}", async _ =>
+                    {
+                        var ran = await Context.KubectlAsync($"rollout history deployment {Name}");
+                        IReadOnlyList<RolloutRevision> revisions = [];
+                        try { if (ran.Succeeded) revisions = RolloutHistoryOutput.Parse(ran.Stdout); }
+                        catch (FormatException) { } // no table (yet): read again, then fail with kubectl's output
+                        return (ran, revisions);
+                    }, answer => answer.History.SequenceEqual(want))
+                { DeadlineCancelsLook = false }
+                .LastWithinAsync(Timeouts.Symptom, Token)).Last;
+            Report.Attach($"kubectl rollout history deployment {Name}", result.ToString());
+            result.EnsureSuccess();
+            Assert.That(history, Is.EqualTo(want));
         });
 }

@@ -1,6 +1,5 @@
 using Harness.Kube;
 using Harness.Kube.Kubectl;
-using Harness.Waits;
 using k8s;
 using NUnit.Framework;
 
@@ -31,10 +30,9 @@ public sealed class SchedulerTests : ControlPlaneCheck
 
         await Report.Step($"{UnscheduledPod} stays Pending with no node for {HoldPeriod.TotalSeconds:0} s", async () =>
         {
-            var scheduled = Pod(UnscheduledPod).Until(p => !string.IsNullOrEmpty(p.Spec.NodeName), "to be given a node", HoldPeriod);
-            var timeout = await Assert.CatchAsync<WaitTimeoutException>(async () => await scheduled,
+            var lastSeen = await Pod(UnscheduledPod).Stays(p => string.IsNullOrEmpty(p.Spec.NodeName), "to stay without a node", HoldPeriod,
                 "without a scheduler nobody binds the pod to a node");
-            Assert.That(timeout!.LastState, Does.Contain("Pending"));
+            Assert.That(lastSeen, Does.Contain("Pending"));
             Record("symptom", stopped.SinceInject);
 
             var wide = (await KubectlAsync("get pods -o wide")).EnsureSuccess();
@@ -50,7 +48,7 @@ public sealed class SchedulerTests : ControlPlaneCheck
 
         await Report.Step($"{UnscheduledPod} is scheduled and Running", async () =>
         {
-            var ready = await Pod(UnscheduledPod).Until(p => p.IsReady(), "to be scheduled and Running", Seconds(Profile.Timeouts.PodReadySeconds));
+            var ready = await Pod(UnscheduledPod).Until(p => p.IsReady(), "to be scheduled and Running", Timeouts.PodReady);
             Record("recovery", DateTimeOffset.UtcNow - restoredAt);
             var running = ready.Objects[UnscheduledPod];
             Report.Attach("kubectl get pods -o wide", Describe(running));

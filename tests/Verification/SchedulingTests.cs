@@ -122,12 +122,12 @@ public sealed class SchedulingTests : ClusterCheck
             return fault;
         });
 
-        var timeout = Profile.Timeouts.PodGoneSeconds;
+        var timeout = Timeouts.PodGone;
         await Report.Step($"kubectl drain {node} --ignore-daemonsets → {node} has no workload pods", async () =>
         {
             var started = DateTimeOffset.UtcNow;
             // --timeout: kubectl waits for the evicted pods to be gone, at most this long (the book passes none).
-            var result = await KubectlAsync($"drain {node} --ignore-daemonsets --timeout={timeout}s", Seconds(timeout + 30));
+            var result = await KubectlAsync($"drain {node} --ignore-daemonsets --timeout={timeout.TotalSeconds:0}s", timeout + TimeSpan.FromSeconds(30));
             var drain = DrainOutput.Parse(node, KubectlOutput.Text(result));
             Assert.That(result.ExitCode, Is.Zero, result.ToString());
             Assert.That(drain.Cordoned, Is.True, $"node/{node} already cordoned");
@@ -168,7 +168,7 @@ public sealed class SchedulingTests : ClusterCheck
 
     private async Task<V1Node> WaitForNodeStatusAsync(string node, string status)
     {
-        var seen = await Node(node).Until(n => n.KubectlStatus() == status, $"to show {status}", Seconds(Profile.Timeouts.SymptomSeconds));
+        var seen = await Node(node).Until(n => n.KubectlStatus() == status, $"to show {status}", Timeouts.Symptom);
         Report.Attach("nodes (API)", ObjectState.Describe(seen.Objects.Values));
         return seen.Objects[node];
     }

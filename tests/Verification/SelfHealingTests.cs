@@ -51,9 +51,9 @@ public sealed class SelfHealingTests : ClusterCheck
 
         await Report.Step("kubelet restarts the container: RESTARTS +1, Running and Ready", async () =>
         {
-            await Pod(NginxPod).Until(p => p.Restarts() > restartsBefore, "'s restart count to go up", Seconds(Profile.Timeouts.SymptomSeconds));
+            await Pod(NginxPod).Until(p => p.Restarts() > restartsBefore, "'s restart count to go up", Timeouts.Symptom);
             Record("symptom", killed.SinceInject);
-            var ready = await Pod(NginxPod).Until(p => p.IsReady(), "to be Ready again", Seconds(Profile.Timeouts.PodReadySeconds));
+            var ready = await Pod(NginxPod).Until(p => p.IsReady(), "to be Ready again", Timeouts.PodReady);
             Record("recovery", killed.SinceInject);
             var pod = ready.Objects[NginxPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));

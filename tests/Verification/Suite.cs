@@ -126,7 +126,7 @@ public sealed class Suite
 
         // Discovery (a vagrant command), SSH to every node, the kubeconfig, and then the API: 30 s each on an idle
         // machine is plenty, but a loaded one can need more, and "unreachable" must not be a false alarm.
-        var connectBudget = TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ConnectSeconds));
+        var connectBudget = TimeSpan.FromSeconds(Math.Max(30, 3 * profile.Timeouts.ToTimeouts().Connect.TotalSeconds));
         NodeAccess nodes;
         using (var budget = CancellationTokenSource.CreateLinkedTokenSource(Interrupted.Token))
         {

@@ -8,7 +8,6 @@ using Harness.Safety.Diagnosis;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
-using Polly;
 
 namespace Harness;
 
@@ -46,7 +45,8 @@ public sealed class Cluster : IReverter, IAsyncDisposable
 
     public NodeShell Node(string name) => _nodes.Node(name);
 
-    private TimeSpan CommandTimeout => TimeSpan.FromSeconds(Profile.Timeouts.CommandSeconds);
+    private Timeouts Timeouts => Profile.Timeouts.ToTimeouts();
+    private TimeSpan CommandTimeout => Timeouts.Command;
 
     /// <summary>
     /// Discover the nodes, log in to each, fetch admin.conf from the control plane and reach the API.
@@ -76,7 +76,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             try
             {
                 using var apiDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                apiDeadline.CancelAfter(TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds));
+                apiDeadline.CancelAfter(profile.Timeouts.ToTimeouts().Connect);
                 version = (await api.Version.GetCodeAsync(apiDeadline.Token)).GitVersion;
                 // /version answers without etcd: one small list that needs etcd tells an API server that hangs on every request.
                 await api.CoreV1.ListNamespaceAsync(limit: 1, cancellationToken: apiDeadline.Token);
@@ -84,7 +84,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 api.Dispose();
-                var why = e is OperationCanceledException ? $"no answer within {profile.Timeouts.ConnectSeconds} s" : Secrets.Redact(e.Message);
+                var why = e is OperationCanceledException ? $"no answer within {profile.Timeouts.ToTimeouts().Connect.TotalSeconds:0} s" : Secrets.Redact(e.Message);
                 // Look at the control plane over SSH, so the message names the component (its manifest moved away, its
                 // container crash-looping, etcd failing in /readyz) rather than only "unreachable".
                 ControlPlaneReport? diagnosis = null;
@@ -126,7 +126,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// <summary>kubeadm names a node after its hostname: a Vagrant machine whose hostname is not the node's name is not that node.</summary>
     internal static async Task CheckHostnamesAsync(Dictionary<string, NodeShell> shells, ClusterProfile profile, CancellationToken ct)
     {
-        var timeout = TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds);
+        var timeout = profile.Timeouts.ToTimeouts().Command;
         var hostnames = await Task.WhenAll(shells.Select(async kv =>
             (Node: kv.Key, Host: (await kv.Value.RunAsync("hostname", timeout, ct)).EnsureSuccess().Stdout.Trim().Split('.')[0])));
         var wrong = hostnames.Where(h => !string.Equals(h.Node, h.Host, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -263,7 +263,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                 // The command put the part back; the part is back when its node says so: kubelet, the runtime and the
                 // CNI all speak through the node's Ready condition (a CNI config renamed back may not be read for minutes).
                 await Waits(null, ct).Node(revert.Target).Until(n => n.IsReady(), $"to report Ready after `{revert.Command}`",
-                    TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds));
+                    Timeouts.PodReady);
                 break;
             case RevertKind.NodeReboot:
                 if (!string.IsNullOrEmpty(revert.Command))
@@ -305,7 +305,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         await Watches.Pods(Api, ns, labels).UntilAsync(
             pods => pods.Values.Count(p => !p.IsTerminating()) == replicas && pods.Values.Where(p => !p.IsTerminating()).All(p => p.IsReady())
                     && (replicas > 0 || pods.Count == 0),
-            $"deployment {ns}/{name} to have {replicas} ready pod(s)", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
+            $"deployment {ns}/{name} to have {replicas} ready pod(s)", Timeouts.PodReady,
             pods => ObjectState.Describe(pods.Values), Progress, ct);
     }
 
@@ -327,7 +327,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound) { }
         }
         await Watches.Pods(Api, ns, selector).UntilAsync(pods => pods.Values.All(p => p.Spec.NodeName != node),
-            $"{name}'s pod on {node} to be gone", TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds), pods => ObjectState.Describe(pods.Values), Progress, ct);
+            $"{name}'s pod on {node} to be gone", Timeouts.PodGone, pods => ObjectState.Describe(pods.Values), Progress, ct);
     }
 
     /// <summary>
@@ -350,27 +350,13 @@ public sealed class Cluster : IReverter, IAsyncDisposable
                 break;
         }
         var selector = string.Join(",", ds.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
-        var deadline = TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds);
+        var deadline = Timeouts.PodReady;
         await Watches.Pods(Api, ns, selector).UntilAsync(pods => pods.Values.Any(p => p.Spec.NodeName == node && p.IsReady() && !p.IsTerminating()),
             $"{name}'s pod on {node} to be Ready again", deadline, pods => ObjectState.Describe(pods.Values), Progress, ct);
-        var pipeline = new Polly.ResiliencePipelineBuilder<bool>()
-            .AddTimeout(deadline)
-            .AddRetry(new Polly.Retry.RetryStrategyOptions<bool>
-            {
-                ShouldHandle = new Polly.PredicateBuilder<bool>().HandleResult(done => !done),
-                MaxRetryAttempts = int.MaxValue, Delay = TimeSpan.FromSeconds(2), BackoffType = Polly.DelayBackoffType.Constant,
-            }).Build();
-        try
-        {
-            await pipeline.ExecuteAsync(async t =>
-                DaemonSetExclusion.RolledOut(await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: t)), ct);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            var now = (await Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: ct)).Status;
-            throw new WaitTimeoutException($"DaemonSet {ns}/{name} did not finish rolling out within {deadline.TotalSeconds:0} s",
-                $"{now?.UpdatedNumberScheduled} of {now?.DesiredNumberScheduled} updated, {now?.NumberReady} ready");
-        }
+        await new Until<V1DaemonSet>($"DaemonSet {ns}/{name} to finish rolling out",
+                t => Api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: t), DaemonSetExclusion.RolledOut)
+            { Describe = d => $"{d.Status?.UpdatedNumberScheduled} of {d.Status?.DesiredNumberScheduled} updated, {d.Status?.NumberReady} ready" }
+            .WithinAsync(deadline, ct);
     }
 
     /// <summary>Changes at every boot of a VM (the kernel draws it anew); the lab gives each node start its own, as a VM.</summary>
@@ -383,7 +369,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     public async Task<TimeSpan> RebootAsync(string nodeName, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var deadline = TimeSpan.FromSeconds(Profile.Timeouts.NodeRebootSeconds);
+        var deadline = Timeouts.NodeReboot;
         var shell = Node(nodeName);
         var bootBefore = await BootIdAsync(nodeName, ct);
         var rebootAt = DateTimeOffset.UtcNow;
@@ -427,7 +413,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
         var tokenSecretsExpected = ServerMinor < 24;
         await Watches.ServiceAccounts(Api, ns).UntilAsync(
             all => all.TryGetValue("default", out var sa) && (!tokenSecretsExpected || sa.Secrets?.Count > 0),
-            $"the default service account of {ns}", TimeSpan.FromSeconds(Profile.Timeouts.PodReadySeconds),
+            $"the default service account of {ns}", Timeouts.PodReady,
             all => string.Join(", ", all.Keys), Progress, ct);
     }
 
@@ -447,7 +433,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     /// </summary>
     public async Task DeleteNamespaceAsync(string ns, CancellationToken ct)
     {
-        var deadline = TimeSpan.FromSeconds(Profile.Timeouts.PodGoneSeconds);
+        var deadline = Timeouts.PodGone;
         try
         {
             foreach (var deployment in (await Api.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: ct)).Items)

@@ -59,7 +59,7 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
             log?.Invoke($"discovering nodes ({profile.Discovery.Mode})");
             (var endpoints, profile) = await NodeDiscovery.DiscoverAsync(profile, ct);
             var hostKeys = new HostKeyStore(profile.ResolvePath(profile.Login.KnownHostsFile));
-            var connectTimeout = TimeSpan.FromSeconds(profile.Timeouts.ConnectSeconds);
+            var connectTimeout = profile.Timeouts.ToTimeouts().Connect;
             var connecting = endpoints.Select(async e => (e.Name, Shell: await NodeShell.ConnectAsync(e, hostKeys, connectTimeout, ct))).ToList();
             foreach (var done in await Task.WhenAll(connecting)) shells[done.Name] = done.Shell;
             log?.Invoke($"logged in to {string.Join(", ", shells.Keys)}");
@@ -75,10 +75,10 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
         }
     }
 
-    private TimeSpan CommandTimeout => TimeSpan.FromSeconds(Profile.Timeouts.CommandSeconds);
+    private TimeSpan CommandTimeout => Profile.Timeouts.ToTimeouts().Command;
 
     /// <summary>How long a restored component may take to serve again.</summary>
-    internal TimeSpan RestartDeadline => TimeSpan.FromSeconds(Profile.Timeouts.ControlPlaneRestartSeconds);
+    internal TimeSpan RestartDeadline => Profile.Timeouts.ToTimeouts().ControlPlaneRestart;
 
     internal ComponentWaits.RunOnNode RunOn(string node) => (command, timeout, ct) => Node(node).RunAsync(command, timeout, ct);
 

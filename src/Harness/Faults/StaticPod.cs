@@ -2,9 +2,6 @@ using System.Diagnostics;
 using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Waits;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
 
 namespace Harness.Faults;
 
@@ -61,44 +58,24 @@ public static class ComponentWaits
         Action<string>? progress, CancellationToken ct, TimeSpan? pollDelay = null)
     {
         var clock = Stopwatch.StartNew();
-        CommandResult? last = null;
-        var lastProgress = TimeSpan.Zero;
-        var pipeline = new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(deadline)
-            .AddRetry(new RetryStrategyOptions<bool>
+        await new Until<CommandResult>($"{component} {(serving ? "to serve again" : "to stop serving")} (`{health}`)", async t =>
             {
-                ShouldHandle = new PredicateBuilder<bool>().HandleResult(done => !done),
-                MaxRetryAttempts = int.MaxValue,
-                Delay = pollDelay ?? TimeSpan.FromSeconds(1),
-                BackoffType = DelayBackoffType.Constant,
-            })
-            .Build();
-        var wanted = serving ? "to serve again" : "to stop serving";
-        try
-        {
-            await pipeline.ExecuteAsync(async t =>
-            {
-                try { last = await run(health, TimeSpan.FromSeconds(15), t); }
+                try { return await run(health, TryTimeout, t); }
                 catch (NodeCommandTimeoutException) // a hung answer is no answer: not serving, try again
                 {
-                    last = new CommandResult(component, health, 124, "", "no answer within 15 s", TimeSpan.FromSeconds(15));
+                    return new CommandResult(component, health, 124, "", $"no answer within {TryTimeout.TotalSeconds:0} s", TryTimeout);
                 }
-                if (clock.Elapsed - lastProgress > TimeSpan.FromSeconds(10))
-                {
-                    lastProgress = clock.Elapsed;
-                    progress?.Invoke($"waiting for {component} {wanted}: {clock.Elapsed.TotalSeconds:0} s of {deadline.TotalSeconds:0} s (`{health}` exit {last.ExitCode})");
-                }
-                return last.Succeeded == serving;
-            }, ct);
-        }
-        catch (TimeoutRejectedException)
+            }, answer => answer.Succeeded == serving)
         {
-            var answer = last is null ? "nothing (no try finished)" : $"exit {last.ExitCode}: {(last.Stdout + last.Stderr).Trim()}";
-            throw new WaitTimeoutException(
-                $"{component} did not {(serving ? "serve again" : "stop serving")} within {deadline.TotalSeconds:0} s: `{health}` last answered {answer}", answer);
-        }
+            Poll = Poll.Every(pollDelay ?? TimeSpan.FromSeconds(1)),
+            Describe = answer => $"exit {answer.ExitCode}: {(answer.Stdout + answer.Stderr).Trim()}",
+            Progress = progress,
+        }.WithinAsync(deadline, ct);
         return clock.Elapsed;
     }
+
+    /// <summary>Each try of a health command gets this long: the deadline holds even when a try hangs.</summary>
+    private static readonly TimeSpan TryTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// Carries out a <see cref="RevertKind.RestoreStaticPodManifest"/> revert: its command (the manifest back) must

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
+using Harness.Waits;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 
@@ -113,40 +111,26 @@ public sealed class NodeShell : IAsyncDisposable
     public async Task WaitUntilReachableAsync(TimeSpan deadline, CancellationToken ct = default)
     {
         await DropClientAsync();
-        Exception? last = null;
-        try
-        {
-            await PollUntil(deadline).ExecuteAsync(async token =>
+        var login = await new Until<SshClient>($"{Name} to accept an SSH login", async token =>
             {
-                try
-                {
-                    var client = await SshConnector.ConnectSshAsync(Endpoint, _hostKeys, _connectTimeout, token);
-                    using (var probe = client.CreateCommand("true")) await probe.ExecuteAsync(token);
-                    await ReplaceClientAsync(client);
-                    return true;
-                }
-                catch (Exception e) when (IsDown(e) && !token.IsCancellationRequested)
-                {
-                    last = e;
-                    return false;
-                }
-            }, ct);
-        }
-        catch (TimeoutRejectedException e)
-        {
+                var client = await SshConnector.ConnectSshAsync(Endpoint, _hostKeys, _connectTimeout, token);
+                using (var probe = client.CreateCommand("true")) await probe.ExecuteAsync(token);
+                return client;
+            }, _ => true)
+            { Poll = Poll.Every(PollDelay), NotYetOn = IsDown }
+            .LastWithinAsync(deadline, ct);
+        if (!login.Holds)
             throw new NodeUnreachableException(
                 $"{Name} ({Endpoint.Address}) did not become reachable within {deadline.TotalSeconds:0.#} s. " +
-                $"Last error: {last?.Message ?? "none"}", e);
-        }
+                $"Last error: {login.LastError?.Message ?? "none"}");
+        await ReplaceClientAsync(login.Last);
     }
 
     /// <summary>Waits until the node stops accepting SSH logins (e.g. a reboot has begun).</summary>
     public async Task WaitUntilUnreachableAsync(TimeSpan deadline, CancellationToken ct = default)
     {
         await DropClientAsync();
-        try
-        {
-            await PollUntil(deadline).ExecuteAsync(async token =>
+        var down = await new Until<bool>($"{Name} to refuse SSH logins", async token =>
             {
                 try
                 {
@@ -157,13 +141,12 @@ public sealed class NodeShell : IAsyncDisposable
                 {
                     return true;
                 }
-            }, ct);
-        }
-        catch (TimeoutRejectedException e)
-        {
+            }, refused => refused)
+            { Poll = Poll.Every(PollDelay) }
+            .LastWithinAsync(deadline, ct);
+        if (!down.Holds)
             throw new NodeAccessException(
-                $"{Name} ({Endpoint.Address}) still accepted SSH logins after {deadline.TotalSeconds:0.#} s; the command meant to take it down did not.", e);
-        }
+                $"{Name} ({Endpoint.Address}) still accepted SSH logins after {deadline.TotalSeconds:0.#} s; the command meant to take it down did not.");
     }
 
     public async ValueTask DisposeAsync()
@@ -261,18 +244,6 @@ public sealed class NodeShell : IAsyncDisposable
                 $"\"{check.Stderr.Trim()}\". Add '{Endpoint.User} ALL=(ALL) NOPASSWD:ALL' under /etc/sudoers.d/ on the node, " +
                 $"or log in as root{NodeAccessException.Hint(Endpoint)}.");
     }
-
-    private static ResiliencePipeline<bool> PollUntil(TimeSpan deadline) =>
-        new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(deadline)
-            .AddRetry(new RetryStrategyOptions<bool>
-            {
-                ShouldHandle = new PredicateBuilder<bool>().HandleResult(done => !done),
-                MaxRetryAttempts = int.MaxValue,
-                Delay = PollDelay,
-                BackoffType = DelayBackoffType.Constant,
-            })
-            .Build();
 
     private static bool IsConnectionLost(Exception e) =>
         e is SshConnectionException or SocketException or ObjectDisposedException or IOException;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Harness.Nodes;
 
@@ -22,10 +23,11 @@ public sealed record CurlError(int Code, string Message)
 /// <summary>HTTP probes as the book runs them: curl on a node (normally the control plane) to a pod IP.</summary>
 public static partial class HttpProbe
 {
-    public static async Task<CurlResult> CurlAsync(NodeShell from, string curlTemplate, string ip, int timeoutSeconds, CancellationToken ct)
+    /// <param name="timeout">curl's own <c>{timeout}</c> in the template (<c>--connect-timeout</c>, <c>--max-time</c>), in seconds as curl reads it.</param>
+    public static async Task<CurlResult> CurlAsync(NodeShell from, string curlTemplate, string ip, TimeSpan timeout, CancellationToken ct)
     {
-        var command = curlTemplate.Replace("{ip}", ip).Replace("{timeout}", timeoutSeconds.ToString());
-        return Read(await from.RunAsync(command, TimeSpan.FromSeconds(timeoutSeconds + 30), ct));
+        var command = curlTemplate.Replace("{ip}", ip).Replace("{timeout}", timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+        return Read(await from.RunAsync(command, timeout + TimeSpan.FromSeconds(30), ct));
     }
 
     /// <summary>Reads curl's transcript: the last status line and Server header of <c>-i</c> output, the body, curl's error.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Harness.Nodes;
 
@@ -10,18 +11,18 @@ namespace Harness.Probes;
 /// </summary>
 public static partial class PodCalls
 {
-    /// <summary>The script for <paramref name="calls"/> calls to <paramref name="ip"/>:<paramref name="port"/>, each given <paramref name="timeoutSeconds"/>.</summary>
-    public static string Script(string ip, int port, int calls, int timeoutSeconds)
+    /// <summary>The script for <paramref name="calls"/> calls to <paramref name="ip"/>:<paramref name="port"/>, each given <paramref name="timeout"/>.</summary>
+    public static string Script(string ip, int port, int calls, TimeSpan timeout)
     {
         if (!Address().IsMatch(ip)) throw new ArgumentException($"not an IP address: '{ip}'", nameof(ip));
         var one = $"exec 3<>/dev/tcp/{ip}/{port} && printf 'GET / HTTP/1.0\\r\\nHost: {ip}\\r\\n\\r\\n' >&3 && cat <&3";
-        return $"for i in $(seq 1 {calls}); do r=$(timeout {timeoutSeconds} bash -c {ShellQuote.Single(one)} 2>/dev/null | tr -d '\\r' | tail -n 1); " +
+        return $"for i in $(seq 1 {calls}); do r=$(timeout {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} bash -c {ShellQuote.Single(one)} 2>/dev/null | tr -d '\\r' | tail -n 1); " +
                "if [ -n \"$r\" ]; then echo \"answer $r\"; else echo failed; fi; done";
     }
 
     /// <summary>kubectl's arguments for the calls from <paramref name="pod"/>.</summary>
-    public static string KubectlExec(string pod, string ip, int port, int calls, int timeoutSeconds) =>
-        $"exec {pod} -- bash -c {ShellQuote.Single(Script(ip, port, calls, timeoutSeconds))}";
+    public static string KubectlExec(string pod, string ip, int port, int calls, TimeSpan timeout) =>
+        $"exec {pod} -- bash -c {ShellQuote.Single(Script(ip, port, calls, timeout))}";
 
     /// <summary>The calls' outcomes in order: who answered (the body's last line), or null for a call that failed.</summary>
     public static IReadOnlyList<string?> Parse(string stdout) =>

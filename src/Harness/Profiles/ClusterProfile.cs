@@ -27,7 +27,7 @@ public sealed class ClusterProfile
     public KubernetesSettings Kubernetes { get; set; } = new();
     public ImageSettings Images { get; set; } = new();
     public FaultCommands Commands { get; set; } = new();
-    public Timeouts Timeouts { get; set; } = new();
+    public TimeoutSettings Timeouts { get; set; } = new();
     public SafetySettings Safety { get; set; } = new();
     public ComponentSettings Components { get; set; } = new();
     public EditionSettings Edition { get; set; } = new();
@@ -298,11 +298,28 @@ public sealed class FaultCommands
 }
 
 /// <summary>
-/// Every wait of a run. Each is at least a second (0 is no deadline to curl and an invalid one to Polly) and at most an
-/// hour: a single wait longer than that is a typo, not a slow cluster (the profiles use 5 to 600 s).
+/// Every wait of a run, as the profile's <c>timeouts</c> section says it: whole seconds. Each is at least a second (0 is
+/// no deadline to curl and an invalid one to Polly) and at most an hour: a single wait longer than that is a typo, not a
+/// slow cluster (the profiles use 5 to 600 s). The code waits with durations: <see cref="ToTimeouts"/>.
 /// </summary>
-public sealed class Timeouts
+public sealed class TimeoutSettings
 {
+    /// <summary>The section as durations, converted here and nowhere else.</summary>
+    public Waits.Timeouts ToTimeouts() => new()
+    {
+        Connect = TimeSpan.FromSeconds(ConnectSeconds),
+        Command = TimeSpan.FromSeconds(CommandSeconds),
+        PodReady = TimeSpan.FromSeconds(PodReadySeconds),
+        PodGone = TimeSpan.FromSeconds(PodGoneSeconds),
+        NodeReboot = TimeSpan.FromSeconds(NodeRebootSeconds),
+        Curl = TimeSpan.FromSeconds(CurlSeconds),
+        ProgressDeadline = TimeSpan.FromSeconds(ProgressDeadlineSeconds),
+        Rollout = TimeSpan.FromSeconds(RolloutSeconds),
+        Symptom = TimeSpan.FromSeconds(SymptomSeconds),
+        ControlPlaneRestart = TimeSpan.FromSeconds(ControlPlaneRestartSeconds),
+        ControlPlaneSettle = TimeSpan.FromSeconds(ControlPlaneSettleSeconds),
+    };
+
     /// <summary>An SSH login, and the API's first answer; the run's connect budget is three times this.</summary>
     [Seconds(1, 600)]
     public int ConnectSeconds { get; set; } = 20;

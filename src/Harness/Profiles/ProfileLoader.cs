@@ -98,7 +98,7 @@ public static class ProfileLoader
         p.Kubernetes ??= new KubernetesSettings();
         p.Images ??= new ImageSettings();
         p.Commands ??= new FaultCommands();
-        p.Timeouts ??= new Timeouts();
+        p.Timeouts ??= new TimeoutSettings();
         p.Safety ??= new SafetySettings();
         p.DifferencesFromBook ??= [];
         p.Components ??= new ComponentSettings();

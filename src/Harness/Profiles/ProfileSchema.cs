@@ -97,7 +97,7 @@ public static class ProfileSchema
 
     private static bool IsNumber(Type t) => t.IsPrimitive && t != typeof(bool) && t != typeof(char) || t == typeof(decimal);
 
-    /// <summary>The profile's own classes (DiscoverySettings, Timeouts, …), as opposed to strings, lists and dictionaries.</summary>
+    /// <summary>The profile's own classes (DiscoverySettings, TimeoutSettings, …), as opposed to strings, lists and dictionaries.</summary>
     private static bool IsSettingsClass(Type t) => t.IsClass && t.Namespace == typeof(ClusterProfile).Namespace && t.Assembly == typeof(ClusterProfile).Assembly;
 
     private static Type? ListEntryType(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) ? t.GetGenericArguments()[0] : null;

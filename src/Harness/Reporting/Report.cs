@@ -72,14 +72,14 @@ public static class Report
 
     /// <summary>
     /// How Allure.NUnit reads an exception: a failed expectation is a product verdict (failed), anything else is broken.
-    /// The harness's own failed expectation is a wait that ran out (<see cref="WaitTimeoutException"/>); the test
+    /// The harness's own failed expectation is a wait that ran out or a hold that broke (<see cref="WaitFailedException"/>); the test
     /// framework's (an assertion failure, an ignore) are read by <paramref name="frameworkStatus"/>, which the
     /// framework's adapter supplies.
     /// </summary>
     public static Status StatusOf(Exception error, Func<Exception, Status?>? frameworkStatus = null)
     {
         var cause = Unwrap(error);
-        return frameworkStatus?.Invoke(cause) ?? (cause is WaitTimeoutException ? Status.Failed : Status.Broken);
+        return frameworkStatus?.Invoke(cause) ?? (cause is WaitFailedException ? Status.Failed : Status.Broken);
     }
 
     internal static Exception Unwrap(Exception error) => error switch

@@ -38,7 +38,7 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
                 if (!await cluster.IsKubeletActiveAsync(name, ct))
                     found.Add($"kubelet on {name}: not active — `systemctl start kubelet` there (without it: every pod on that node)");
                 if (runtimes.GetValueOrDefault(name) is { } unit
-                    && await cluster.Node(name).RunAsync($"systemctl is-active {unit}", TimeSpan.FromSeconds(cluster.Profile.Timeouts.CommandSeconds), ct) is { Succeeded: false } state)
+                    && await cluster.Node(name).RunAsync($"systemctl is-active {unit}", cluster.Profile.Timeouts.ToTimeouts().Command, ct) is { Succeeded: false } state)
                     found.Add(new ComponentProblem("container runtime", name, $"{unit} is {state.Stdout.Trim()} (`systemctl is-active {unit}`), though the node reports it as its runtime",
                         $"`systemctl start {unit}` and `journalctl -u {unit}` on {name}").ToString());
             }

@@ -43,7 +43,7 @@ public static partial class ComponentHealth
                 var pods = await cluster.Api.CoreV1.ListNamespacedPodAsync("kube-system", fieldSelector: $"spec.nodeName={cluster.Profile.ControlPlane}", cancellationToken: t);
                 return (problems, pods.Items);
             },
-            ControlPlaneStable, TimeSpan.FromSeconds(cluster.Profile.Timeouts.ControlPlaneSettleSeconds), TimeSpan.FromSeconds(2), progress, ct);
+            ControlPlaneStable, cluster.Profile.Timeouts.ToTimeouts().ControlPlaneSettle, TimeSpan.FromSeconds(2), progress, ct);
 
     /// <summary>What stops working when a component is down: said with the problem, so a red check names its cause.</summary>
     public static readonly IReadOnlyDictionary<string, string> Dependents = new Dictionary<string, string>
@@ -171,7 +171,7 @@ public static partial class ComponentHealth
         var dir = profile.Components.ManifestsDirectory.TrimEnd('/');
         if (profile.Components.ControlPlane.Count == 0) return [];
         var script = $"[ -d {dir} ] || echo no-manifests-folder; " + string.Join("; ", profile.Components.ControlPlane.Select(c => $"test -f {dir}/{c}.yaml || echo {c}"));
-        var result = await cluster.ControlPlane.RunAsync(script, TimeSpan.FromSeconds(profile.Timeouts.CommandSeconds), ct);
+        var result = await cluster.ControlPlane.RunAsync(script, profile.Timeouts.ToTimeouts().Command, ct);
         if (result.Stdout.Contains("no-manifests-folder", StringComparison.Ordinal))
             return [new("control plane", profile.ControlPlane, $"{dir} does not exist on {profile.ControlPlane}, so no static pod runs there",
                 "check that this node is the kubeadm control plane ('controlPlane'), or set 'components.manifestsDirectory' (or 'components.controlPlane: []' for a cluster without static pods)")];

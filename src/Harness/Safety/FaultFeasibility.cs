@@ -96,7 +96,7 @@ public static partial class FaultFeasibility
         var settings = wanted.Where(s => !string.IsNullOrWhiteSpace(s.Command)).ToList();
         var needs = settings.SelectMany(s => Parse(s.Command)).ToList();
         var script = ProbeScript(needs, roots ?? new ProbeRoots());
-        var timeout = TimeSpan.FromSeconds(Math.Clamp(profile.Timeouts.CommandSeconds, 5, 15));
+        var timeout = TimeSpan.FromSeconds(Math.Clamp(profile.Timeouts.ToTimeouts().Command.TotalSeconds, 5, 15));
 
         var probes = nodes.Distinct().Select(async name =>
         {

@@ -124,7 +124,7 @@ public static class Preflight
             foreach (var worker in profile.Workers)
                 await cluster.Api.CoreV1.CreateNamespacedPodAsync(manifests.Pod($"preflight-{worker}", profile.Images.Nginx, worker), ns, cancellationToken: ct);
             IReadOnlyDictionary<string, V1Pod> pods;
-            var podReady = TimeSpan.FromSeconds(profile.Timeouts.PodReadySeconds);
+            var podReady = profile.Timeouts.ToTimeouts().PodReady;
             using var race = CancellationTokenSource.CreateLinkedTokenSource(ct);
             // A node that turns unhealthy while the probes start (a CNI config taken away a moment before the run: the
             // node says NotReady only seconds later) is named from its Ready condition, not waited out for podReady.
@@ -162,7 +162,7 @@ public static class Preflight
             var curls = profile.Workers.Select(async worker =>
             {
                 var ip = pods[$"preflight-{worker}"].Status.PodIP;
-                var curl = await HttpProbe.CurlAsync(cluster.ControlPlane, profile.Commands.Curl, ip, profile.Timeouts.CurlSeconds, ct);
+                var curl = await HttpProbe.CurlAsync(cluster.ControlPlane, profile.Commands.Curl, ip, profile.Timeouts.ToTimeouts().Curl, ct);
                 return curl.Answered ? null
                     : $"pod network (CNI) on {worker}: curl from {profile.ControlPlane} to a pod there ({ip}) " +
                       $"{(curl.TimedOut ? "timed out" : $"failed (exit {curl.Command.ExitCode})")} — look at the CNI, ip_forward and routes on {worker}";

@@ -15,30 +15,6 @@ namespace Harness.Waits;
 /// <param name="Elapsed">How long the wait took.</param>
 public sealed record WatchOutcome<T>(IReadOnlyDictionary<string, T> Objects, DateTimeOffset ObservedAt, TimeSpan Elapsed);
 
-/// <summary>
-/// A wait that ran out. The message says what was awaited, for how long, and the last state seen. It is a failed
-/// expectation: the cluster did not reach the state the book shows within the deadline (a product verdict, not a
-/// harness error). The report reads it as failed (<see cref="Reporting.Report.StatusOf"/>), and the test framework's
-/// adapter turns it into the framework's own assertion failure (Harness.NUnit: <c>WaitTimeoutIsAFailure</c>).
-/// </summary>
-public sealed class WaitTimeoutException(string message, string lastState) : Exception(message)
-{
-    public string LastState { get; } = lastState;
-}
-
-/// <summary>
-/// A wait that stopped before its deadline because what it saw will not change by waiting (its give-up rule said so,
-/// e.g. a pod the registry refused for its pull limit: Docker Hub's hour will not pass within the run). Not a failed
-/// expectation: the report reads it as broken, like any error that is not the product's. <see cref="Reason"/> is the
-/// give-up rule's own sentence, for a caller that says it on its own.
-/// </summary>
-public sealed class WaitGaveUpException(string message, string reason, string lastState) : Exception(message)
-{
-    // Methods, not properties: NUnit prints an exception's public properties after its message.
-    public string Reason() => reason;
-    public string LastState() => lastState;
-}
-
 /// <summary>How often a wait reports progress and how it backs off after an API error. Tests shorten them.</summary>
 internal sealed record WatchTimings(TimeSpan FirstProgress, TimeSpan ProgressEvery, TimeSpan FirstRetryDelay, TimeSpan MaxRetryDelay,
     TimeSpan QuickEnd)
@@ -101,7 +77,7 @@ public sealed class ClusterWatch<T> where T : class, IKubernetesObject<V1ObjectM
         var state = new WaitState();
         var clock = Stopwatch.StartNew();
         await using var progressTimer = StartProgress(progress, () =>
-            $"waiting for {awaited}: {clock.Elapsed.TotalSeconds:0} s of {deadline.TotalSeconds:0} s ({Describe(describe, state.Objects)})" +
+            Polling.ProgressLine(awaited, clock.Elapsed, deadline, Describe(describe, state.Objects)) +
             (state.ApiFailing && state.LastApiError is { } error ? $"; API error, retrying: {error.Text}" : ""), Timings);
 
         var untilDeadline = new ResiliencePipelineBuilder().AddTimeout(deadline).Build();

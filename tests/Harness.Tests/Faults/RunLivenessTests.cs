@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Harness.Faults;
+using Harness.Waits;
 using NUnit.Framework;
 
 namespace Harness.Tests.Faults;
@@ -45,7 +46,7 @@ public class RunLivenessTests
     }
 
     [Test]
-    public void A_killed_process_its_parent_has_not_reaped_yet_is_not_alive()
+    public async Task A_killed_process_its_parent_has_not_reaped_yet_is_not_alive()
     {
         // sh starts a child, then becomes `sleep`, which never waits for children: when the child exits it stays a zombie.
         using var parent = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 0.3 & echo $!; exec sleep 30"])
@@ -53,9 +54,9 @@ public class RunLivenessTests
         try
         {
             var zombie = int.Parse(parent.StandardOutput.ReadLine()!);
-            var deadline = DateTime.UtcNow.AddSeconds(5);
-            while (!File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z") && DateTime.UtcNow < deadline) Thread.Sleep(20);
-            Assert.That(File.ReadAllText($"/proc/{zombie}/stat"), Does.Contain(") Z"), "the child is a zombie: its /proc entry is still there");
+            var stat = await new Until<string>($"process {zombie} to be a zombie", _ => File.ReadAllTextAsync($"/proc/{zombie}/stat"),
+                s => s.Contains(") Z")) { Poll = Poll.Every(TimeSpan.FromMilliseconds(20)) }.LastWithinAsync(TimeSpan.FromSeconds(5), default);
+            Assert.That(stat.Last, Does.Contain(") Z"), "the child is a zombie: its /proc entry is still there");
 
             Assert.That(RunLiveness.IsAlive(WrittenBy(Environment.MachineName, zombie, DateTimeOffset.UtcNow)), Is.False);
         }

@@ -274,7 +274,7 @@ public class StaticPodTests
     {
         var e = await Assert.ThrowsAsync<Harness.Waits.WaitTimeoutException>(() => ComponentWaits.UntilAsync(FailingFirst(int.MaxValue), "kube-scheduler",
             "curl -fsk https://127.0.0.1:10259/healthz", serving: true, TimeSpan.FromMilliseconds(300), null, default, TimeSpan.FromMilliseconds(20)));
-        Assert.That(e!.Message, Does.StartWith("kube-scheduler did not serve again within 0 s")
+        Assert.That(e!.Message, Does.StartWith("Timed out after 0 s waiting for kube-scheduler to serve again (`curl -fsk https://127.0.0.1:10259/healthz`). Last seen: exit 7")
             .And.Contain("exit 7").And.Contain("Connection refused"));
         Assert.That(e.LastState, Does.StartWith("exit 7"));
     }

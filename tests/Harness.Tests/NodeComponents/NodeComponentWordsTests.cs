@@ -64,7 +64,7 @@ public class NodeComponentWordsTests
 
     [Test]
     public void The_script_refuses_anything_but_an_address() =>
-        Assert.Throws<ArgumentException>(() => PodCalls.Script("10.96.0.1; rm -rf /", 80, 1, 1));
+        Assert.Throws<ArgumentException>(() => PodCalls.Script("10.96.0.1; rm -rf /", 80, 1, TimeSpan.FromSeconds(1)));
 
     [Test]
     public async Task The_script_in_a_real_bash_counts_answers_and_failures()
@@ -91,13 +91,13 @@ public class NodeComponentWordsTests
 
         // Each call's timeout is generous: under load (CI builds beside it) this in-process server answered one call
         // after 2 s once, which the script rightly counts as failed; the test is about the words, not the timing.
-        var answered = await Bash(PodCalls.Script("127.0.0.1", port, 3, 15));
+        var answered = await Bash(PodCalls.Script("127.0.0.1", port, 3, TimeSpan.FromSeconds(15)));
         // A closed port: refused at once.
         var closed = new TcpListener(IPAddress.Loopback, 0);
         closed.Start();
         var closedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop();
-        var refused = await Bash(PodCalls.Script("127.0.0.1", closedPort, 2, 2));
+        var refused = await Bash(PodCalls.Script("127.0.0.1", closedPort, 2, TimeSpan.FromSeconds(2)));
         stop.Cancel();
         listener.Stop();
         try { await served; } catch (OperationCanceledException) { } catch (ObjectDisposedException) { } catch (SocketException) { }
@@ -109,7 +109,7 @@ public class NodeComponentWordsTests
     [Test]
     public void The_kubectl_exec_quotes_the_script_for_the_control_planes_shell()
     {
-        var exec = PodCalls.KubectlExec("client", "10.96.12.7", 80, 9, 5);
+        var exec = PodCalls.KubectlExec("client", "10.96.12.7", 80, 9, TimeSpan.FromSeconds(5));
         Assert.That(exec, Does.StartWith("exec client -- bash -c '"));
         Assert.That(exec, Does.Contain("seq 1 9").And.Contain("/dev/tcp/10.96.12.7/80").And.Contain("timeout 5"));
     }

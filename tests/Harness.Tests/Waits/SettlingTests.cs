@@ -1,4 +1,4 @@
-using Harness.Waits;
+using Harness.Kube;
 using k8s.Models;
 using NUnit.Framework;
 

@@ -1,9 +1,7 @@
-using Harness.Kube;
+using Harness.Waits;
 using k8s.Models;
-using Polly;
-using Polly.Retry;
 
-namespace Harness.Waits;
+namespace Harness.Kube;
 
 /// <summary>
 /// Until a set of pods is healthy and none of them restarts for a while. One healthy look is not enough after a
@@ -27,43 +25,35 @@ public static class Settling
     public static async Task<IReadOnlyList<string>> UntilSettledAsync(Look look, TimeSpan stable, TimeSpan deadline,
         TimeSpan interval, Action<string>? progress, CancellationToken ct)
     {
-        IReadOnlyList<string> problems = ["not looked at yet"];
         (DateTimeOffset Since, string Restarts)? healthy = null;
-        var pipeline = new ResiliencePipelineBuilder<bool>()
-            .AddTimeout(deadline)
-            .AddRetry(new RetryStrategyOptions<bool>
+        // Each look answers what is still wrong: nothing once healthy with the same restarts for the stable period.
+        var settled = await new Until<IReadOnlyList<string>>("the pods to settle", async t =>
             {
-                ShouldHandle = new PredicateBuilder<bool>()
-                    // The client's own HTTP timeout is an OperationCanceledException too: one more look, unless we were cancelled.
-                    .Handle<Exception>(e => e is not Polly.Timeout.TimeoutRejectedException && !(e is OperationCanceledException && ct.IsCancellationRequested))
-                    .HandleResult(settled => !settled),
-                MaxRetryAttempts = int.MaxValue, Delay = interval, BackoffType = DelayBackoffType.Constant,
-                OnRetry = args => { if (args.Outcome.Exception is { } e) { problems = [e.Message]; healthy = null; } return default; },
-            }).Build();
-        try
-        {
-            await pipeline.ExecuteAsync(async t =>
-            {
-                var (now, pods) = await look(t);
+                IReadOnlyList<string> now;
+                IEnumerable<V1Pod> pods;
+                // An API that fails meanwhile is one more look; so is the client's own HTTP timeout (an
+                // OperationCanceledException too), unless the deadline or the caller cancelled it.
+                try { (now, pods) = await look(t); }
+                catch (Exception e) when (!t.IsCancellationRequested)
+                {
+                    healthy = null;
+                    return [e.Message];
+                }
                 if (now.Count > 0)
                 {
-                    problems = now;
                     healthy = null;
-                    progress?.Invoke(problems[0]);
-                    return false;
+                    progress?.Invoke(now[0]);
+                    return now;
                 }
                 var restarts = RestartsOf(pods);
                 if (healthy?.Restarts != restarts) healthy = (DateTimeOffset.UtcNow, restarts);
                 var healthyFor = DateTimeOffset.UtcNow - healthy.Value.Since;
-                problems = [$"healthy for {healthyFor.TotalSeconds:0} s of {stable.TotalSeconds:0} s without a restart"];
-                progress?.Invoke(problems[0]);
-                return healthyFor >= stable;
-            }, ct);
-            return [];
-        }
-        catch (Polly.Timeout.TimeoutRejectedException)
-        {
-            return problems;
-        }
+                var line = $"healthy for {healthyFor.TotalSeconds:0} s of {stable.TotalSeconds:0} s without a restart";
+                progress?.Invoke(line);
+                return healthyFor >= stable ? [] : [line];
+            }, problems => problems.Count == 0)
+            { Poll = Poll.Every(interval) }
+            .LastWithinAsync(deadline, ct);
+        return settled.Holds ? [] : settled.Last ?? ["not looked at yet"];
     }
 }

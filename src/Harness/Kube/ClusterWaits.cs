@@ -1,14 +1,15 @@
-using Harness.Kube;
+using Harness.Waits;
 using k8s;
 using k8s.Models;
 
-namespace Harness.Waits;
+namespace Harness.Kube;
 
 /// <summary>
 /// The waits a check says in one line, as the book says its steps: <c>Pod("nginx-pod").Until(p =&gt; p.IsTerminating(),
 /// "to show Terminating", timeout)</c>. What every wait of a check shares is filled in here: the API and the namespace,
 /// how the watched objects read in a progress line or a timeout message (kubectl's words, <see cref="ObjectState"/>),
 /// where progress goes and which token ends the wait. <see cref="ClusterWatch{T}.UntilAsync"/> stays the general form.
+/// The hold periods ("nginx-pod stays Pending for 30 s") say <c>Stays</c>, on the same watch.
 /// </summary>
 public sealed class ClusterWaits
 {
@@ -100,6 +101,22 @@ public sealed class ObjectsWait<T> where T : class, IKubernetesObject<V1ObjectMe
             return condition(objects);
         }, awaited, timeout, objects => _describe(objects.Values), _progress, _ct,
             _giveUpWhen is null ? null : objects => _giveUpWhen(objects.Values));
+
+    /// <summary>
+    /// "Consistently" on the watch: <paramref name="holds"/> must stay true for the whole <paramref name="period"/>. The
+    /// watch waits for the first state where it does not, and the period running out is the success.
+    /// </summary>
+    /// <param name="expected">The expectation in words, e.g. <c>no pod to replace echo-hname-1</c>.</param>
+    /// <param name="because">Why it must hold, said when it does not.</param>
+    /// <returns>The last state seen, in the words of a progress line (kubectl's for pods and nodes).</returns>
+    /// <exception cref="HoldBrokenException">It stopped holding: thrown at once, naming what was seen then.</exception>
+    public async Task<string> Stays(Func<IReadOnlyDictionary<string, T>, bool> holds, string expected, TimeSpan period, string? because = null)
+    {
+        WatchOutcome<T> changed;
+        try { changed = await Until(objects => !holds(objects), expected, period); }
+        catch (WaitTimeoutException held) { return held.LastState; }
+        throw HoldBrokenException.Of(expected, period, changed.Elapsed, _describe(changed.Objects.Values), because);
+    }
 }
 
 /// <summary>A wait on one named object: the condition sees that object, and only once it exists.</summary>
@@ -123,6 +140,12 @@ public sealed class ObjectWait<T> where T : class, IKubernetesObject<V1ObjectMet
     /// <summary>Until the object is gone from the API (deleted, finalizers done): "nginx-pod to be deleted".</summary>
     public Task<WatchOutcome<T>> UntilGone(TimeSpan timeout) =>
         _objects.Until(objects => !objects.ContainsKey(Name), Awaited("to be deleted"), timeout);
+
+    /// <summary>"Consistently" for the one object: <paramref name="holds"/> must stay true of it, and it must stay, for
+    /// the whole <paramref name="period"/> (see <see cref="ObjectsWait{T}.Stays"/>).</summary>
+    /// <param name="toWhat">As for <see cref="Until"/>: <c>to stay Terminating</c> reads "nginx-pod to stay Terminating".</param>
+    public Task<string> Stays(Func<T, bool> holds, string toWhat, TimeSpan period, string? because = null) =>
+        _objects.Stays(objects => objects.TryGetValue(Name, out var item) && holds(item), Awaited(toWhat), period, because);
 
     private string Awaited(string toWhat) => toWhat.StartsWith('\'') ? Name + toWhat : $"{Name} {toWhat}";
 }

@@ -12,25 +12,26 @@ public sealed class ApiAccessTests : ClusterCheck
     private const string CopiedKubeconfig = "/tmp/verification-admin.conf";
 
     /// <summary>The master's admin.conf copied to the book's w3-k8s (the book's <c>scp</c>); removing the copy undoes it.</summary>
-    private Fault AdminConfCopied => Fault.OnNode("admin.conf copied to a worker", LastWorker,
-        $"copy admin.conf to {LastWorker}:{CopiedKubeconfig}", Revert.OnNode(LastWorker, $"rm -f {CopiedKubeconfig}"));
+    private Fault AdminConfCopied => Fault.OnNode("admin.conf copied to a worker", Workers.Last,
+        $"copy admin.conf to {Workers.Last}:{CopiedKubeconfig}", Revert.OnNode(Workers.Last, $"rm -f {CopiedKubeconfig}"));
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [AdminConfCopied];
 
     /// <summary>A copied file breaks nothing another check uses: the worker is only needed (kubectl runs there).</summary>
-    protected override ClusterClaim ClaimOf(string check) => ClusterClaim.Nothing.Needing([LastWorker, Profile.ControlPlane]);
+    protected override ClusterClaim ClaimOf(string check) => ClusterClaim.Nothing.Needing([Workers.Last, Profile.ControlPlane]);
 
     [Test, CancelAfter(Backstop)]
     [Description("On a worker, kubectl without a kubeconfig is refused; with the master's admin.conf it lists every node Ready.")]
     public async Task KubectlOnAWorkerNeedsTheAdminKubeconfig()
     {
-        var worker = LastWorker;
+        var worker = Workers.Last;
         Involve(worker);
         var shell = Cluster.Node(worker);
 
-        await Report.Step($"[{worker}]$ kubectl get pods (no kubeconfig)", async () =>
+        var getPods = $"{Kubectl.Program} get pods";
+        await Report.Step($"[{worker}]$ {getPods} (no kubeconfig)", async () =>
         {
-            var refused = await shell.RunAsLoginUserAsync($"{Profile.Kubernetes.Kubectl} get pods", ct: Token);
+            var refused = await shell.RunAsLoginUserAsync(getPods, ct: Token);
             Report.Attach("output", refused.ToString());
             Assert.That(refused.ExitCode, Is.Not.Zero, "kubectl on a worker must fail without the API's address");
             Assert.That(refused.Stderr, Does.Contain("The connection to the server localhost:8080 was refused"));
@@ -43,9 +44,10 @@ public sealed class ApiAccessTests : ClusterCheck
                 await shell.UploadAsync(kubeconfig, CopiedKubeconfig, "0600", t);
             }));
 
-        await Report.Step($"[{worker}]$ kubectl get nodes --kubeconfig admin.conf", async () =>
+        var getNodes = $"{Kubectl.Program} get nodes --kubeconfig {CopiedKubeconfig}";
+        await Report.Step($"[{worker}]$ {getNodes}", async () =>
         {
-            var listed = await shell.RunAsync($"{Profile.Kubernetes.Kubectl} get nodes --kubeconfig {CopiedKubeconfig}", ct: Token);
+            var listed = await shell.RunAsync(getNodes, ct: Token);
             Report.Attach("output", listed.ToString());
             Assert.That(listed.ExitCode, Is.Zero, listed.Stderr);
             // Read after the listing: a node another check is breaking stays claimed until it is Ready again, so a node

@@ -18,13 +18,13 @@ public sealed class ApiServerTests : ControlPlaneCheck
     public async Task KubectlIsRefusedWhileTheApiServerIsAwayAndNothingIsLost()
     {
         await RequireStoppableAsync();
-        var pod = await RunNginxPodAsync(TargetWorker);
+        var pod = await Workloads.RunNginxPodAsync(Workers.First);
         var marker = await WriteMarkerAsync("written-before-apiserver-stop", Context.Name);
-        await KubectlStepAsync("get nodes");
+        await Kubectl.StepAsync("get nodes");
 
         var stopped = await StopComponentAsync();
 
-        await Report.Step($"[{ControlPlaneNode}]$ kubectl get nodes → The connection to the server … was refused", async () =>
+        await Report.Step($"[{ControlPlaneNode}]$ {Kubectl.Program} get nodes → The connection to the server … was refused", async () =>
         {
             // While the API server shuts down kubectl may first see a reset connection; nothing listening reads "refused".
             var (result, answer) = await KubectlUntilAsync("get nodes", a => a.Kind == ApiAnswerKind.Refused, Timeouts.Symptom);

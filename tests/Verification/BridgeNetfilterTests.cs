@@ -16,7 +16,7 @@ namespace Verification;
 public sealed class BridgeNetfilterTests : NodeComponentCheck
 {
     /// <summary>The book's w2-k8s (its br_netfilter node).</summary>
-    private string Worker => SecondWorker;
+    private string Worker => Workers.Second;
 
     private Fault BridgeNetfilterOff => Fault.OnNode("bridge-nf-call-iptables off", Worker, Profile.Commands.BreakBridgeNetfilter,
         Revert.OnNode(Worker, Profile.Commands.RestoreBridgeNetfilter));
@@ -28,10 +28,10 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
     /// nothing there and the check would go red on every Calico cluster: not applicable, with the node's own reason.
     /// </summary>
     protected override async Task<string?> NotApplicableOnNodesAsync(Harness.Cluster cluster, CancellationToken ct) =>
-        (await TryReadNodeFactsAsync(cluster, SecondWorkerOf(cluster.Profile), ct))?.BridgeNetfilterNotApplicable;
+        (await TryReadNodeFactsAsync(cluster, BookWorkers.Of(cluster.Profile).Second, ct))?.BridgeNetfilterNotApplicable;
 
     /// <summary>Backends on every worker: they must stay healthy meanwhile.</summary>
-    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
+    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(Workers.All);
 
     /// <summary>
     /// Calls per round. kube-proxy picks a backend at random for each connection: with one backend per worker, 18
@@ -57,22 +57,22 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
         // (S3 reboots it), and a routed node must never go red here.
         if (facts.BridgeNetfilterNotApplicable is { } reason) NotApplicable(reason);
         foreach (var node in Profile.Workers)
-            await RunPodOnAsync(BackendOn(node), Profile.Images.EchoHname, node, new Dictionary<string, string> { ["app"] = BackendLabel });
-        await RunPodOnAsync(Client, Profile.Images.Nginx, worker);
-        var ip = await CreateServiceAsync(BackendLabel, new Dictionary<string, string> { ["app"] = BackendLabel });
+            await Workloads.RunPodAsync(BackendOn(node), Profile.Images.EchoHname, node, new Dictionary<string, string> { ["app"] = BackendLabel });
+        await Workloads.RunPodAsync(Client, Profile.Images.Nginx, worker);
+        var ip = await Workloads.CreateServiceAsync(BackendLabel, new Dictionary<string, string> { ["app"] = BackendLabel });
         var sameNode = BackendOn(worker);
 
         await Report.Step($"from {Client} on {worker}: {Calls} calls to {ip} are all answered", async () =>
         {
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Timeouts.Symptom);
+            var outcomes = await PollAsync(_ => Workloads.CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Timeouts.Symptom);
             Assert.That(outcomes, Has.None.Null, $"every backend answers before the fault: {PodCalls.Describe(PodCalls.Count(outcomes))}");
         });
 
-        var off = await Report.Step($"[{worker}]$ {Profile.Commands.BreakBridgeNetfilter}", () => InjectOnNodeAsync(BridgeNetfilterOff));
+        var off = await InjectOnNodeAsync(BridgeNetfilterOff);
 
         await Report.Step($"from {Client}: calls that land on {sameNode} (same node) fail, the other nodes' backends answer", async () =>
         {
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.Any(a => a is null), Timeouts.Symptom);
+            var outcomes = await PollAsync(_ => Workloads.CallFromPodAsync(Client, ip, Calls), o => o.Any(a => a is null), Timeouts.Symptom);
             var counts = PodCalls.Count(outcomes);
             Report.Parameter("answers with bridge-nf-call-iptables=0", PodCalls.Describe(counts), excluded: true);
             Record("symptom", off.SinceInject);
@@ -83,11 +83,11 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
                     $"backends on other nodes still answer: their replies are routed, not bridged ({PodCalls.Describe(counts)})");
         });
 
-        await Report.Step($"[{worker}]$ {Profile.Commands.RestoreBridgeNetfilter} → all {Calls} calls answered", async () =>
+        await Report.Step($"[{worker}]$ {off.Revert.Command} → all {Calls} calls answered", async () =>
         {
             var restored = DateTimeOffset.UtcNow;
             await RecoverAsync(off);
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Timeouts.Symptom);
+            var outcomes = await PollAsync(_ => Workloads.CallFromPodAsync(Client, ip, Calls), o => o.All(a => a is not null), Timeouts.Symptom);
             Record("recovery", DateTimeOffset.UtcNow - restored);
             Report.Parameter("answers with bridge-nf-call-iptables=1", PodCalls.Describe(PodCalls.Count(outcomes)), excluded: true);
             Assert.That(outcomes, Has.None.Null, $"every call is answered again: {PodCalls.Describe(PodCalls.Count(outcomes))}");

@@ -15,7 +15,7 @@ namespace Verification;
 public sealed class CniTests : NodeComponentCheck
 {
     /// <summary>The last worker (the book's w3-k8s).</summary>
-    private string Worker => LastWorker;
+    private string Worker => Workers.Last;
 
     private Fault CniConfigAway => CniConfigAwayWith(Profile.Commands.BreakCni);
 
@@ -47,20 +47,22 @@ public sealed class CniTests : NodeComponentCheck
         if (breakCni != Profile.Commands.BreakCni)
             Report.Parameter("break on this runtime", $"{runtime}: kubelet's dockershim keeps the CNI network it loaded until kubelet starts again", excluded: true);
         await RequireFeasibleAsync(worker, [new("commands.breakCni", breakCni), new("commands.restoreCni", Profile.Commands.RestoreCni)]);
-        await Report.Step($"[{worker}]$ ls /etc/cni/net.d", async () =>
+        const string list = "ls -l /etc/cni/net.d";
+        await Report.Step($"[{worker}]$ {list}", async () =>
         {
-            var listing = await Cluster.Node(worker).RunAsync("ls -l /etc/cni/net.d", ct: Token);
-            Report.Attach("ls -l /etc/cni/net.d", listing.ToString());
+            var listing = await Cluster.Node(worker).RunAsync(list, ct: Token);
+            Report.Attach(list, listing.ToString());
             Assert.That(listing.Succeeded && listing.Stdout.Trim().Length > 0, Is.True, $"the node has a CNI configuration to take away: {listing}");
         });
 
-        var away = await Report.Step($"[{worker}]$ {breakCni}", () => InjectOnNodeAsync(CniConfigAwayWith(breakCni)));
+        // Its step is named by the break that runs: the fitted command.
+        var away = await InjectOnNodeAsync(CniConfigAwayWith(breakCni));
 
-        await RunPodOnAsync(NewPod, Profile.Images.Nginx, worker, waitReady: false);
+        await Workloads.RunPodAsync(NewPod, Profile.Images.Nginx, worker, waitReady: false);
 
         await Report.Step($"kubectl describe pod {NewPod} → the network plugin is not ready", async () =>
         {
-            var events = await PollAsync(async _ => await PodEventsAsync(NewPod),
+            var events = await PollAsync(async _ => await Workloads.EventsAsync(NewPod),
                 found => found.Any(e => KubeletWords.NetworkEventReasons.Contains(e.Reason) && KubeletWords.SaysNetworkPluginNotReady(e.Message)),
                 Timeouts.Symptom);
             Report.Attach("events", DescribeEvents(events));
@@ -74,23 +76,23 @@ public sealed class CniTests : NodeComponentCheck
             var last = await ExpectNotRunningForHoldPeriodAsync(NewPod, "without a CNI configuration no sandbox gets a network, so no container starts");
             Record("symptom", away.SinceInject);
             Assert.That(last, Does.Contain("ContainerCreating").Or.Contain("Pending"));
-            Assert.That(await KubectlPodStatusAsync(NewPod), Is.EqualTo("ContainerCreating"), "kubectl get pods shows the book's STATUS");
-            var nodes = await KubectlAsync("get nodes");
+            Assert.That(await Kubectl.PodStatusAsync(NewPod), Is.EqualTo("ContainerCreating"), "kubectl get pods shows the book's STATUS");
+            var nodes = await Kubectl.RunAsync("get nodes", attach: false);
             Report.Attach("kubectl get nodes (not asserted: the runtime's NetworkReady=false turns the node NotReady)", nodes.ToString());
         });
 
-        await Report.Step($"[{worker}]$ {Profile.Commands.RestoreCni} → {NewPod} Running and answering", async () =>
+        await Report.Step($"[{worker}]$ {away.Revert.Command} → {NewPod} Running and answering", async () =>
         {
             var restored = DateTimeOffset.UtcNow;
             await RecoverAsync(away);
             var ready = await Pod(NewPod).Until(p => p.IsReady(), "to be Running and Ready", Timeouts.PodReady);
             var pod = ready.Objects[NewPod];
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(pod));
-            var answer = await CurlFromControlPlaneAsync(pod.Status.PodIP);
+            var answer = await Workloads.CurlFromControlPlaneAsync(pod.Status.PodIP);
             Record("recovery", DateTimeOffset.UtcNow - restored);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
             await Node(worker).Until(n => n.IsReady(), "to be Ready", Timeouts.PodReady);
         });
-        await KubectlStepAsync("get pods -o wide");
+        await Kubectl.StepAsync("get pods -o wide");
     }
 }

@@ -1,9 +1,7 @@
 using Harness.Faults;
 using Harness.Kube;
-using Harness.Kube.Kubectl;
 using Harness.Probes;
 using Harness.Safety;
-using Harness.Waits;
 using k8s;
 using NUnit.Framework;
 
@@ -22,7 +20,7 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
     public const string NodeComponents = "node-components";
 
     /// <summary>The first worker (the book's w1-k8s): other checks on w2 and w3 go on beside it.</summary>
-    private string Worker => TargetWorker;
+    private string Worker => Workers.First;
 
     private Fault RuntimeStopped => RuntimeStoppedWith(Profile.Commands.StopContainerRuntime, Profile.Commands.StartContainerRuntime);
 
@@ -63,29 +61,29 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
         var stop = settings[0].Command;
         var start = settings[1].Command;
         await RequireFeasibleAsync(worker, settings);
-        var pod = await RunNginxPodAsync(worker);
+        var pod = await Workloads.RunNginxPodAsync(worker);
         var restartsBefore = pod.Restarts();
         await Report.Step($"curl {pod.Status.PodIP} answers", async () =>
-            Assert.That((await CurlFromControlPlaneAsync(pod.Status.PodIP)).StatusCode, Is.EqualTo(200)));
+            Assert.That((await Workloads.CurlFromControlPlaneAsync(pod.Status.PodIP)).StatusCode, Is.EqualTo(200)));
 
-        var stopped = await Report.Step($"[{worker}]$ {stop}", () => InjectOnNodeAsync(RuntimeStoppedWith(stop, start)));
+        var stopped = await InjectOnNodeAsync(RuntimeStoppedWith(stop, start));
 
         if (keepsContainers)
             await Report.Step($"{NginxPod} keeps answering: the runtime's shims keep its containers alive (curl {pod.Status.PodIP})", async () =>
             {
-                var answer = await CurlFromControlPlaneAsync(pod.Status.PodIP);
+                var answer = await Workloads.CurlFromControlPlaneAsync(pod.Status.PodIP);
                 Assert.That(answer.StatusCode, Is.EqualTo(200), $"a running container does not need its runtime's daemon (components.runtimeStopKeepsContainers): {answer}");
             });
         else
             await Report.Step($"curl {pod.Status.PodIP}: not asserted, {runtime} stops its containers when it stops",
-                () => CurlFromControlPlaneAsync(pod.Status.PodIP));
+                () => Workloads.CurlFromControlPlaneAsync(pod.Status.PodIP));
 
-        await RunPodOnAsync(NewPod, Profile.Images.Nginx, worker, waitReady: false);
+        await Workloads.RunPodAsync(NewPod, Profile.Images.Nginx, worker, waitReady: false);
         await Report.Step($"{NewPod} is not Running for {HoldPeriod.TotalSeconds:0} s: nobody can create its containers", async () =>
         {
             var last = await ExpectNotRunningForHoldPeriodAsync(NewPod, "without its runtime kubelet cannot create the pod's sandbox or containers");
             Record("symptom", stopped.SinceInject);
-            Report.Attach("events", DescribeEvents(await PodEventsAsync(NewPod)));
+            Report.Attach("events", DescribeEvents(await Workloads.EventsAsync(NewPod)));
             // kubelet may not even post container statuses (its pod worker waits for a PLEG relist that fails): Pending, or ContainerCreating.
             Assert.That(last, Does.Contain("Pending").Or.Contain("ContainerCreating"), "the pod is bound to the node but never starts");
         });
@@ -100,7 +98,7 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
             var noticed = ready.LastTransitionTime is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) - stopped.Entry.InjectedAt : (TimeSpan?)null;
             Record("detection", noticed is { } d && d > TimeSpan.Zero && d <= stopped.SinceInject ? d : stopped.SinceInject);
             Report.Attach("Ready condition", $"{ready.Status} {ready.Reason}: {ready.Message}");
-            await ExpectKubectlNodeStatusAsync(worker, "NotReady");
+            await Kubectl.ExpectNodeStatusAsync(worker, "NotReady");
         });
 
         await Report.Step($"[{worker}]$ {start} → {worker} Ready, {NewPod} Running", async () =>
@@ -111,7 +109,7 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
             var running = await Pod(NewPod).Until(p => p.IsReady(), "to be Running and Ready", Timeouts.PodReady);
             Record("recovery", DateTimeOffset.UtcNow - started);
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(running.Objects[NewPod]));
-            await ExpectKubectlNodeStatusAsync(worker, "Ready");
+            await Kubectl.ExpectNodeStatusAsync(worker, "Ready");
         });
 
         await Report.Step($"{NginxPod} is Ready and answers", async () =>
@@ -121,10 +119,10 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(now));
             if (keepsContainers)
                 Assert.That(now.Restarts(), Is.EqualTo(restartsBefore), "its container ran on through the runtime's absence");
-            var answer = await CurlFromControlPlaneAsync(now.Status.PodIP);
+            var answer = await Workloads.CurlFromControlPlaneAsync(now.Status.PodIP);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
         });
-        await KubectlStepAsync("get pods -o wide");
+        await Kubectl.StepAsync("get pods -o wide");
     }
 
     /// <summary>

@@ -68,13 +68,10 @@ public abstract class ControlPlaneCheck : ClusterCheck
     protected async Task<InjectedFault> StopComponentAsync()
     {
         Involve(ControlPlaneNode);
-        var stopped = await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.StopCommand}", async () =>
-        {
-            var fault = await InjectOnNodeAsync(ComponentStopped);
-            var listing = await Cluster.ControlPlane.RunAsync($"ls {Profile.Components.ManifestsDirectory}", ct: Token);
-            Report.Attach($"ls {Profile.Components.ManifestsDirectory}", listing.ToString());
-            return fault;
-        });
+        var stopped = await InjectOnNodeAsync(ComponentStopped);
+        var list = $"ls {Profile.Components.ManifestsDirectory}";
+        await Report.Step($"[{ControlPlaneNode}]$ {list}", async () =>
+            Report.Attach(list, (await Cluster.ControlPlane.RunAsync(list, ct: Token)).ToString()));
         await Report.Step($"[{ControlPlaneNode}]$ {StaticPod.HealthCommand} fails: kubelet stopped {Component}", async () =>
         {
             await ComponentWaits.UntilAsync(RunOnControlPlane, Component, StaticPod.HealthCommand!, serving: false,
@@ -143,7 +140,7 @@ public abstract class ControlPlaneCheck : ClusterCheck
     protected Task RunningPodKeepsServingAsync(string ip) =>
         Report.Step($"a pod that ran before keeps serving without {Component}: curl {ip} answers", async () =>
         {
-            var answer = await CurlFromControlPlaneAsync(ip);
+            var answer = await Workloads.CurlFromControlPlaneAsync(ip);
             Assert.That(answer.StatusCode, Is.EqualTo(200), $"the pod's node runs it without the control plane: {answer}");
         });
 
@@ -152,17 +149,8 @@ public abstract class ControlPlaneCheck : ClusterCheck
     /// <paramref name="wanted"/>, within <paramref name="deadline"/>; the last transcript is attached. A component on
     /// its way down can give other answers first (an API server shutting down resets connections before nothing listens).
     /// </summary>
-    protected async Task<(CommandResult Result, ApiAnswer Answer)> KubectlUntilAsync(string arguments, Func<ApiAnswer, bool> wanted, TimeSpan deadline)
-    {
-        // The assertion after it says what kubectl printed last.
-        var last = await PollAsync(async _ =>
-        {
-            var result = await Context.KubectlAsync(arguments, TimeSpan.FromSeconds(60));
-            return (Result: result, Answer: ApiAnswer.Read(result));
-        }, l => wanted(l.Answer), deadline);
-        if (last.Result is not null) Report.Attach($"kubectl {arguments}", last.Result.ToString());
-        return last;
-    }
+    protected Task<(CommandResult Result, ApiAnswer Answer)> KubectlUntilAsync(string arguments, Func<ApiAnswer, bool> wanted, TimeSpan deadline) =>
+        Kubectl.UntilAsync(arguments, ApiAnswer.Read, wanted, deadline, attemptTimeout: TimeSpan.FromSeconds(60));
 
     /// <summary>Something written before the fault, read back after it: a ConfigMap with one value.</summary>
     protected async Task<V1ConfigMap> WriteMarkerAsync(string name, string value) =>
@@ -177,21 +165,14 @@ public abstract class ControlPlaneCheck : ClusterCheck
     protected Task ExpectMarkerAsync(string name, string value) =>
         Report.Step($"kubectl get configmap {name} → writtenBefore={value}", async () =>
         {
-            var read = (await KubectlAsync($"get configmap {name} -o jsonpath='{{.data.writtenBefore}}'")).EnsureSuccess();
+            var read = (await Kubectl.RunAsync($"get configmap {name} -o jsonpath='{{.data.writtenBefore}}'")).EnsureSuccess();
             Assert.That(read.Stdout.Trim(), Is.EqualTo(value), $"the object written before the fault is still there: {read}");
         });
 
     /// <summary>The book's <c>kubectl get pods -o wide</c>: <paramref name="pod"/> listed Running (created before the fault).</summary>
     protected Task ExpectPodStillListedRunningAsync(string pod) =>
         Report.Step($"kubectl get pods -o wide → {pod} still Running", async () =>
-        {
-            var pods = (await KubectlAsync("get pods -o wide")).EnsureSuccess();
-            Assert.That(KubectlTable.Parse(pods.Stdout).Cell(pod, "STATUS"), Is.EqualTo("Running"), pods.ToString());
-        });
-
-    /// <summary>Events of one object in the check's namespace with <paramref name="reason"/> (e.g. Scheduled).</summary>
-    protected async Task<IReadOnlyList<Corev1Event>> EventsAsync(string objectName, string reason) =>
-        (await Api.CoreV1.ListNamespacedEventAsync(Ns, fieldSelector: $"involvedObject.name={objectName},reason={reason}", cancellationToken: Token)).Items.ToList();
+            Assert.That(await Kubectl.PodStatusAsync(pod), Is.EqualTo("Running"), $"kubectl get pods -o wide lists {pod} Running"));
 
     /// <summary>A line that says what a pod looks like now, as <c>kubectl get pods -o wide</c> would.</summary>
     protected static string Describe(V1Pod pod) => ObjectState.Describe(pod);

@@ -1,4 +1,3 @@
-using Harness.Kube;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
@@ -23,8 +22,8 @@ public sealed class ControllerManagerTests : ControlPlaneCheck
     public async Task NothingReplacesPodsWhileTheControllerManagerIsAway()
     {
         await RequireStoppableAsync();
-        var replicas = OnePerWorker;
-        var pods = await ApplyEchoHnameAsync(replicas);
+        var replicas = Workers.OnePodEach;
+        var pods = await Workloads.ApplyEchoHnameAsync(replicas);
         var victim = pods[0].Name();
 
         var stopped = await StopComponentAsync();
@@ -42,14 +41,14 @@ public sealed class ControllerManagerTests : ControlPlaneCheck
             Assert.That(now.Items, Has.Count.EqualTo(replicas - 1), "the Deployment stays one pod short");
         });
 
-        await KubectlStepAsync($"create deployment {NewDeployment} --image={Profile.Images.Nginx}");
+        await Kubectl.StepAsync($"create deployment {NewDeployment} --image={Profile.Images.Nginx}");
 
         await Report.Step($"{NewDeployment} gets no ReplicaSet and no pod for {HoldPeriod.TotalSeconds:0} s", async () =>
         {
             await Pods($"app={NewDeployment}").Stays(all => all.Count == 0, $"no pod of {NewDeployment}", HoldPeriod,
                 "without the Deployment controller no ReplicaSet, so no pod");
             var replicaSets = await Api.AppsV1.ListNamespacedReplicaSetAsync(Ns, labelSelector: $"app={NewDeployment}", cancellationToken: Token);
-            await KubectlAsync($"get rs -l app={NewDeployment}");
+            await Kubectl.RunAsync($"get rs -l app={NewDeployment}");
             Assert.That(replicaSets.Items, Is.Empty, $"no ReplicaSet for {NewDeployment}");
         });
 
@@ -57,13 +56,13 @@ public sealed class ControllerManagerTests : ControlPlaneCheck
 
         await Report.Step($"echo-hname is {replicas} pods again and {NewDeployment} has its ReplicaSet and a Ready pod", async () =>
         {
-            var again = await WaitForReadyPodsAsync("app=nginx", replicas);
+            var again = await Workloads.ReadyPodsAsync("app=nginx", replicas);
             Assert.That(again.Select(p => p.Name()), Does.Not.Contain(victim));
-            await WaitForReadyPodsAsync($"app={NewDeployment}", 1);
+            await Workloads.ReadyPodsAsync($"app={NewDeployment}", 1);
             Record("recovery", DateTimeOffset.UtcNow - restoredAt);
             var replicaSets = await Api.AppsV1.ListNamespacedReplicaSetAsync(Ns, labelSelector: $"app={NewDeployment}", cancellationToken: Token);
             Assert.That(replicaSets.Items, Has.Count.EqualTo(1), $"{NewDeployment} has its ReplicaSet");
         });
-        await KubectlStepAsync("get deployments,rs");
+        await Kubectl.StepAsync("get deployments,rs");
     }
 }

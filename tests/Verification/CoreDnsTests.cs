@@ -47,7 +47,7 @@ public sealed class CoreDnsTests : NodeComponentCheck
             return count;
         });
         var kubernetesIp = (await Api.CoreV1.ReadNamespacedServiceAsync("kubernetes", "default", cancellationToken: Token)).Spec.ClusterIP;
-        await RunPodOnAsync(Client, Profile.Images.DnsUtils, TargetWorker, command: ["sleep", "3600"]);
+        await Workloads.RunPodAsync(Client, Profile.Images.DnsUtils, Workers.First, command: ["sleep", "3600"]);
 
         await Report.Step($"kubectl exec {Client} -- {Lookup} → {kubernetesIp}", async () =>
         {
@@ -76,5 +76,5 @@ public sealed class CoreDnsTests : NodeComponentCheck
         });
     }
 
-    private async Task<Harness.Nodes.CommandResult> LookupAsync() => await KubectlAsync($"exec {Client} -- {Lookup}", TimeSpan.FromSeconds(60));
+    private async Task<Harness.Nodes.CommandResult> LookupAsync() => await Kubectl.RunAsync($"exec {Client} -- {Lookup}", TimeSpan.FromSeconds(60));
 }

@@ -2,7 +2,6 @@ using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Reporting;
-using Harness.Waits;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
@@ -20,7 +19,7 @@ public sealed class DeploymentTests : ClusterCheck
 
     /// <summary>echo-hname scaled up (the book's 9: three per worker); the check scales it back down (its recovery).</summary>
     private Fault EchoHnameScaled => Fault.InCluster("echo-hname scaled", "echo-hname",
-        $"kubectl scale deployment echo-hname --replicas={ThreePerWorker}", Revert.DeleteNamespace(Ns));
+        $"kubectl scale deployment echo-hname --replicas={Workers.ThreePodsEach}", Revert.DeleteNamespace(Ns));
 
     protected override IEnumerable<Fault> FaultsOf(string check) => check switch
     {
@@ -32,15 +31,15 @@ public sealed class DeploymentTests : ClusterCheck
     /// <summary>The scheduler places echo-hname's pods on any worker: every worker must stay healthy meanwhile; the scale
     /// check counts pods on every worker, so none may be cordoned either.</summary>
     protected override ClusterClaim ClaimOf(string check) => check == nameof(ScalingSpreadsPodsOverTheWorkers)
-        ? ClaimOfFaults(check).NeedingSchedulable(EveryWorker)
-        : ClaimOfFaults(check).Needing(EveryWorker);
+        ? ClaimOfFaults(check).NeedingSchedulable(Workers.All)
+        : ClaimOfFaults(check).Needing(Workers.All);
 
     [Test, Order(1), CancelAfter(Backstop)]
     [Description("echo-hname with 3 then 6 replicas; delete one pod: a new one replaces it. Deleting the Deployment removes its pods.")]
     public async Task DeploymentReplacesADeletedPod()
     {
-        await ApplyEchoHnameAsync(3);
-        var six = await ApplyEchoHnameAsync(6);
+        await Workloads.ApplyEchoHnameAsync(3);
+        var six = await Workloads.ApplyEchoHnameAsync(6);
         var victim = six[0].Name();
 
         await Report.Step($"kubectl delete pods {victim} → a new pod replaces it", async () =>
@@ -51,7 +50,7 @@ public sealed class DeploymentTests : ClusterCheck
                 $"{victim} to be deleted", Timeouts.Symptom);
             Record("detection", seen.ObservedAt - deleted);
             // The replacement is the book's point; the deleted pod may still be Terminating meanwhile (not counted).
-            var again = await WaitForReadyPodsAsync("app=nginx", 6, p => p.Name() != victim, ignoreLeaving: true);
+            var again = await Workloads.ReadyPodsAsync("app=nginx", 6, p => p.Name() != victim, ignoreLeaving: true);
             Record("recovery", DateTimeOffset.UtcNow - deleted);
             Assert.That(again.Select(p => p.Name()), Does.Not.Contain(victim));
             Assert.That(again.Select(p => p.Name()).Except(six.Select(p => p.Name())), Has.Exactly(1).Items, "exactly one new pod");
@@ -63,7 +62,7 @@ public sealed class DeploymentTests : ClusterCheck
             var gone = await Pods("app=nginx").Until(pods => pods.Count == 0, "echo-hname's pods to be deleted", Timeouts.PodGone);
             Assert.That(gone.Objects, Is.Empty);
         });
-        await KubectlStepAsync("get pods");
+        await Kubectl.StepAsync("get pods");
     }
 
     [Test, Order(2), CancelAfter(Backstop)]
@@ -73,8 +72,8 @@ public sealed class DeploymentTests : ClusterCheck
     public async Task ScalingSpreadsPodsOverTheWorkers()
     {
         // The book's 9 and 3 on its three workers; the same per worker on any number of workers from 2 up.
-        var (up, down) = (ThreePerWorker, OnePerWorker);
-        await ApplyEchoHnameAsync(down);
+        var (up, down) = (Workers.ThreePodsEach, Workers.OnePodEach);
+        await Workloads.ApplyEchoHnameAsync(down);
         var promise = await SpreadPromiseAsync();
 
         var everyWorker = promise.EveryWorkerAfterScaleUp;
@@ -82,10 +81,10 @@ public sealed class DeploymentTests : ClusterCheck
             (everyWorker ? "pods on every worker" : $"{up} pods Ready, none on the control plane"), async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            var fault = await InjectAsync(EchoHnameScaled, _ => KubectlScaleAsync("echo-hname", up));
-            var pods = await WaitForReadyPodsAsync("app=nginx", up);
+            var fault = await InjectAsync(EchoHnameScaled, _ => Kubectl.ScaleAsync("echo-hname", up));
+            var pods = await Workloads.ReadyPodsAsync("app=nginx", up);
             Record("scale up", DateTimeOffset.UtcNow - started);
-            var perNode = PodsPerNode(pods);
+            var perNode = Workloads.PerNode(pods);
             Report.Attach("pods per node", Distribution(perNode));
             // The control plane is tainted NoSchedule by kubeadm on every version: no echo-hname pod there.
             Assert.That(perNode.Keys, Is.SubsetOf(Profile.Workers), "pods on the workers only, none on the control plane");
@@ -99,12 +98,12 @@ public sealed class DeploymentTests : ClusterCheck
         await Report.Step($"kubectl scale deployment echo-hname --replicas={down} → {down} pods Ready, per worker as the scale-down ranking leaves them", async () =>
         {
             var started = DateTimeOffset.UtcNow;
-            await RecoverAsync(scaled, _ => KubectlScaleAsync("echo-hname", down));
+            await RecoverAsync(scaled, _ => Kubectl.ScaleAsync("echo-hname", down));
             // The replicas the Deployment keeps: pods it is removing may still be Terminating (not counted).
-            var pods = await WaitForReadyPodsAsync("app=nginx", down, ignoreLeaving: true);
+            var pods = await Workloads.ReadyPodsAsync("app=nginx", down, ignoreLeaving: true);
             var done = DateTimeOffset.UtcNow;
             Record("scale down", done - started);
-            var perNode = PodsPerNode(pods);
+            var perNode = Workloads.PerNode(pods);
             Report.Attach("pods per node", Distribution(perNode));
             Assert.That(perNode.Keys, Is.SubsetOf(Profile.Workers), "pods on the workers only, none on the control plane");
 
@@ -113,7 +112,7 @@ public sealed class DeploymentTests : ClusterCheck
             // the clocks' skew between this machine and the cluster's nodes.
             var kept = SpreadRules.KeptPerNode([.. before.Select(RankedPod.Of)], down, promise.Ranking,
                 started - ClockSkewAllowance, done + ClockSkewAllowance);
-            var upPerNode = PodsPerNode(before);
+            var upPerNode = Workloads.PerNode(before);
             Report.Attach("what the scale-down ranking allows per node (before → after)", SpreadRules.Describe(upPerNode, kept));
             var onePerWorker = SpreadRules.OnePerWorkerGuaranteed(kept, Profile.Workers);
             Report.Parameter("one pod per worker after the scale-down", onePerWorker

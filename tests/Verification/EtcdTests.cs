@@ -25,14 +25,14 @@ public sealed class EtcdTests : ControlPlaneCheck
     public async Task TheApiFailsWithoutEtcdAndNothingIsLost()
     {
         await RequireStoppableAsync();
-        var pod = await RunNginxPodAsync(TargetWorker);
+        var pod = await Workloads.RunNginxPodAsync(Workers.First);
         var marker = await WriteMarkerAsync("written-before-etcd-stop", Context.Name);
 
         var stopped = await StopComponentAsync();
 
         // --request-timeout: without etcd the API server holds a request until its own timeout (60 s); kubectl is told to give up sooner.
         const string getNodes = "get nodes --request-timeout=20s";
-        await Report.Step($"[{ControlPlaneNode}]$ kubectl {getNodes} → an error from the API", async () =>
+        await Report.Step($"[{ControlPlaneNode}]$ {Kubectl.Program} {getNodes} → an error from the API", async () =>
         {
             var (result, answer) = await KubectlUntilAsync(getNodes, a => a.MeansApiDown, Timeouts.Symptom);
             Record("symptom", stopped.SinceInject);

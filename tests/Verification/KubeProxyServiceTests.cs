@@ -18,7 +18,7 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
     private const string KubeProxy = "kube-proxy";
 
     /// <summary>The book's w2-k8s.</summary>
-    private string Worker => SecondWorker;
+    private string Worker => Workers.Second;
 
     /// <summary>Where the Service's backend runs: another worker (the first that is not <see cref="Worker"/>), else the same.</summary>
     private string BackendNode => Profile.Workers.FirstOrDefault(w => w != Worker) ?? Worker;
@@ -55,16 +55,16 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
         });
         if (own is not null)
             Assert.Ignore($"kube-proxy's DaemonSet already has an affinity ({own}): the check does not change it (its revert could not tell it from its own)");
-        await RunPodOnAsync(Backend, Profile.Images.EchoHname, BackendNode, new Dictionary<string, string> { ["app"] = Backend });
-        await RunPodOnAsync(Client, Profile.Images.Nginx, worker);
+        await Workloads.RunPodAsync(Backend, Profile.Images.EchoHname, BackendNode, new Dictionary<string, string> { ["app"] = Backend });
+        await Workloads.RunPodAsync(Client, Profile.Images.Nginx, worker);
 
         var off = await Report.Step($"kubectl -n {KubeSystem} patch daemonset {KubeProxy} (affinity: not on {worker}) → its pod on {worker} is gone", () =>
             InjectAsync(KubeProxyKeptOff, t => Cluster.KeepDaemonSetOffNodeAsync(KubeSystem, KubeProxy, worker, t)));
-        await KubectlStepAsync($"get pods -n {KubeSystem} -l k8s-app={KubeProxy} -o wide");
+        await Kubectl.StepAsync($"get pods -n {KubeSystem} -l k8s-app={KubeProxy} -o wide");
 
-        var ip = await CreateServiceAsync(Service, new Dictionary<string, string> { ["app"] = Backend });
+        var ip = await Workloads.CreateServiceAsync(Service, new Dictionary<string, string> { ["app"] = Backend });
 
-        await Report.Step($"[{Profile.ControlPlane}]$ curl {ip} answers: the Service works where kube-proxy runs", async () =>
+        await Report.Step($"[{Profile.ControlPlane}]$ {HttpProbe.Command(Profile.Commands.Curl, ip, Timeouts.Curl)} answers: the Service works where kube-proxy runs", async () =>
         {
             var answer = await PollAsync(t => HttpProbe.CurlAsync(Cluster.ControlPlane, Profile.Commands.Curl, ip, Timeouts.Curl, t),
                 a => a.StatusCode == 200, Timeouts.Symptom);
@@ -74,7 +74,7 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
 
         await Report.Step($"from {Client} on {worker}: {Calls} calls to {ip} all fail (no rules for the Service there)", async () =>
         {
-            var outcomes = await CallFromPodAsync(Client, ip, Calls);
+            var outcomes = await Workloads.CallFromPodAsync(Client, ip, Calls);
             Record("symptom", off.SinceInject);
             Assert.That(outcomes, Has.All.Null, $"without kube-proxy nothing on {worker} translates the ClusterIP: {PodCalls.Describe(PodCalls.Count(outcomes))}");
         });
@@ -84,10 +84,10 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
             var back = DateTimeOffset.UtcNow;
             await RecoverAsync(off);
             Record("kube-proxy back", DateTimeOffset.UtcNow - back);
-            var outcomes = await PollAsync(_ => CallFromPodAsync(Client, ip, 1), o => o.All(a => a is not null), Timeouts.Symptom);
+            var outcomes = await PollAsync(_ => Workloads.CallFromPodAsync(Client, ip, 1), o => o.All(a => a is not null), Timeouts.Symptom);
             Record("recovery", DateTimeOffset.UtcNow - back);
             Assert.That(outcomes, Has.None.Null.And.All.EqualTo(Backend), $"kube-proxy on {worker} programs the Service: {PodCalls.Describe(PodCalls.Count(outcomes))}");
         });
-        await KubectlStepAsync($"get pods -n {KubeSystem} -l k8s-app={KubeProxy} -o wide");
+        await Kubectl.StepAsync($"get pods -n {KubeSystem} -l k8s-app={KubeProxy} -o wide");
     }
 }

@@ -20,8 +20,8 @@ public sealed class KubeProxyTests : NodeComponentCheck
 {
     /// <summary>The worker's pod network broken (the book: <c>modprobe -r br_netfilter; systemctl restart network</c>);
     /// restoring it and rebooting the node, as the book does, undoes it.</summary>
-    private Fault PodNetworkBroken => Fault.OnNode("pod network broken", SecondWorker, Profile.Commands.BreakPodNetwork,
-        Revert.RebootNode(SecondWorker, Profile.Commands.RestorePodNetwork));
+    private Fault PodNetworkBroken => Fault.OnNode("pod network broken", Workers.Second, Profile.Commands.BreakPodNetwork,
+        Revert.RebootNode(Workers.Second, Profile.Commands.RestorePodNetwork));
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [PodNetworkBroken];
 
@@ -29,23 +29,24 @@ public sealed class KubeProxyTests : NodeComponentCheck
     [Description("Break a worker's pod network with the edition's steps (the book: remove br_netfilter and restart the network): curl to its pod times out while the pod stays Running; restore and reboot: it answers again. The report names what stopped the traffic.")]
     public async Task PodIsUnreachableWhileItsNodeNetworkIsBrokenAndAnswersAfterReboot()
     {
-        var worker = SecondWorker; // the book's w2-k8s
-        var pod = await RunNginxPodAsync(worker);
+        var worker = Workers.Second; // the book's w2-k8s
+        var pod = await Workloads.RunNginxPodAsync(worker);
         var ip = pod.Status.PodIP;
         var restartsBefore = pod.Restarts();
 
         await Report.Step($"curl {ip} answers with the nginx welcome page", async () =>
         {
-            var answer = await CurlFromControlPlaneAsync(ip);
+            var answer = await Workloads.CurlFromControlPlaneAsync(ip);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
             Assert.That(answer.Body, Does.Contain("Welcome to nginx"));
         });
 
         var before = await ReadNodeFactsAsync(worker, "before the fault");
-        var broken = await Report.Step($"[{worker}]$ {Profile.Commands.BreakPodNetwork}", () => InjectOnNodeAsync(PodNetworkBroken));
+        var broken = await InjectOnNodeAsync(PodNetworkBroken);
 
         CurlResult? last = null;
-        await Report.Step($"curl --connect-timeout {Timeouts.Curl.TotalSeconds:0} {ip} until it times out (within {Timeouts.Symptom.TotalSeconds:0} s)", async () =>
+        var curl = HttpProbe.Command(Profile.Commands.Curl, ip, Timeouts.Curl);
+        await Report.Step($"[{Profile.ControlPlane}]$ {curl} until it times out (within {Timeouts.Symptom.TotalSeconds:0} s)", async () =>
         {
             // A network restart takes a moment to bite: probe until the first timeout, within the symptom deadline. A
             // pod that keeps answering is no error here: the node's facts below say why.
@@ -82,7 +83,8 @@ public sealed class KubeProxyTests : NodeComponentCheck
             Assert.That(now.Status.PodIP, Is.EqualTo(ip));
         });
 
-        await Report.Step($"[{worker}]$ {Profile.Commands.RestorePodNetwork}; {Profile.Commands.Reboot}", async () =>
+        // The revert restores the network and reboots the node with the profile's commands.reboot (Cluster.RebootAsync).
+        await Report.Step($"[{worker}]$ {broken.Revert.Command}; {Profile.Commands.Reboot}", async () =>
         {
             var started = DateTimeOffset.UtcNow;
             await RecoverAsync(broken);
@@ -93,7 +95,7 @@ public sealed class KubeProxyTests : NodeComponentCheck
             Report.Attach("kubectl get pods -o wide", ObjectState.Describe(after));
             Assert.That(after.Restarts(), Is.GreaterThan(restartsBefore), "the book shows the restart count going up after the reboot");
             ip = after.Status.PodIP; // the IP may change
-            var answer = await CurlFromControlPlaneAsync(ip);
+            var answer = await Workloads.CurlFromControlPlaneAsync(ip);
             Record("recovery", DateTimeOffset.UtcNow - started);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
         });

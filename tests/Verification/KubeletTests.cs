@@ -12,8 +12,8 @@ namespace Verification;
 public sealed class KubeletTests : ClusterCheck
 {
     /// <summary>The book's <c>systemctl stop kubelet</c> on its w3-k8s; <c>systemctl start kubelet</c> undoes it.</summary>
-    private Fault KubeletStopped => Fault.OnNode("kubelet stopped", LastWorker, Profile.Commands.StopKubelet,
-        Revert.OnNode(LastWorker, Profile.Commands.StartKubelet));
+    private Fault KubeletStopped => Fault.OnNode("kubelet stopped", Workers.Last, Profile.Commands.StopKubelet,
+        Revert.OnNode(Workers.Last, Profile.Commands.StartKubelet));
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [KubeletStopped];
 
@@ -21,12 +21,13 @@ public sealed class KubeletTests : ClusterCheck
     [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
     public async Task PodHangsInTerminatingUntilKubeletIsBack()
     {
-        var worker = LastWorker;
-        var pod = await RunNginxPodAsync(worker);
+        var worker = Workers.Last;
+        var pod = await Workloads.RunNginxPodAsync(worker);
 
-        var kubeletStopped = await Report.Step($"[{worker}]$ systemctl stop kubelet", () => InjectOnNodeAsync(KubeletStopped));
+        var kubeletStopped = await InjectOnNodeAsync(KubeletStopped);
 
-        await Report.Step($"[{worker}]$ systemctl is-active kubelet → inactive", async () =>
+        // Cluster.IsKubeletActiveAsync runs the profile's commands.kubeletActive.
+        await Report.Step($"[{worker}]$ {Profile.Commands.KubeletActive} → inactive", async () =>
             Assert.That(await Cluster.IsKubeletActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
 
         var grace = pod.Spec.TerminationGracePeriodSeconds ?? 30;
@@ -38,7 +39,7 @@ public sealed class KubeletTests : ClusterCheck
             Record("detection", terminating.ObservedAt - deleted);
             Record("symptom", kubeletStopped.SinceInject);
             // The book's own look at it: kubectl get pods shows STATUS Terminating.
-            var pods = (await KubectlAsync("get pods")).EnsureSuccess();
+            var pods = (await Kubectl.RunAsync("get pods")).EnsureSuccess();
             Assert.That(KubectlTable.Parse(pods.Stdout).Cell(NginxPod, "STATUS"), Is.EqualTo("Terminating"), pods.ToString());
         });
 
@@ -50,7 +51,7 @@ public sealed class KubeletTests : ClusterCheck
             Assert.That(lastSeen, Does.Contain("Terminating"));
         });
 
-        await Report.Step($"[{worker}]$ systemctl start kubelet → {NginxPod} is gone", async () =>
+        await Report.Step($"[{worker}]$ {kubeletStopped.Revert.Command} → {NginxPod} is gone", async () =>
         {
             var started = DateTimeOffset.UtcNow;
             await RecoverAsync(kubeletStopped);
@@ -59,7 +60,7 @@ public sealed class KubeletTests : ClusterCheck
             Assert.That(gone.Objects, Is.Empty);
         });
 
-        var after = await KubectlStepAsync("get pods");
+        var after = await Kubectl.StepAsync("get pods");
         Assert.That(KubectlTable.Parse(after.Stdout).Row(NginxPod), Is.Null, $"kubectl get pods no longer lists {NginxPod}: {after}");
     }
 }

@@ -1,10 +1,7 @@
-using Harness.Faults;
 using Harness.Kube;
-using Harness.Kube.Kubectl;
-using Harness.Profiles;
 using Harness.Probes;
+using Harness.Profiles;
 using Harness.Safety;
-using k8s;
 using k8s.Models;
 using NUnit.Framework;
 
@@ -12,9 +9,10 @@ namespace Verification;
 
 /// <summary>
 /// What the checks of the node components share (issue 11, part 2: container runtime, CNI, br_netfilter, kube-proxy's
-/// Service path, CoreDNS): the fault's own commands probed on its worker before anything is injected, pods pinned to
-/// a node, calls made from inside a pod (the book's images have no curl: bash's /dev/tcp), a ClusterIP Service, and
-/// polls with deadlines (`Until`) for answers that change by themselves (kube-proxy programming a Service, DNS back).
+/// Service path, CoreDNS): the fault's own commands probed on its worker before anything is injected, the node's facts,
+/// and a pod that must not start. Pods pinned to a node, a ClusterIP Service and calls from inside a pod are the
+/// context's <see cref="Harness.Checks.Workloads"/>; polls for answers that change by themselves (kube-proxy
+/// programming a Service, DNS back) its PollAsync (an `Until`).
 /// </summary>
 public abstract class NodeComponentCheck : ClusterCheck
 {
@@ -33,25 +31,6 @@ public abstract class NodeComponentCheck : ClusterCheck
             Report.Attach("commands", string.Join("\n", settings.Select(s => $"{s.Name}: {s.Command}")));
             Assert.That(problems, Is.Empty, "the profile's commands for this fault must work on the node before it is injected");
         });
-
-    /// <summary>A pod of <paramref name="image"/> pinned to <paramref name="node"/> (the book's nginx-pod.yaml), with
-    /// extra labels and a command; waits until it is Ready unless told not to.</summary>
-    protected async Task<V1Pod> RunPodOnAsync(string name, string image, string node, IDictionary<string, string>? labels = null,
-        IList<string>? command = null, bool waitReady = true)
-    {
-        Involve(node);
-        return await Report.Step($"kubectl run {name} --image={image} (on {node})", async () =>
-        {
-            var pod = Context.Manifests.Pod(name, image, node, Profile.Images.PullSecret);
-            foreach (var (key, value) in labels ?? new Dictionary<string, string>()) pod.Metadata.Labels[key] = value;
-            if (command is not null) pod.Spec.Containers[0].Command = command;
-            await Api.CoreV1.CreateNamespacedPodAsync(pod, Ns, cancellationToken: Token);
-            if (!waitReady) return pod;
-            var ready = await Pod(name).Until(p => p.IsReady(), "to be Running and Ready", Timeouts.PodReady);
-            Report.Attach("kubectl get pods -o wide", ObjectState.Describe(ready.Objects[name]));
-            return ready.Objects[name];
-        });
-    }
 
     /// <summary>
     /// The node's facts (<see cref="NodeFacts"/>: runtime units, CNI, bridged or routed pods, ip_forward,
@@ -77,52 +56,11 @@ public abstract class NodeComponentCheck : ClusterCheck
     private static TimeSpan NodeFactsTimeout(ClusterProfile profile) =>
         TimeSpan.FromSeconds(Math.Clamp(profile.Timeouts.ToTimeouts().Command.TotalSeconds, 5, 30));
 
-    /// <summary><c>kubectl expose</c>: a ClusterIP Service on port 80 for the pods with <paramref name="selector"/>; returns its ClusterIP.</summary>
-    protected async Task<string> CreateServiceAsync(string name, IDictionary<string, string> selector) =>
-        await Report.Step($"kubectl create service clusterip {name} --tcp=80:80 (selector {string.Join(",", selector.Select(s => $"{s.Key}={s.Value}"))})", async () =>
-        {
-            var service = await Api.CoreV1.CreateNamespacedServiceAsync(new V1Service
-            {
-                Metadata = new V1ObjectMeta { Name = name },
-                Spec = new V1ServiceSpec
-                {
-                    Selector = selector,
-                    Ports = [new V1ServicePort { Port = 80, TargetPort = 80, Protocol = "TCP" }],
-                },
-            }, Ns, cancellationToken: Token);
-            var listed = await KubectlAsync($"get service {name} -o wide");
-            Report.Attach("kubectl get service", listed.ToString());
-            return service.Spec.ClusterIP;
-        });
-
-    /// <summary><paramref name="calls"/> HTTP calls from inside <paramref name="client"/> to <paramref name="ip"/>:80; who answered each (null: failed).</summary>
-    protected async Task<IReadOnlyList<string?>> CallFromPodAsync(string client, string ip, int calls)
-    {
-        var exec = await Context.KubectlAsync(PodCalls.KubectlExec(client, ip, 80, calls, Timeouts.Curl),
-            calls * (Timeouts.Curl + TimeSpan.FromSeconds(2)) + TimeSpan.FromSeconds(30));
-        var outcomes = PodCalls.Parse(exec.Stdout);
-        Report.Attach($"{calls} calls from {client} to {ip}: {PodCalls.Describe(PodCalls.Count(outcomes))}", exec.ToString());
-        if (outcomes.Count != calls)
-            Assert.Fail($"the calls from {client} did not run as planned (is bash in its image?): {exec}");
-        return outcomes;
-    }
-
     /// <summary>The node's Ready condition as kubelet last posted it.</summary>
     protected static V1NodeCondition? ReadyCondition(V1Node node) => node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
 
-    /// <summary>A line per event of one pod: reason and message, as <c>kubectl describe pod</c> lists them.</summary>
-    protected async Task<IReadOnlyList<Corev1Event>> PodEventsAsync(string pod) =>
-        (await Api.CoreV1.ListNamespacedEventAsync(Ns, fieldSelector: $"involvedObject.name={pod}", cancellationToken: Token)).Items.ToList();
-
     protected static string DescribeEvents(IEnumerable<Corev1Event> events) =>
         string.Join("\n", events.Select(e => $"{e.Type}\t{e.Reason}\t{e.Message}"));
-
-    /// <summary><c>kubectl get pods</c>: <paramref name="pod"/>'s STATUS column as kubectl prints it.</summary>
-    protected async Task<string?> KubectlPodStatusAsync(string pod)
-    {
-        var pods = (await KubectlAsync("get pods -o wide")).EnsureSuccess();
-        return KubectlTable.Parse(pods.Stdout).Cell(pod, "STATUS");
-    }
 
     /// <summary>A hold on the pod's watch: <paramref name="pod"/> stays not Running for <see cref="HoldPeriod"/>; returns the last state seen.</summary>
     protected Task<string> ExpectNotRunningForHoldPeriodAsync(string pod, string because) =>

@@ -6,7 +6,6 @@ using Harness.Nodes;
 using Harness.Reporting;
 using Harness.Waits;
 using k8s;
-using k8s.Models;
 using NUnit.Framework;
 
 namespace Verification;
@@ -31,7 +30,7 @@ public sealed class RolloutTests : ClusterCheck
     protected override IEnumerable<Fault> FaultsOf(string check) => [MissingImageTag];
 
     /// <summary>The scheduler places rollout-nginx's pods on any worker: every worker must stay healthy meanwhile.</summary>
-    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(EveryWorker);
+    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(Workers.All);
 
     [Test, CancelAfter(Backstop)]
     [Description("rollout-nginx 1.15.12 → 1.16.0; a missing tag exceeds its progress deadline; rollout undo restores 1.16.0; undo --to-revision=1 restores 1.15.12.")]
@@ -44,8 +43,7 @@ public sealed class RolloutTests : ClusterCheck
 
         await Report.Step($"kubectl apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", async () =>
         {
-            await Cluster.PutKubectlFileAsync(Manifests.RolloutNginxFile,
-                Context.Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Ns, Token);
+            await Kubectl.PutFileAsync(Manifests.RolloutNginxFile, Context.Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds));
             await ExpectActionAsync($"apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", "created");
             await RecordChangeCauseAsync(applyCause);
             await ExpectRolloutStatusAsync(RolloutVerdict.Complete);
@@ -133,11 +131,7 @@ public sealed class RolloutTests : ClusterCheck
     }
 
     /// <summary>Runs a kubectl command that must succeed and say <paramref name="verb"/> about the Deployment.</summary>
-    private async Task ExpectActionAsync(string arguments, string verb)
-    {
-        var result = (await KubectlAsync(arguments)).EnsureSuccess();
-        Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(result), "deployment.apps", Name), Does.Contain(verb), result.ToString());
-    }
+    private Task ExpectActionAsync(string arguments, string verb) => Kubectl.ExpectAsync(arguments, "deployment.apps", Name, verb);
 
     /// <summary>
     /// <c>kubectl rollout status deployment rollout-nginx</c>, bounded by the profile's rollout time. After an undo from a
@@ -154,7 +148,7 @@ public sealed class RolloutTests : ClusterCheck
             var (result, status) = (await new Until<(CommandResult Result, RolloutStatusOutput Status)>(
                     $"kubectl rollout status deployment {Name} to leave the bad tag's ProgressDeadlineExceeded", async _ =>
                     {
-                        var ran = await KubectlAsync($"rollout status deployment {Name} --timeout={limit.TotalSeconds:0}s", limit + TimeSpan.FromSeconds(30));
+                        var ran = await Kubectl.RunAsync($"rollout status deployment {Name} --timeout={limit.TotalSeconds:0}s", limit + TimeSpan.FromSeconds(30));
                         return (ran, RolloutStatusOutput.Parse(Name, KubectlOutput.Text(ran)));
                     }, answer => !stale(answer.Status))
                 {
@@ -180,8 +174,8 @@ public sealed class RolloutTests : ClusterCheck
     private Task ExpectImageServedAsync(string image) =>
         Report.Step($"pods run {image}", async () =>
         {
-            var pods = await WaitForReadyPodsAsync("app=nginx", Replicas, p => p.Spec.Containers[0].Image == image, ignoreLeaving: true);
-            var answer = await CurlFromControlPlaneAsync(pods[0].Status.PodIP);
+            var pods = await Workloads.ReadyPodsAsync("app=nginx", Replicas, p => p.Spec.Containers[0].Image == image, ignoreLeaving: true);
+            var answer = await Workloads.CurlFromControlPlaneAsync(pods[0].Status.PodIP);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
             if (Profile.Images.ServerHeaderShowsVersion)
                 Assert.That(answer.Server, Is.EqualTo($"nginx/{image.Split(':')[1]}"));
@@ -199,7 +193,7 @@ public sealed class RolloutTests : ClusterCheck
             var (result, history) = (await new Until<(CommandResult Result, IReadOnlyList<RolloutRevision> History)>(
                     $"kubectl rollout history deployment {Name} to list revisions {string.Join(", ", want.Select(w => w.Revision))}", async _ =>
                     {
-                        var ran = await Context.KubectlAsync($"rollout history deployment {Name}");
+                        var ran = await Kubectl.RunAsync($"rollout history deployment {Name}", attach: false);
                         IReadOnlyList<RolloutRevision> revisions = [];
                         try { if (ran.Succeeded) revisions = RolloutHistoryOutput.Parse(ran.Stdout); }
                         catch (FormatException) { } // no table (yet): read again, then fail with kubectl's output

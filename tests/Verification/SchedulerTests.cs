@@ -1,6 +1,5 @@
 using Harness.Kube;
 using Harness.Kube.Kubectl;
-using k8s;
 using NUnit.Framework;
 
 namespace Verification;
@@ -22,11 +21,11 @@ public sealed class SchedulerTests : ControlPlaneCheck
     public async Task NewPodStaysPendingWhileTheSchedulerIsAway()
     {
         await RequireStoppableAsync();
-        var pod = await RunNginxPodAsync(TargetWorker);
+        var pod = await Workloads.RunNginxPodAsync(Workers.First);
 
         var stopped = await StopComponentAsync();
 
-        await KubectlStepAsync($"run {UnscheduledPod} --image={Profile.Images.Nginx}");
+        await Kubectl.StepAsync($"run {UnscheduledPod} --image={Profile.Images.Nginx}");
 
         await Report.Step($"{UnscheduledPod} stays Pending with no node for {HoldPeriod.TotalSeconds:0} s", async () =>
         {
@@ -35,11 +34,11 @@ public sealed class SchedulerTests : ControlPlaneCheck
             Assert.That(lastSeen, Does.Contain("Pending"));
             Record("symptom", stopped.SinceInject);
 
-            var wide = (await KubectlAsync("get pods -o wide")).EnsureSuccess();
+            var wide = (await Kubectl.RunAsync("get pods -o wide")).EnsureSuccess();
             var row = KubectlTable.Parse(wide.Stdout);
             Assert.That(row.Cell(UnscheduledPod, "STATUS"), Is.EqualTo("Pending"), wide.ToString());
             Assert.That(row.Cell(UnscheduledPod, "NODE"), Is.EqualTo("<none>"), wide.ToString());
-            Assert.That(await EventsAsync(UnscheduledPod, "Scheduled"), Is.Empty, "no Scheduled event while the scheduler is away");
+            Assert.That(await Workloads.EventsAsync(UnscheduledPod, "Scheduled"), Is.Empty, "no Scheduled event while the scheduler is away");
         });
 
         await RunningPodKeepsServingAsync(pod.Status.PodIP);
@@ -53,8 +52,8 @@ public sealed class SchedulerTests : ControlPlaneCheck
             var running = ready.Objects[UnscheduledPod];
             Report.Attach("kubectl get pods -o wide", Describe(running));
             Assert.That(running.Spec.NodeName, Is.Not.Empty);
-            Assert.That(await EventsAsync(UnscheduledPod, "Scheduled"), Is.Not.Empty, "the scheduler reports the binding as an event");
+            Assert.That(await Workloads.EventsAsync(UnscheduledPod, "Scheduled"), Is.Not.Empty, "the scheduler reports the binding as an event");
         });
-        await KubectlStepAsync("get pods -o wide");
+        await Kubectl.StepAsync("get pods -o wide");
     }
 }

@@ -4,7 +4,6 @@ using Harness.Kube;
 using Harness.Kube.Kubectl;
 using Harness.Reporting;
 using Harness.Safety;
-using Harness.Waits;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;
@@ -16,10 +15,10 @@ namespace Verification;
 public sealed class SchedulingTests : ClusterCheck
 {
     /// <summary>The book's <c>kubectl cordon w3-k8s</c>; uncordon undoes it.</summary>
-    private Fault NodeCordoned => Fault.OnNode("node cordoned", LastWorker, $"kubectl cordon {LastWorker}", Revert.UncordonNode(LastWorker));
+    private Fault NodeCordoned => Fault.OnNode("node cordoned", Workers.Last, $"kubectl cordon {Workers.Last}", Revert.UncordonNode(Workers.Last));
 
     /// <summary>The book's <c>kubectl drain w3-k8s</c> (refused, then with --ignore-daemonsets); drain cordons first, so uncordon undoes it.</summary>
-    private Fault NodeDrained => Fault.OnNode("node drained", LastWorker, $"kubectl drain {LastWorker}", Revert.UncordonNode(LastWorker));
+    private Fault NodeDrained => Fault.OnNode("node drained", Workers.Last, $"kubectl drain {Workers.Last}", Revert.UncordonNode(Workers.Last));
 
     protected override IEnumerable<Fault> FaultsOf(string check) => check switch
     {
@@ -34,24 +33,24 @@ public sealed class SchedulingTests : ClusterCheck
     /// other workers, which must stay healthy meanwhile.
     /// </summary>
     protected override ClusterClaim ClaimOf(string check) => check == nameof(CordonedNodeGetsNoNewPods)
-        ? ClusterClaim.Nothing.Cordoning([LastWorker]).Needing([.. EveryWorker, Profile.ControlPlane])
-        : ClaimOfFaults(check).Needing(EveryWorker);
+        ? ClusterClaim.Nothing.Cordoning([Workers.Last]).Needing([.. Workers.All, Profile.ControlPlane])
+        : ClaimOfFaults(check).Needing(Workers.All);
 
     [Test, Order(1), CancelAfter(Backstop)]
     [Description("Cordon w3-k8s: it shows SchedulingDisabled and gets no new pods when echo-hname scales to 9; uncordon makes it schedulable again.")]
     public async Task CordonedNodeGetsNoNewPods()
     {
-        var node = LastWorker;
+        var node = Workers.Last;
         Involve(node);
         // The book: 3 replicas, one per worker; cordon w3-k8s; scale to 9.
-        var before = await ApplyEchoHnameAsync(OnePerWorker);
+        var before = await Workloads.ApplyEchoHnameAsync(Workers.OnePodEach);
         var onNodeBefore = before.Count(p => p.Spec.NodeName == node);
 
         var cordonedAt = DateTimeOffset.MinValue;
-        var cordon = await Report.Step($"kubectl cordon {node}", () =>
+        var cordon = await Report.Step(NodeCordoned.Command, () =>
             InjectAsync(NodeCordoned, async t =>
             {
-                var cordoned = (await KubectlAsync($"cordon {node}")).EnsureSuccess();
+                var cordoned = (await Kubectl.RunAsync($"cordon {node}")).EnsureSuccess();
                 cordonedAt = DateTimeOffset.UtcNow; // the API took the change: detection counts from here, not from kubectl's start
                 Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(cordoned), "node", node), Is.EqualTo(new[] { "cordoned" }), cordoned.ToString());
             }));
@@ -60,14 +59,14 @@ public sealed class SchedulingTests : ClusterCheck
         {
             await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
             Record("detection", DateTimeOffset.UtcNow - cordonedAt);
-            await ExpectKubectlNodeStatusAsync(node, "Ready,SchedulingDisabled");
+            await Kubectl.ExpectNodeStatusAsync(node, "Ready,SchedulingDisabled");
         });
 
-        var up = ThreePerWorker;
+        var up = Workers.ThreePodsEach;
         await Report.Step($"kubectl scale deployment echo-hname --replicas={up} → no new pod on {node}", async () =>
         {
-            await KubectlScaleAsync("echo-hname", up);
-            var pods = await WaitForReadyPodsAsync("app=nginx", up);
+            await Kubectl.ScaleAsync("echo-hname", up);
+            var pods = await Workloads.ReadyPodsAsync("app=nginx", up);
             Assert.That(pods.Count(p => p.Spec.NodeName == node), Is.EqualTo(onNodeBefore),
                 $"{node} keeps the pods it had and gets no new ones while cordoned");
         });
@@ -78,7 +77,7 @@ public sealed class SchedulingTests : ClusterCheck
             await RecoverAsync(cordon, UncordonAsync(node));
             await WaitForNodeStatusAsync(node, "Ready");
             Record("recovery", DateTimeOffset.UtcNow - started);
-            await ExpectKubectlNodeStatusAsync(node, "Ready");
+            await Kubectl.ExpectNodeStatusAsync(node, "Ready");
         });
     }
 
@@ -86,7 +85,7 @@ public sealed class SchedulingTests : ClusterCheck
     [Description("kubectl drain w3-k8s is refused for DaemonSet pods; with --ignore-daemonsets the node is emptied and the replicas run elsewhere; uncordon.")]
     public async Task DrainIsRefusedForDaemonSetPodsUnlessIgnored()
     {
-        var node = LastWorker;
+        var node = Workers.Last;
         Involve(node);
         var emptyDirFlag = Profile.Kubernetes.DrainEmptyDirFlag;
 
@@ -100,16 +99,16 @@ public sealed class SchedulingTests : ClusterCheck
                 $"(the flag each needs is named; the book's drain uses only --ignore-daemonsets)");
         });
 
-        var replicas = ThreePerWorker; // the book's 9
-        var before = await ApplyEchoHnameAsync(replicas);
+        var replicas = Workers.ThreePodsEach; // the book's 9
+        var before = await Workloads.ApplyEchoHnameAsync(replicas);
         var workloadOnNode = before.Where(p => p.Spec.NodeName == node).Select(p => $"{Ns}/{p.Name()}").ToList();
 
         // drain cordons the node before anything else: its revert (uncordon) is registered before the first `kubectl drain`.
-        var drained = await Report.Step($"kubectl drain {node} → refused: cannot delete {DrainOutput.DaemonSetRefusal}", async () =>
+        var drained = await Report.Step($"{NodeDrained.Command} → refused: cannot delete {DrainOutput.DaemonSetRefusal}", async () =>
         {
             var daemonSetPods = await DaemonSetPodsOnAsync(node);
             Harness.Nodes.CommandResult refused = null!;
-            var fault = await InjectAsync(NodeDrained, async t => refused = await KubectlAsync($"drain {node}"));
+            var fault = await InjectAsync(NodeDrained, async t => refused = await Kubectl.RunAsync($"drain {node}"));
             var drain = DrainOutput.Parse(node, KubectlOutput.Text(refused));
             Assert.That(refused.ExitCode, Is.Not.Zero, $"drain must refuse while DaemonSet pods run on the node: {refused}");
             Assert.That(drain.Cordoned, Is.True, $"node/{node} cordoned comes first");
@@ -127,32 +126,32 @@ public sealed class SchedulingTests : ClusterCheck
         {
             var started = DateTimeOffset.UtcNow;
             // --timeout: kubectl waits for the evicted pods to be gone, at most this long (the book passes none).
-            var result = await KubectlAsync($"drain {node} --ignore-daemonsets --timeout={timeout.TotalSeconds:0}s", timeout + TimeSpan.FromSeconds(30));
+            var result = await Kubectl.RunAsync($"drain {node} --ignore-daemonsets --timeout={timeout.TotalSeconds:0}s", timeout + TimeSpan.FromSeconds(30));
             var drain = DrainOutput.Parse(node, KubectlOutput.Text(result));
             Assert.That(result.ExitCode, Is.Zero, result.ToString());
             Assert.That(drain.Cordoned, Is.True, $"node/{node} already cordoned");
             Assert.That(drain.IgnoredDaemonSetPods, Is.Not.Empty, "WARNING: ignoring DaemonSet-managed Pods: …");
             Assert.That(drain.Evicting, Is.SupersetOf(workloadOnNode), $"evicting pod …: every echo-hname pod that was on {node}");
             Assert.That(drain.Drained, Is.True, $"node/{node} drained");
-            var pods = await WaitForReadyPodsAsync("app=nginx", replicas, p => p.Spec.NodeName != node);
+            var pods = await Workloads.ReadyPodsAsync("app=nginx", replicas, p => p.Spec.NodeName != node);
             Record("recovery", DateTimeOffset.UtcNow - started);
             Assert.That(pods.Select(p => p.Spec.NodeName), Has.None.EqualTo(node), "the replicas run elsewhere");
             await WaitForNodeStatusAsync(node, "Ready,SchedulingDisabled");
-            await ExpectKubectlNodeStatusAsync(node, "Ready,SchedulingDisabled");
+            await Kubectl.ExpectNodeStatusAsync(node, "Ready,SchedulingDisabled");
         });
 
         await Report.Step($"kubectl uncordon {node} → {node} Ready", async () =>
         {
             await RecoverAsync(drained, UncordonAsync(node));
             await WaitForNodeStatusAsync(node, "Ready");
-            await ExpectKubectlNodeStatusAsync(node, "Ready");
+            await Kubectl.ExpectNodeStatusAsync(node, "Ready");
         });
     }
 
     /// <summary>The book's recovery: <c>kubectl uncordon NODE</c>, which answers <c>node/NODE uncordoned</c>.</summary>
     private Func<CancellationToken, Task> UncordonAsync(string node) => async _ =>
     {
-        var uncordoned = (await KubectlAsync($"uncordon {node}")).EnsureSuccess();
+        var uncordoned = (await Kubectl.RunAsync($"uncordon {node}")).EnsureSuccess();
         Assert.That(KubectlOutput.VerbsFor(KubectlOutput.Text(uncordoned), "node", node), Is.EqualTo(new[] { "uncordoned" }), uncordoned.ToString());
     };
 

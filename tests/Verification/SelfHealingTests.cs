@@ -2,7 +2,6 @@ using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Reporting;
-using Harness.Waits;
 using k8s;
 using NUnit.Framework;
 
@@ -24,27 +23,26 @@ public sealed class SelfHealingTests : ClusterCheck
     protected override IEnumerable<Fault> FaultsOf(string check) => [ContainerPid1Killed];
 
     /// <summary>Its pod runs on the first worker: that node must stay healthy meanwhile.</summary>
-    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing([TargetWorker]);
+    protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing([Workers.First]);
 
     [Test, CancelAfter(Backstop)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()
     {
-        var pod = await RunNginxPodAsync(TargetWorker);
+        var pod = await Workloads.RunNginxPodAsync(Workers.First);
         var restartsBefore = pod.Restarts();
 
         var pidFileBefore = await Report.Step($"kubectl exec {NginxPod} -- cat /run/nginx.pid → 1", async () =>
         {
-            var pid = await KubectlStepAsync($"exec {NginxPod} -n {Ns} -- cat /run/nginx.pid");
+            var pid = await Kubectl.StepAsync($"exec {NginxPod} -n {Ns} -- cat /run/nginx.pid");
             Assert.That(pid.Stdout.Trim(), Is.EqualTo("1"), "nginx must be the container's PID 1");
-            return (await KubectlStepAsync($"exec {NginxPod} -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
+            return (await Kubectl.StepAsync($"exec {NginxPod} -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
         });
 
-        var killed = await Report.Step($"kubectl exec {NginxPod} -- {KillPid1}", () =>
+        var killed = await Report.Step(ContainerPid1Killed.Command, () =>
             InjectAsync(ContainerPid1Killed, async t =>
             {
-                var exec = await Cluster.KubectlAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", Ns, t);
-                Report.Attach("output", exec.ToString());
+                var exec = await Kubectl.RunAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", ct: t);
                 if (!ContainerExec.SignalWasSent(exec))
                     Assert.Fail($"kill 1 inside {NginxPod} failed, nothing was killed:\n{exec}");
             }));
@@ -62,10 +60,10 @@ public sealed class SelfHealingTests : ClusterCheck
 
         await Report.Step("the new nginx wrote a new pid file and answers", async () =>
         {
-            var pidFileAfter = (await KubectlStepAsync($"exec {NginxPod} -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
+            var pidFileAfter = (await Kubectl.StepAsync($"exec {NginxPod} -n {Ns} -- stat -c %Y /run/nginx.pid")).Stdout.Trim();
             Assert.That(pidFileAfter, Is.Not.EqualTo(pidFileBefore), "a restarted nginx writes its pid file anew");
             var now = await Api.CoreV1.ReadNamespacedPodAsync(NginxPod, Ns, cancellationToken: Token);
-            var answer = await CurlFromControlPlaneAsync(now.Status.PodIP);
+            var answer = await Workloads.CurlFromControlPlaneAsync(now.Status.PodIP);
             Assert.That(answer.StatusCode, Is.EqualTo(200), answer.ToString());
         });
     }

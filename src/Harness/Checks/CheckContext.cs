@@ -1,6 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using Harness.Faults;
 using Harness.Kube;
-using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Reporting;
 using Harness.Waits;
@@ -12,8 +12,9 @@ namespace Harness.Checks;
 /// <summary>
 /// Everything one check works with, made for it alone when it starts and undone when it ends — the Kubernetes e2e
 /// framework's per-spec <c>Framework</c> (client, namespace, clean-ups registered with DeferCleanup): the shared
-/// cluster, the check's namespace, its faults (<see cref="FaultScope"/>), its report, its metrics, its cancellation
-/// and its waits. Nothing in it is shared with another check, so checks can later run side by side.
+/// cluster, the check's namespace, its faults (<see cref="FaultScope"/>), its report, its metrics, its cancellation,
+/// its waits, and the book's steps as services (<see cref="Kubectl"/>, <see cref="Workers"/>, <see cref="Workloads"/>).
+/// Nothing in it is shared with another check beside it.
 /// </summary>
 public sealed class CheckContext : IAsyncDisposable
 {
@@ -25,13 +26,16 @@ public sealed class CheckContext : IAsyncDisposable
     private readonly Lock _cleanUpGate = new();
     private Task? _cleanUp;
     private readonly ClaimBoard? _claims;
+    private readonly Action<string> _fail;
     private IDisposable? _claim;
 
+    /// <param name="fail">How the test framework fails a check (NUnit: <c>Assert.Fail</c>); by default a <see cref="CheckFailedException"/>.</param>
     internal CheckContext(string name, string ns, Cluster? cluster, FaultScope faults, TestScope report, CheckMetrics? metrics,
         Action<string> progress, CancellationTokenSource cancellation, Func<CancellationToken, ClusterWaits> waits, Manifests? manifests = null,
-        ClaimBoard? claims = null)
+        ClaimBoard? claims = null, Action<string>? fail = null)
     {
         _claims = claims;
+        _fail = fail ?? (message => throw new CheckFailedException(message));
         Name = name;
         _manifests = manifests;
         Namespace = ns;
@@ -42,6 +46,8 @@ public sealed class CheckContext : IAsyncDisposable
         Progress = progress;
         _cancellation = cancellation;
         _waits = waits(cancellation.Token);
+        Kubectl = new BookKubectl(this);
+        Workloads = new Workloads(this);
     }
 
     /// <summary>
@@ -51,13 +57,14 @@ public sealed class CheckContext : IAsyncDisposable
     /// <param name="name">The check as the gate knows it (the test method's name).</param>
     /// <param name="fullName">The check's full name, written into the ledger entries of its faults.</param>
     /// <param name="deadline">The check's own deadline (e.g. NUnit's [CancelAfter]).</param>
-    public static CheckContext Start(RunContext run, string name, string fullName, TestScope report, CancellationToken deadline)
+    /// <param name="fail">How the test framework fails a check (<see cref="Fail"/>).</param>
+    public static CheckContext Start(RunContext run, string name, string fullName, TestScope report, CancellationToken deadline, Action<string> fail)
     {
         var ns = NamespaceOf(run.Namespace, name);
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(deadline, run.Interrupted);
         var faults = new FaultScope(run.Ledger, run.Cluster, run.Policy, run.RunId, fullName, run.Progress, run.Identity);
         return new CheckContext(name, ns, run.Cluster, faults, report, new CheckMetrics(run.Metrics, name, report), run.Progress,
-            cancellation, token => run.Cluster.Waits(ns, token), run.Manifests, run.Claims);
+            cancellation, token => run.Cluster.Waits(ns, token), run.Manifests, run.Claims, fail);
     }
 
     /// <summary>
@@ -79,6 +86,9 @@ public sealed class CheckContext : IAsyncDisposable
 
     public Cluster Cluster => _cluster ?? throw new InvalidOperationException($"the context of {Name} has no cluster (made by a unit test)");
     public ClusterProfile Profile => Cluster.Profile;
+
+    /// <summary>The profile's timeouts as durations, as e2e's <c>f.Timeouts</c>.</summary>
+    public Timeouts Timeouts => Profile.Timeouts.ToTimeouts();
     public IKubernetes Api => Cluster.Api;
 
     /// <summary>The book's manifests.</summary>
@@ -108,6 +118,28 @@ public sealed class CheckContext : IAsyncDisposable
 
     /// <summary>A recovery figure of this check: in reports/metrics.jsonl and as an (excluded) parameter of its report.</summary>
     public void Record(string phase, TimeSpan duration) => Metrics?.Record(phase, duration);
+
+    /// <summary>
+    /// Fails the check: the cluster did not do what the book says. The test framework's own failure (as Gomega's
+    /// registered fail handler), so its report reads it as failed, not broken.
+    /// </summary>
+    [DoesNotReturn]
+    public void Fail(string message)
+    {
+        _fail(message);
+        throw new CheckFailedException(message); // a handler that returned
+    }
+
+    // ---- the book's steps -------------------------------------------------------------------------------------------
+
+    /// <summary>The book's kubectl on the control plane, in the check's namespace: the one way a check runs kubectl.</summary>
+    public BookKubectl Kubectl { get; }
+
+    /// <summary>The book's workers: w1-k8s, w2-k8s and w3-k8s as the profile's fault targets name them.</summary>
+    public BookWorkers Workers => BookWorkers.Of(Profile);
+
+    /// <summary>The book's pods, Deployments and Services in the check's namespace, and the calls that reach them.</summary>
+    public Workloads Workloads { get; }
 
     /// <summary>
     /// Registers something to undo when the check ends, as Ginkgo's DeferCleanup: undone newest first together with the
@@ -170,9 +202,13 @@ public sealed class CheckContext : IAsyncDisposable
         return Faults.InjectAsync(fault, inject, Cancellation);
     }
 
-    /// <summary>A node fault made the book's way: its command, run as root on its node (<c>[w1-k8s]$ systemctl stop kubelet</c>).</summary>
+    /// <summary>
+    /// A node fault made the book's way, as a step named by what runs: its command, run as root on its node
+    /// (<c>[w1-k8s]$ systemctl stop kubelet</c>).
+    /// </summary>
     public Task<InjectedFault> InjectOnNodeAsync(Fault fault) =>
-        InjectAsync(fault, async t => (await Cluster.Node(fault.Target).RunAsync(fault.Command, ct: t)).EnsureSuccess());
+        Report.Step(BookWorkers.Prompt(fault.Target, fault.Command), () =>
+            InjectAsync(fault, async t => (await Cluster.Node(fault.Target).RunAsync(fault.Command, ct: t)).EnsureSuccess()));
 
     /// <summary>The book's recovery step: <paramref name="recovery"/>, or the fault's registered revert; the ledger entry is closed once it succeeded.</summary>
     public Task RecoverAsync(InjectedFault fault, Func<CancellationToken, Task>? recovery = null) =>
@@ -189,11 +225,13 @@ public sealed class CheckContext : IAsyncDisposable
     /// <summary>One node, every node watched (the outcome shows them all, as <c>kubectl get nodes</c>).</summary>
     public ObjectWait<V1Node> Node(string name) => _waits.Node(name);
 
-    // ---- the book's kubectl ------------------------------------------------------------------------------------------
-
-    /// <summary>kubectl on the control plane as the book types it, in the check's namespace (see <see cref="Harness.Cluster.KubectlAsync"/>).</summary>
-    public Task<CommandResult> KubectlAsync(string arguments, TimeSpan? timeout = null) =>
-        Cluster.KubectlAsync(arguments, Namespace, Cancellation, timeout);
+    /// <summary>
+    /// Repeats <paramref name="attempt"/> every 2 s until <paramref name="done"/> says its result is the one wanted,
+    /// within <paramref name="deadline"/>; returns the last result either way (the caller judges it).
+    /// </summary>
+    public async Task<T> PollAsync<T>(Func<CancellationToken, Task<T>> attempt, Func<T, bool> done, TimeSpan deadline) =>
+        // The caller's judgement says what the last try saw.
+        (await new Until<T>("the answer wanted", attempt, done).LastWithinAsync(deadline, Cancellation)).Last!;
 
     // ---- the end ----------------------------------------------------------------------------------------------------
 
@@ -219,3 +257,6 @@ public sealed class CheckContext : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A check failed where no test framework's own failure was given (<see cref="CheckContext.Fail"/>).</summary>
+public sealed class CheckFailedException(string message) : Exception(message);

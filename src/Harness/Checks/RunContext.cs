@@ -11,8 +11,6 @@ namespace Harness.Checks;
 /// </summary>
 public sealed class RunContext
 {
-    private string? _blocked;
-
     /// <summary>The cluster, connected once and shared: checks read it and run commands through it, never replace it.</summary>
     public required Cluster Cluster { get; init; }
     public required FaultLedger Ledger { get; init; }
@@ -43,9 +41,17 @@ public sealed class RunContext
     public ClaimBoard Claims { get; } = new();
 
     /// <summary>Set when a check left the cluster not as it found it: the following checks report that instead of failing one after another.</summary>
-    public string? Blocked
+    public RunBlock Blocked { get; } = new();
+}
+
+/// <summary>Why the run's checks cannot go on (a check left the cluster not as it found it), or null; shared by checks side by side.</summary>
+public sealed class RunBlock
+{
+    private string? _reason;
+
+    public string? Reason
     {
-        get => Volatile.Read(ref _blocked);
-        set => Volatile.Write(ref _blocked, value);
+        get => Volatile.Read(ref _reason);
+        set => Volatile.Write(ref _reason, value);
     }
 }

@@ -24,11 +24,12 @@ public sealed record CurlError(int Code, string Message)
 public static partial class HttpProbe
 {
     /// <param name="timeout">curl's own <c>{timeout}</c> in the template (<c>--connect-timeout</c>, <c>--max-time</c>), in seconds as curl reads it.</param>
-    public static async Task<CurlResult> CurlAsync(NodeShell from, string curlTemplate, string ip, TimeSpan timeout, CancellationToken ct)
-    {
-        var command = curlTemplate.Replace("{ip}", ip).Replace("{timeout}", timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture));
-        return Read(await from.RunAsync(command, timeout + TimeSpan.FromSeconds(30), ct));
-    }
+    public static async Task<CurlResult> CurlAsync(NodeShell from, string curlTemplate, string ip, TimeSpan timeout, CancellationToken ct) =>
+        Read(await from.RunAsync(Command(curlTemplate, ip, timeout), timeout + TimeSpan.FromSeconds(30), ct));
+
+    /// <summary>The curl command the profile's template (<c>commands.curl</c>) makes for <paramref name="ip"/>: what runs, and what the report names.</summary>
+    public static string Command(string curlTemplate, string ip, TimeSpan timeout) =>
+        curlTemplate.Replace("{ip}", ip).Replace("{timeout}", timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Reads curl's transcript: the last status line and Server header of <c>-i</c> output, the body, curl's error.</summary>
     public static CurlResult Read(CommandResult result)

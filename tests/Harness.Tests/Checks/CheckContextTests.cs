@@ -194,6 +194,21 @@ public class CheckContextTests
     }
 
     [Test]
+    public async Task A_node_fault_is_injected_in_a_step_named_by_the_command_that_runs()
+    {
+        using var ledger = new TempLedger();
+        var undone = new Undone();
+        var stopped = Fault.OnNode("kubelet stopped", "w1-k8s", "sudo systemctl stop kubelet.service", Revert.OnNode("w1-k8s", "sudo systemctl start kubelet.service"));
+        await using (var context = Context(ledger, undone, new CancellationTokenSource()))
+        {
+            // This context has no cluster to run it on: the step is named and the revert registered before the command runs.
+            await Assert.ThrowsAsync<InvalidOperationException>(() => context.InjectOnNodeAsync(stopped));
+            Assert.That(context.Report.Result.Steps.Select(s => s.Name), Is.EqualTo(new[] { "[w1-k8s]$ sudo systemctl stop kubelet.service" }));
+        }
+        Assert.That(undone.Order, Is.EqualTo(new[] { "revert on w1-k8s: sudo systemctl start kubelet.service" }));
+    }
+
+    [Test]
     public async Task The_waits_of_a_context_end_with_its_cancellation()
     {
         using var ledger = new TempLedger();

@@ -2,11 +2,14 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Harness;
 using Harness.Checks;
+using Harness.Diagnosis;
 using Harness.Faults;
+using Harness.Kube;
 using Harness.NUnitAdapter;
 using Harness.Profiles;
 using Harness.Reporting;
 using Harness.Safety;
+using Harness.Text;
 using NUnit.Framework;
 
 [assembly: AllureNUnit]

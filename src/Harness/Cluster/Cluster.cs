@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using Harness.Diagnosis;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Safety;
-using Harness.Safety.Diagnosis;
+using Harness.Text;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
@@ -455,7 +456,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
     {
         var nodes = await Api.CoreV1.ListNodeAsync(cancellationToken: ct);
         var info = nodes.Items.Select(n => n.Status.NodeInfo).ToList();
-        var skew = VersionSkew.Judge(new VersionFacts(Profile.ControlPlane, ServerVersion, await ComponentHealth.KubeadmVersionAsync(Api, ct),
+        var skew = VersionSkew.Judge(new VersionFacts(Profile.ControlPlane, ServerVersion, await VersionSkew.KubeadmVersionAsync(Api, ct),
             null, "", [.. nodes.Items.Select(n => (n.Name(), n.Status.NodeInfo.KubeletVersion))]));
         return new SortedDictionary<string, string>
         {

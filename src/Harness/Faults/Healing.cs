@@ -1,5 +1,5 @@
 using Harness.Reporting;
-using Harness.Safety;
+using Harness.Text;
 
 namespace Harness.Faults;
 

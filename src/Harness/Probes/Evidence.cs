@@ -1,6 +1,6 @@
 using System.Text;
 using Harness.Reporting;
-using Harness.Safety;
+using Harness.Text;
 using k8s;
 using k8s.Models;
 
@@ -25,7 +25,7 @@ public static class Evidence
         // First, over SSH: what the control plane's containers, /readyz and etcd say, which answers when the API hangs.
         await Piece(report, "control plane (static pods' containers, /readyz, etcd health)", "text/plain", "txt", async () =>
         {
-            var look = await Safety.Diagnosis.ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, token, TimeSpan.FromSeconds(30));
+            var look = await Diagnosis.ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, token, TimeSpan.FromSeconds(30));
             return $"{(look.Problems.Count == 0 ? "nothing broken seen" : string.Join("\n", look.Problems))}\n\n{look.Evidence}";
         });
         await Piece(report, "pods (YAML)", "application/yaml", "yaml", async () =>

@@ -1,5 +1,6 @@
+using Harness.Diagnosis;
 using Harness.Kube;
-using Harness.Safety.Diagnosis;
+using Harness.Text;
 using Harness.Waits;
 using k8s;
 using k8s.Models;

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Harness.Nodes;
 using Harness.Probes;
 using Harness.Profiles;
+using Harness.Text;
 
 namespace Harness.Safety;
 

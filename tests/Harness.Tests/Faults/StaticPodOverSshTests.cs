@@ -1,6 +1,6 @@
 using Harness.Faults;
+using Harness.Kube;
 using Harness.Profiles;
-using Harness.Safety;
 using Harness.Tests.Reporting;
 using Harness.Tests.Support;
 using NUnit.Framework;

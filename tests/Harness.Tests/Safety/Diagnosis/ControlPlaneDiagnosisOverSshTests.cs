@@ -1,7 +1,7 @@
+using Harness.Diagnosis;
+using Harness.Kube;
 using Harness.Nodes;
 using Harness.Profiles;
-using Harness.Safety;
-using Harness.Safety.Diagnosis;
 using Harness.Tests.Support;
 using NUnit.Framework;
 

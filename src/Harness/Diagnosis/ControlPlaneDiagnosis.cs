@@ -1,8 +1,10 @@
 using System.Text.RegularExpressions;
 using Harness.Nodes;
+using Harness.Probes;
 using Harness.Profiles;
+using Harness.Text;
 
-namespace Harness.Safety.Diagnosis;
+namespace Harness.Diagnosis;
 
 /// <summary>What one look at the control plane found.</summary>
 /// <param name="Problems">Each component found broken on firm evidence (a manifest missing, a container exited or

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Harness;
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Profiles;

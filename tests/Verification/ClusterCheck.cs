@@ -1,5 +1,5 @@
-using Harness;
 using Harness.Checks;
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
@@ -211,7 +211,7 @@ public abstract class ClusterCheck
                 var problems = await Preflight.HealthAsync(Cluster, namespaceGone: null, SteadyStateSettle, Token, elsewhere);
                 Assert.That(problems, Is.Empty, "the cluster must be healthy before a fault is injected (a component this check needs is down)");
             });
-            await Report.Step($"kubectl create namespace {Ns}", StepPart.Harness, () => InjectAsync(CheckNamespace, t => Cluster.EnsureNamespaceAsync(Ns, t)));
+            await Report.Step($"kubectl create namespace {Ns}", StepPart.Harness, () => InjectAsync(CheckNamespace, t => Cluster.Namespaces.EnsureAsync(Ns, t)));
             if (PullSecrets.Source(Profile.Images.PullSecret) is var (secretNs, secret))
                 await Report.Step($"images.pullSecret: Secret {secretNs}/{secret} copied into {Ns} (pods name it in imagePullSecrets)", StepPart.Harness,
                     () => PullSecrets.CopyAsync(Api, Profile.Images.PullSecret, Ns, Token));
@@ -365,7 +365,7 @@ public abstract class ClusterCheck
 
     /// <summary>
     /// One of the book's kubectl commands, run on the control plane as the book types it (the check's namespace is the
-    /// current context there, see <see cref="Harness.Cluster.KubectlAsync"/>), with what kubectl printed attached to the
+    /// current context there, see <see cref="IKubectl.RunAsync"/>), with what kubectl printed attached to the
     /// current step. Not checked: the caller reads the output (a refusal can be the expected answer).
     /// </summary>
     protected async Task<CommandResult> KubectlAsync(string arguments, TimeSpan? timeout = null)

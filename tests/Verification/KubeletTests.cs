@@ -27,7 +27,7 @@ public sealed class KubeletTests : ClusterCheck
         var kubeletStopped = await Report.Step($"[{worker}]$ systemctl stop kubelet", () => InjectOnNodeAsync(KubeletStopped));
 
         await Report.Step($"[{worker}]$ systemctl is-active kubelet → inactive", async () =>
-            Assert.That(await Cluster.IsKubeletActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
+            Assert.That(await Cluster.Kubelets.IsActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
 
         var grace = pod.Spec.TerminationGracePeriodSeconds ?? 30;
         await Report.Step($"kubectl delete pod {NginxPod} → Terminating", async () =>

@@ -44,7 +44,7 @@ public sealed class RolloutTests : ClusterCheck
 
         await Report.Step($"kubectl apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", async () =>
         {
-            await Cluster.PutKubectlFileAsync(Manifests.RolloutNginxFile,
+            await Cluster.Kubectl.PutFileAsync(Manifests.RolloutNginxFile,
                 Context.Manifests.RolloutNginx(images.RolloutInitial, Profile.Timeouts.ProgressDeadlineSeconds), Ns, Token);
             await ExpectActionAsync($"apply -f ./{Manifests.RolloutNginxFile}{RecordFlag}", "created");
             await RecordChangeCauseAsync(applyCause);

@@ -43,7 +43,7 @@ public sealed class SelfHealingTests : ClusterCheck
         var killed = await Report.Step($"kubectl exec {NginxPod} -- {KillPid1}", () =>
             InjectAsync(ContainerPid1Killed, async t =>
             {
-                var exec = await Cluster.KubectlAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", Ns, t);
+                var exec = await Cluster.Kubectl.RunAsync($"exec {NginxPod} -n {Ns} -- {KillPid1}", Ns, t);
                 Report.Attach("output", exec.ToString());
                 if (!ContainerExec.SignalWasSent(exec))
                     Assert.Fail($"kill 1 inside {NginxPod} failed, nothing was killed:\n{exec}");

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Harness;
 using Harness.Checks;
+using Harness.ClusterAccess;
 using Harness.Diagnosis;
 using Harness.Faults;
 using Harness.Kube;
@@ -175,7 +175,7 @@ public sealed class Suite
                 problem => NUnitProgress.Write($"control plane after healing: {problem}"), Interrupted.Token);
         }
         _metrics.KubernetesVersion = cluster.ServerVersion;
-        var environment = await cluster.DescribeEnvironmentAsync(Interrupted.Token);
+        var environment = await EnvironmentFacts.ReadAsync(cluster.Api, cluster.Profile, cluster.ServerVersion, Interrupted.Token);
         if (IsVerificationRun) _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"]);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
@@ -208,7 +208,7 @@ public sealed class Suite
             throw new ClusterBusyException($"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
                                            $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
-        var identity = await ClusterIdentity.ReadAsync(cluster, Interrupted.Token);
+        var identity = await ClusterIdentity.ReadAsync(cluster.Api, cluster.Profile, cluster.CaFingerprint, Interrupted.Token);
         await Healing.HealAsync(cluster, ledger, identity, _results, NUnitProgress.Write, Interrupted.Token);
 
         var infeasible = await FaultFeasibility.CheckAsync(cluster, Interrupted.Token);

@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Nodes;
@@ -191,9 +192,9 @@ public sealed class CheckContext : IAsyncDisposable
 
     // ---- the book's kubectl ------------------------------------------------------------------------------------------
 
-    /// <summary>kubectl on the control plane as the book types it, in the check's namespace (see <see cref="Harness.Cluster.KubectlAsync"/>).</summary>
+    /// <summary>kubectl on the control plane as the book types it, in the check's namespace (see <see cref="IKubectl.RunAsync"/>).</summary>
     public Task<CommandResult> KubectlAsync(string arguments, TimeSpan? timeout = null) =>
-        Cluster.KubectlAsync(arguments, Namespace, Cancellation, timeout);
+        Cluster.Kubectl.RunAsync(arguments, Namespace, Cancellation, timeout);
 
     // ---- the end ----------------------------------------------------------------------------------------------------
 

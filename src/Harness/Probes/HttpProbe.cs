@@ -24,7 +24,7 @@ public sealed record CurlError(int Code, string Message)
 public static partial class HttpProbe
 {
     /// <param name="timeout">curl's own <c>{timeout}</c> in the template (<c>--connect-timeout</c>, <c>--max-time</c>), in seconds as curl reads it.</param>
-    public static async Task<CurlResult> CurlAsync(NodeShell from, string curlTemplate, string ip, TimeSpan timeout, CancellationToken ct)
+    public static async Task<CurlResult> CurlAsync(INodeShell from, string curlTemplate, string ip, TimeSpan timeout, CancellationToken ct)
     {
         var command = curlTemplate.Replace("{ip}", ip).Replace("{timeout}", timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture));
         return Read(await from.RunAsync(command, timeout + TimeSpan.FromSeconds(30), ct));

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Harness.ClusterAccess;
 using Harness.Diagnosis;
 using Harness.Kube;
 using Harness.Profiles;

@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Diagnosis;
 using Harness.Faults;
 using Harness.Kube;
@@ -107,7 +108,7 @@ public static class Preflight
 
         var profile = cluster.Profile;
         await scope.InjectAsync(Fault.InCluster("preflight pods", ns, $"kubectl create namespace {ns}", Revert.DeleteNamespace(ns)),
-            t => cluster.EnsureNamespaceAsync(ns, t), ct);
+            t => cluster.Namespaces.EnsureAsync(ns, t), ct);
         try
         {
             foreach (var worker in profile.Workers)

@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Diagnosis;
 using Harness.Kube;
 using Harness.Nodes;

@@ -147,9 +147,11 @@ public sealed class Suite
         {
             try
             {
-                var healed = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, _results, NUnitProgress.Write, Interrupted.Token);
+                var pass = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, NUnitProgress.Write, Interrupted.Token);
+                HealingReport.Write(pass, _results);
+                pass.ThrowIfUnhealed();
                 // etcd put back: the API server may still be in kubelet's back-off; give it its restart time, not the connect budget.
-                controlPlaneHealed = healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest);
+                controlPlaneHealed = pass.Healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest);
                 if (controlPlaneHealed)
                     await nodes.WaitForApiServerAsync(Interrupted.Token);
             }
@@ -209,7 +211,9 @@ public sealed class Suite
                                            $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
         var identity = await ClusterIdentity.ReadAsync(cluster.Api, cluster.Profile, cluster.CaFingerprint, Interrupted.Token);
-        await Healing.HealAsync(cluster, ledger, identity, _results, NUnitProgress.Write, Interrupted.Token);
+        var healing = await Healing.HealAsync(cluster, ledger, identity, NUnitProgress.Write, Interrupted.Token);
+        HealingReport.Write(healing, _results);
+        healing.ThrowIfUnhealed();
 
         var infeasible = await FaultFeasibility.CheckAsync(cluster, Interrupted.Token);
         if (infeasible.Count > 0)

@@ -39,7 +39,7 @@ public sealed class Cluster : IReverter, IAsyncDisposable
             new NodeRebootRevert(Node, commandTimeout, Reboots),
             new UncordonRevert(api),
             new DeleteNamespaceRevert(Namespaces),
-            new StaticPodRestore(Node, Profile, progress), // over SSH, as a later run heals it when the API is down
+            new StaticPodRestore(Node, Profile, nodes.Progress), // over SSH, as a later run heals it when the API is down
             new ScaleDeploymentRevert(Deployments),
             new DaemonSetBackOnNodeRevert(DaemonSets),
         ], revert => $"unknown revert: {revert}");

@@ -1,16 +1,12 @@
 using Harness.ClusterAccess;
-using Harness.Profiles;
-using Harness.Reporting;
 using NUnit.Framework;
+using static Harness.Tests.ClusterAccess.LabProfile;
 
 namespace Harness.Tests.ClusterAccess;
 
 /// <summary>The book's kubectl on the control plane, seen through a fake control plane: what it runs there, and once.</summary>
 public class KubectlSessionTests
 {
-    private static readonly ClusterProfile Lab = ProfileLoader.Load("lab", Path.Combine(AllureResults.RepositoryRoot()!, "fixtures", "profiles"))
-        .WithWorkers(["w1-k8s", "w2-k8s", "w3-k8s"]);
-
     [Test]
     public async Task Kubectl_runs_in_the_namespaces_folder_with_its_context_and_reports_the_command_as_the_book_types_it()
     {

@@ -1,18 +1,14 @@
 using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Nodes;
-using Harness.Profiles;
-using Harness.Reporting;
 using NUnit.Framework;
+using static Harness.Tests.ClusterAccess.LabProfile;
 
 namespace Harness.Tests.ClusterAccess;
 
 /// <summary>One reverter per revert kind, dispatched by kind; the node-side ones work on any <see cref="INodeShell"/>.</summary>
 public class ReverterTests
 {
-    private static readonly ClusterProfile Lab = ProfileLoader.Load("lab", Path.Combine(AllureResults.RepositoryRoot()!, "fixtures", "profiles"))
-        .WithWorkers(["w1-k8s", "w2-k8s", "w3-k8s"]);
-
     [Test]
     public void Every_revert_kind_has_its_rules_and_exactly_one_reverter()
     {

@@ -17,10 +17,10 @@ public class LayeringTests
     public static readonly (string Layer, string Why)[] Layers =
     [
         ("Harness.Text", "the secret redactor every layer writes through: a leaf, it uses nothing of the harness"),
+        ("Harness.Waits", "the one wait vocabulary (Until, Stays, Poll), every timeout as a TimeSpan, watches with deadlines: they know no profile, node or check"),
         ("Harness.Profiles", "which cluster, how to log in, the commands and timeouts: read once, used everywhere"),
         ("Harness.Nodes", "node shells (INodeShell; SSH in NodeShell) and node discovery"),
-        ("Harness.Kube", "Kubernetes objects and versions as plain data, kubectl's output parsed"),
-        ("Harness.Waits", "watches and waits on the API, with deadlines"),
+        ("Harness.Kube", "Kubernetes objects and versions in kubectl's words, kubectl's output parsed, a check's waits on pods and nodes"),
         ("Harness.Faults", "faults and their reverts as data, the ledger, healing decisions (no cluster, no report)"),
         ("Harness.Diagnosis", "what is wrong and where to look: the control plane over SSH, node conditions, version skew"),
         ("Harness.ClusterAccess", "the connected cluster: API, kubectl, kubelets, reboots, namespaces, one reverter per kind"),

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Harness.Reporting;
 using TestResult = Harness.Reporting.TestResult;
+using Harness.Text;
 using NUnit.Framework;
 using NUnit.Framework.Interfaces;
 using NUnit.Framework.Internal;
@@ -116,7 +117,7 @@ public sealed class AllureNUnitAttribute : Attribute, ITestAction
         };
         var parameterNames = method?.GetParameters() ?? [];
         for (var i = 0; i < test.Arguments.Length && i < parameterNames.Length; i++)
-            result.Parameters.Add(new Parameter(parameterNames[i].Name ?? $"arg{i}", Harness.Safety.Secrets.Redact(Format(test.Arguments[i]))));
+            result.Parameters.Add(new Parameter(parameterNames[i].Name ?? $"arg{i}", Harness.Text.Secrets.Redact(Format(test.Arguments[i]))));
         foreach (var category in Categories(test))
             result.Labels.Add(new Label(AllureLabels.Tag, category));
         return result;

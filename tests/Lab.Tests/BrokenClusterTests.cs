@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Harness;
+using Harness.ClusterAccess;
 using Harness.Faults;
+using Harness.Kube;
 using Harness.Profiles;
-using Harness.Safety;
 using k8s;
 using k8s.Models;
 using NUnit.Framework;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Harness;
+using Harness.ClusterAccess;
 using Harness.Profiles;
 using NUnit.Framework;
 

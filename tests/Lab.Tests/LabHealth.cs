@@ -1,6 +1,7 @@
-using Harness;
+using Harness.ClusterAccess;
 using Harness.Kube;
 using Harness.Safety;
+using Harness.Waits;
 using k8s;
 using NUnit.Framework;
 

@@ -1,4 +1,4 @@
-using Harness;
+using Harness.ClusterAccess;
 using k8s;
 using NUnit.Framework;
 
@@ -19,11 +19,11 @@ public sealed class RebootDetectionTests : LabFixture
         var worker = Lab.Profile.Workers[^1];
         await LabHealth.WaitHealthyAsync(Lab, "before rebooting");
 
-        var bootBefore = await Lab.BootIdAsync(worker, default);
+        var bootBefore = await Lab.Reboots.BootIdAsync(worker, default);
         var kubeletBootBefore = (await Lab.Api.CoreV1.ReadNodeAsync(worker)).Status.NodeInfo.BootID;
         Assert.That(kubeletBootBefore, Is.EqualTo(bootBefore), "kubelet reports the node's own boot id, as on a VM");
-        var took = await Lab.RebootAsync(worker, default);
-        var bootAfter = await Lab.BootIdAsync(worker, default);
+        var took = await Lab.Reboots.RebootAsync(worker, default);
+        var bootAfter = await Lab.Reboots.BootIdAsync(worker, default);
         TestContext.Out.WriteLine($"{worker}: boot id {bootBefore} → {bootAfter}, back and Ready after {took.TotalSeconds:0.0} s");
         Assert.That(bootAfter, Is.Not.EqualTo(bootBefore));
         Assert.That((await Lab.Api.CoreV1.ReadNodeAsync(worker)).Status.NodeInfo.BootID, Is.EqualTo(bootAfter),
@@ -33,7 +33,7 @@ public sealed class RebootDetectionTests : LabFixture
         (await Lab.Node(worker).RunAsync($"mkdir -p /etc/lab && touch {KeepBootId}")).EnsureSuccess();
         try
         {
-            var error = await Assert.ThrowsAsync<NodeDidNotRebootException>(async () => await Lab.RebootAsync(worker, default));
+            var error = await Assert.ThrowsAsync<NodeDidNotRebootException>(async () => await Lab.Reboots.RebootAsync(worker, default));
             TestContext.Out.WriteLine(error!.Message);
             Assert.That(error.Message, Does.Contain($"{worker} went away and answered again, but did not reboot").And.Contain(bootAfter));
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Harness;
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Profiles;
 using Harness.Waits;
@@ -29,19 +29,19 @@ public sealed class SafetyOnTheLabTests : LabFixture
         var kubeletStopped = await UntilAsync(() => ledger.OpenEntries().FirstOrDefault(e => e.Fault == "kubelet stopped"),
             TimeSpan.FromMinutes(5), () => $"the run to stop kubelet; its output so far:\n{crashed.Output}");
         // The fault is in place once the node says so; the ledger line is written just before the command runs.
-        await UntilAsync(async () => await Lab.IsKubeletActiveAsync(kubeletStopped.Node, default) ? null : "stopped",
+        await UntilAsync(async () => await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default) ? null : "stopped",
             TimeSpan.FromSeconds(60), () => $"kubelet to be stopped on {kubeletStopped.Node}");
 
         using (var testhost = Process.GetProcessById(kubeletStopped.Pid)) testhost.Kill(); // SIGKILL: no revert can run
         crashed.KillTree();
-        Assert.That(await Lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.False, "the killed run left kubelet stopped");
+        Assert.That(await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default), Is.False, "the killed run left kubelet stopped");
         Assert.That(ledger.OpenEntries().Select(e => e.Id), Does.Contain(kubeletStopped.Id));
 
         using var next = LiveRun.Start("Category=heal", RunParameters("next", ledgerPath));
         var exitCode = await next.WaitAsync(TimeSpan.FromMinutes(8));
         Assert.That(exitCode, Is.Zero, next.Output);
 
-        Assert.That(await Lab.IsKubeletActiveAsync(kubeletStopped.Node, default), Is.True, $"kubelet runs again on {kubeletStopped.Node}");
+        Assert.That(await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default), Is.True, $"kubelet runs again on {kubeletStopped.Node}");
         Assert.That(ledger.OpenEntries(), Is.Empty, "the ledger has no open entry");
         // Healed before anything new: the kubelet entry is closed before the next run opens its first entry.
         var lines = File.ReadAllLines(ledgerPath);

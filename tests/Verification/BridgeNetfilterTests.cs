@@ -27,7 +27,7 @@ public sealed class BridgeNetfilterTests : NodeComponentCheck
     /// Routed pods (Calico: a cali* veth and a /32 route each, no bridge) never cross a bridge, so the sysctl changes
     /// nothing there and the check would go red on every Calico cluster: not applicable, with the node's own reason.
     /// </summary>
-    protected override async Task<string?> NotApplicableOnNodesAsync(Harness.Cluster cluster, CancellationToken ct) =>
+    protected override async Task<string?> NotApplicableOnNodesAsync(Harness.ClusterAccess.Cluster cluster, CancellationToken ct) =>
         (await TryReadNodeFactsAsync(cluster, BookWorkers.Of(cluster.Profile).Second, ct))?.BridgeNetfilterNotApplicable;
 
     /// <summary>Backends on every worker: they must stay healthy meanwhile.</summary>

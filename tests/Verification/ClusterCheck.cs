@@ -1,10 +1,15 @@
-using Harness;
 using Harness.Checks;
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Kube;
+using Harness.Kube.Kubectl;
 using Harness.NUnitAdapter;
+using Harness.Nodes;
+using Harness.Probes;
 using Harness.Profiles;
 using Harness.Reporting;
+using Harness.Safety;
+using Harness.Text;
 using Harness.Waits;
 using k8s;
 using k8s.Models;

@@ -57,7 +57,7 @@ public sealed class CoreDnsTests : NodeComponentCheck
 
         var fault = ScaledToZero(replicas);
         var scaled = await Report.Step(fault.Command, () =>
-            InjectAsync(fault, t => Cluster.ScaleDeploymentAsync(KubeSystem, Deployment, 0, t)));
+            InjectAsync(fault, t => Cluster.Deployments.ScaleAsync(KubeSystem, Deployment, 0, t)));
 
         await Report.Step($"kubectl exec {Client} -- {Lookup} fails", async () =>
         {

@@ -59,7 +59,7 @@ public sealed class KubeProxyServiceTests : NodeComponentCheck
         await Workloads.RunPodAsync(Client, Profile.Images.Nginx, worker);
 
         var off = await Report.Step($"kubectl -n {KubeSystem} patch daemonset {KubeProxy} (affinity: not on {worker}) → its pod on {worker} is gone", () =>
-            InjectAsync(KubeProxyKeptOff, t => Cluster.KeepDaemonSetOffNodeAsync(KubeSystem, KubeProxy, worker, t)));
+            InjectAsync(KubeProxyKeptOff, t => Cluster.DaemonSets.KeepOffNodeAsync(KubeSystem, KubeProxy, worker, t)));
         await Kubectl.StepAsync($"get pods -n {KubeSystem} -l k8s-app={KubeProxy} -o wide");
 
         var ip = await Workloads.CreateServiceAsync(Service, new Dictionary<string, string> { ["app"] = Backend });

@@ -26,9 +26,9 @@ public sealed class KubeletTests : ClusterCheck
 
         var kubeletStopped = await InjectOnNodeAsync(KubeletStopped);
 
-        // Cluster.IsKubeletActiveAsync runs the profile's commands.kubeletActive.
+        // Cluster.Kubelets.IsActiveAsync runs the profile's commands.kubeletActive.
         await Report.Step($"[{worker}]$ {Profile.Commands.KubeletActive} → inactive", async () =>
-            Assert.That(await Cluster.IsKubeletActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
+            Assert.That(await Cluster.Kubelets.IsActiveAsync(worker, Token), Is.False, "kubelet must be stopped"));
 
         var grace = pod.Spec.TerminationGracePeriodSeconds ?? 30;
         await Report.Step($"kubectl delete pod {NginxPod} → Terminating", async () =>

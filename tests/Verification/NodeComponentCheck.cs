@@ -46,7 +46,7 @@ public abstract class NodeComponentCheck : ClusterCheck
 
     /// <summary>The same, before the check has a context (<see cref="ClusterCheck.NotApplicableOnNodesAsync"/>); null when the
     /// node cannot be read (the check then runs and its own steps say what is wrong).</summary>
-    protected static async Task<NodeFacts?> TryReadNodeFactsAsync(Harness.Cluster cluster, string node, CancellationToken ct)
+    protected static async Task<NodeFacts?> TryReadNodeFactsAsync(Harness.ClusterAccess.Cluster cluster, string node, CancellationToken ct)
     {
         try { return await NodeFacts.ReadAsync(cluster.Node(node), NodeFactsTimeout(cluster.Profile), ct); }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested) { return null; }

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Harness;
 using Harness.Checks;
+using Harness.ClusterAccess;
+using Harness.Diagnosis;
 using Harness.Faults;
+using Harness.Kube;
 using Harness.NUnitAdapter;
 using Harness.Profiles;
 using Harness.Reporting;
 using Harness.Safety;
+using Harness.Text;
 using NUnit.Framework;
 
 [assembly: AllureNUnit]
@@ -144,9 +147,11 @@ public sealed class Suite
         {
             try
             {
-                var healed = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, _results, NUnitProgress.Write, Interrupted.Token);
+                var pass = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, NUnitProgress.Write, Interrupted.Token);
+                HealingReport.Write(pass, _results);
+                pass.ThrowIfUnhealed();
                 // etcd put back: the API server may still be in kubelet's back-off; give it its restart time, not the connect budget.
-                controlPlaneHealed = healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest);
+                controlPlaneHealed = pass.Healed.Any(e => e.Revert.Kind == RevertKind.RestoreStaticPodManifest);
                 if (controlPlaneHealed)
                     await nodes.WaitForApiServerAsync(Interrupted.Token);
             }
@@ -172,7 +177,7 @@ public sealed class Suite
                 problem => NUnitProgress.Write($"control plane after healing: {problem}"), Interrupted.Token);
         }
         _metrics.KubernetesVersion = cluster.ServerVersion;
-        var environment = await cluster.DescribeEnvironmentAsync(Interrupted.Token);
+        var environment = await EnvironmentFacts.ReadAsync(cluster.Api, cluster.Profile, cluster.ServerVersion, Interrupted.Token);
         if (IsVerificationRun) _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"]);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
@@ -205,8 +210,10 @@ public sealed class Suite
             throw new ClusterBusyException($"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
                                            $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
-        var identity = await ClusterIdentity.ReadAsync(cluster, Interrupted.Token);
-        await Healing.HealAsync(cluster, ledger, identity, _results, NUnitProgress.Write, Interrupted.Token);
+        var identity = await ClusterIdentity.ReadAsync(cluster.Api, cluster.Profile, cluster.CaFingerprint, Interrupted.Token);
+        var healing = await Healing.HealAsync(cluster, ledger, identity, NUnitProgress.Write, Interrupted.Token);
+        HealingReport.Write(healing, _results);
+        healing.ThrowIfUnhealed();
 
         var infeasible = await FaultFeasibility.CheckAsync(cluster, Interrupted.Token);
         if (infeasible.Count > 0)

@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Kube.Kubectl;
 using Harness.Nodes;
 
@@ -22,7 +23,7 @@ public sealed class BookKubectl(CheckContext context)
     /// <param name="ct">Defaults to the check's cancellation (a fault's inject passes its own).</param>
     public async Task<CommandResult> RunAsync(string arguments, TimeSpan? timeout = null, CancellationToken? ct = null, bool attach = true)
     {
-        var result = await context.Cluster.KubectlAsync(arguments, context.Namespace, ct ?? context.Cancellation, timeout);
+        var result = await context.Cluster.Kubectl.RunAsync(arguments, context.Namespace, ct ?? context.Cancellation, timeout);
         if (attach) context.Report.Attach($"kubectl {arguments}", result.ToString());
         return result;
     }
@@ -83,5 +84,5 @@ public sealed class BookKubectl(CheckContext context)
 
     /// <summary>Puts a file (the book's manifest) where kubectl in the check's namespace reads it as <c>./NAME</c>.</summary>
     public Task PutFileAsync(string name, string content) =>
-        context.Cluster.PutKubectlFileAsync(name, content, context.Namespace, context.Cancellation);
+        context.Cluster.Kubectl.PutFileAsync(name, content, context.Namespace, context.Cancellation);
 }

@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using System.Diagnostics.CodeAnalysis;
 using Harness.Faults;
 using Harness.Kube;

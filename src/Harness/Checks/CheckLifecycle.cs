@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Reporting;
 

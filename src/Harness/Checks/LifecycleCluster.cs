@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Kube;
 using Harness.Probes;
 using Harness.Reporting;
@@ -39,7 +40,7 @@ public sealed class LifecycleCluster(Cluster cluster) : ILifecycleCluster
     public Task<IReadOnlyList<string>> SteadyStateAsync(TimeSpan settle, IReadOnlySet<string> brokenElsewhere, string? namespaceGone, CancellationToken ct) =>
         Preflight.HealthAsync(cluster, namespaceGone, settle, ct, brokenElsewhere);
 
-    public Task CreateNamespaceAsync(string ns, CancellationToken ct) => cluster.EnsureNamespaceAsync(ns, ct);
+    public Task CreateNamespaceAsync(string ns, CancellationToken ct) => cluster.Namespaces.EnsureAsync(ns, ct);
 
     public async Task FurnishNamespaceAsync(string ns, TestScope report, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Kube;
 using Harness.Probes;
 using k8s;

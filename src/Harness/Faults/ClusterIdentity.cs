@@ -36,10 +36,11 @@ public sealed record ClusterIdentity(string Profile, string ClusterUid)
     };
 
     /// <summary>Reads the UID of <c>kube-system</c> through the API and makes the identity of this run.</summary>
-    public static async Task<ClusterIdentity> ReadAsync(Cluster cluster, CancellationToken ct)
+    /// <param name="caFingerprint">The CA in the admin.conf fetched from the control plane (<see cref="CaFingerprintOf"/>).</param>
+    public static async Task<ClusterIdentity> ReadAsync(IKubernetes api, ClusterProfile profile, string? caFingerprint, CancellationToken ct)
     {
-        var kubeSystem = await cluster.Api.CoreV1.ReadNamespaceAsync("kube-system", cancellationToken: ct);
-        return Of(cluster.Profile, kubeSystem.Metadata.Uid) with { CaFingerprint = cluster.CaFingerprint };
+        var kubeSystem = await api.CoreV1.ReadNamespaceAsync("kube-system", cancellationToken: ct);
+        return Of(profile, kubeSystem.Metadata.Uid) with { CaFingerprint = caFingerprint };
     }
 
     /// <summary>

@@ -62,23 +62,9 @@ public sealed record Revert(RevertKind Kind, string Target, string? Command = nu
 
     /// <summary>Whether carrying it out needs the Kubernetes API. Those that do not can be healed before the API answers.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool NeedsApi => Kind switch
-    {
-        RevertKind.NodeCommand or RevertKind.RestoreStaticPodManifest => false,
-        _ => true, // a reboot waits for the node's Ready through the API; uncordon and namespace deletion are API calls
-    };
+    public bool NeedsApi => RevertKinds.Of(Kind).NeedsApi;
 
-    public override string ToString() => Kind switch
-    {
-        RevertKind.NodeCommand => $"on {Target}: {Command}",
-        RevertKind.NodeReboot => Command is null ? $"reboot {Target}" : $"on {Target}: {Command}; reboot",
-        RevertKind.Uncordon => $"kubectl uncordon {Target}",
-        RevertKind.DeleteNamespace => $"kubectl delete namespace {Target}",
-        RevertKind.RestoreStaticPodManifest => $"on {Target}: {Command} ({Component}'s manifest back)",
-        RevertKind.ScaleDeployment => $"kubectl -n {Namespace} scale deployment {Target} --replicas={Replicas}",
-        RevertKind.LetDaemonSetOnNode => $"kubectl -n {Namespace} patch daemonset {Component}: remove the affinity that keeps it off {Target}",
-        _ => Kind.ToString(),
-    };
+    public override string ToString() => RevertKinds.Of(Kind).Describe(this);
 }
 
 /// <summary>

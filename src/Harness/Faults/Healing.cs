@@ -1,5 +1,4 @@
-using Harness.Reporting;
-using Harness.Safety;
+using Harness.Text;
 
 namespace Harness.Faults;
 
@@ -34,18 +33,7 @@ public static class Healing
         if (RunLiveness.IsAlive(entry)) return Decision.LeaveToLiveRun;
         if (identity is null) return Decision.Heal; // a caller that does not know its cluster (kept for older callers)
         if (entry.HasIdentity) return entry.BelongsTo(identity) ? Decision.Heal : Decision.LeaveToItsOwner;
-        var revert = entry.Revert;
-        var ours = revert.Kind switch
-        {
-            RevertKind.NodeCommand => identity.Nodes.Contains(revert.Target) && revert.Command is not null
-                                      && identity.OwnRevertCommands.Contains(revert.Command),
-            RevertKind.NodeReboot => identity.Nodes.Contains(revert.Target)
-                                     && (string.IsNullOrEmpty(revert.Command) || identity.OwnRevertCommands.Contains(revert.Command)),
-            RevertKind.Uncordon => identity.Nodes.Contains(revert.Target),
-            RevertKind.DeleteNamespace => revert.Target == identity.Namespace
-                                          || identity.Namespace is not null && revert.Target.StartsWith(identity.Namespace + "-", StringComparison.Ordinal),
-            _ => false,
-        };
+        var ours = RevertKinds.Of(entry.Revert.Kind).IsProfilesOwn(entry.Revert, identity);
         return ours ? Decision.Heal : Decision.LeaveToItsOwner;
     }
 
@@ -67,13 +55,13 @@ public static class Healing
     /// The first pass, before the API is reached: the API-free reverts of this profile's own cluster
     /// (<see cref="DecideBeforeApi"/>), carried out over SSH — the one way to heal a run killed while the API server's
     /// manifest was away, since nothing else can reach the cluster until it is back. The rest stays open for
-    /// <see cref="HealAsync"/>. Reports as its own result (<see cref="BeforeApiCheckName"/>) when it had anything to do.
+    /// <see cref="HealAsync"/>. The pass is its own result (<see cref="BeforeApiCheckName"/>) when it had anything to do.
     /// </summary>
     /// <param name="nodeReverter">Carries out API-free reverts over SSH (the connected nodes, no API).</param>
-    public static Task<IReadOnlyList<LedgerEntry>> HealBeforeApiAsync(IReverter nodeReverter, FaultLedger ledger, string profile, string? caFingerprint,
-        AllureWriter report, Action<string>? progress, CancellationToken ct) =>
+    public static Task<HealingPass> HealBeforeApiAsync(IReverter nodeReverter, FaultLedger ledger, string profile, string? caFingerprint,
+        Action<string>? progress, CancellationToken ct) =>
         HealOpenAsync(nodeReverter, ledger, e => DecideBeforeApi(e, profile, caFingerprint),
-            (e, d) => WhyLeftAlone(e, d, null), BeforeApiCheckName, "Verification:Harness.HealingBeforeApi", report, progress, ct);
+            (e, d) => WhyLeftAlone(e, d, null), BeforeApiCheckName, "Verification:Harness.HealingBeforeApi", progress, ct);
 
     /// <summary>Why an entry is left alone, and how the user deals with it.</summary>
     public static string WhyLeftAlone(LedgerEntry entry, Decision decision, ClusterIdentity? identity) => decision switch
@@ -94,85 +82,105 @@ public static class Healing
 
     /// <summary>
     /// Reverts this cluster's open entries, newest first, and closes them. Entries of other profiles, other clusters
-    /// or live runs are left open and reported (a progress line and a skipped step naming how to deal with them);
-    /// they do not stop the run. A revert of this cluster's own that fails does: <see cref="UnrevertedFaultException"/>.
+    /// or live runs are left open and said so (a progress line, and a step of the pass naming how to deal with them);
+    /// they do not stop the run. A revert of this cluster's own that fails does, once the pass is reported:
+    /// <see cref="HealingPass.ThrowIfUnhealed"/>.
     /// </summary>
     /// <param name="identity">Whose cluster this is; null heals every open entry not of a live run (for callers that do not know).</param>
-    /// <param name="report">Where the result "Heal faults left by an earlier run" is written.</param>
     /// <param name="progress">Receives a line per entry, healed or left alone.</param>
-    /// <returns>The entries healed (empty when the ledger had none of this cluster's open).</returns>
-    public static Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity,
-        AllureWriter report, Action<string>? progress, CancellationToken ct) =>
+    /// <returns>What the pass did with each entry (none when the ledger had none of this cluster's open); the reporting
+    /// layer writes it as the result "Heal faults left by an earlier run".</returns>
+    public static Task<HealingPass> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity,
+        Action<string>? progress, CancellationToken ct) =>
         HealOpenAsync(reverter, ledger, e => Decide(e, identity), (e, d) => WhyLeftAlone(e, d, identity),
-            CheckName, "Verification:Harness.Healing", report, progress, ct);
+            CheckName, "Verification:Harness.Healing", progress, ct);
 
     /// <param name="decide">What to do with an open entry; null: not this pass's business (not even reported).</param>
-    private static async Task<IReadOnlyList<LedgerEntry>> HealOpenAsync(IReverter reverter, FaultLedger ledger,
+    private static async Task<HealingPass> HealOpenAsync(IReverter reverter, FaultLedger ledger,
         Func<LedgerEntry, Decision?> decide, Func<LedgerEntry, Decision, string> whyLeftAlone, string checkName, string fullName,
-        AllureWriter report, Action<string>? progress, CancellationToken ct)
+        Action<string>? progress, CancellationToken ct)
     {
         // Decided once per entry: whether it is this pass's business, and what to do with it.
         var open = ledger.OpenEntries().Select(e => (Entry: e, Decision: decide(e))).Where(d => d.Decision is not null).ToList();
-        if (open.Count == 0) return [];
-
-        var steps = new List<StepResult>();
-        var healed = new List<LedgerEntry>();
-        var leftAlone = new List<string>();
-        var failures = new List<string>();
+        var steps = new List<HealStep>();
         // Newest first, as a scope would have reverted them.
         foreach (var (entry, decided) in Enumerable.Reverse(open))
         {
             var started = DateTimeOffset.UtcNow;
-            var what = $"{entry.Revert} (left by {entry.Check}, run {entry.RunId}, injected {entry.InjectedAt:yyyy-MM-dd HH:mm:ss} UTC: {entry.Injected}; ledger entry {entry.Id})";
             var decision = decided!.Value;
-            Status status;
-            string? message = null;
             if (decision != Decision.Heal)
             {
-                message = whyLeftAlone(entry, decision);
+                var message = whyLeftAlone(entry, decision);
                 progress?.Invoke($"healing: {entry.Fault} on {entry.Node} {message}");
-                leftAlone.Add($"{entry.Fault} on {entry.Node} ({entry.Id}) {message}");
-                status = Status.Skipped;
+                steps.Add(new HealStep(entry, HealOutcome.LeftAlone, message, started, DateTimeOffset.UtcNow));
+                continue;
             }
-            else
+            progress?.Invoke($"healing: {entry.Fault} on {entry.Node} left by run {entry.RunId} ({entry.Check}) — {entry.Revert}");
+            try
             {
-                progress?.Invoke($"healing: {entry.Fault} on {entry.Node} left by run {entry.RunId} ({entry.Check}) — {entry.Revert}");
-                try
-                {
-                    await reverter.RevertAsync(entry.Revert, ct);
-                    ledger.Close(entry.Id, "healed by a later run");
-                    healed.Add(entry);
-                    status = Status.Passed;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    status = Status.Failed;
-                    message = Secrets.Redact(e.Message);
-                    failures.Add($"{entry.Fault} on {entry.Node} ({entry.Revert}; ledger entry {entry.Id}): {message}");
-                }
+                await reverter.RevertAsync(entry.Revert, ct);
+                ledger.Close(entry.Id, "healed by a later run");
+                steps.Add(new HealStep(entry, HealOutcome.Healed, null, started, DateTimeOffset.UtcNow));
             }
-            steps.Add(new StepResult
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                Name = what,
-                Status = status,
-                StatusDetails = message is null ? null : new StatusDetails(message),
-                Start = started.ToUnixTimeMilliseconds(),
-                Stop = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            });
+                steps.Add(new HealStep(entry, HealOutcome.Failed, Secrets.Redact(e.Message), started, DateTimeOffset.UtcNow));
+            }
         }
+        return new HealingPass(checkName, fullName, ledger.Path, steps);
+    }
+}
 
-        var others = leftAlone.Count == 0 ? "" : $"; left {leftAlone.Count} entr{(leftAlone.Count == 1 ? "y" : "ies")} of other runs alone: {string.Join("; ", leftAlone)}";
-        var (overall, summary) = (failures.Count, healed.Count) switch
+/// <summary>What a healing pass did with one open entry.</summary>
+public enum HealOutcome { Healed, LeftAlone, Failed }
+
+/// <summary>One open entry in a healing pass: what was done with it, why not (left alone) or what failed, and when.</summary>
+public sealed record HealStep(LedgerEntry Entry, HealOutcome Outcome, string? Message, DateTimeOffset Started, DateTimeOffset Stopped)
+{
+    /// <summary>The revert and where the entry came from, as the report's step names it.</summary>
+    public string What =>
+        $"{Entry.Revert} (left by {Entry.Check}, run {Entry.RunId}, injected {Entry.InjectedAt:yyyy-MM-dd HH:mm:ss} UTC: {Entry.Injected}; ledger entry {Entry.Id})";
+}
+
+/// <summary>
+/// One healing pass as plain data, newest entry first: the reporting layer writes it as a result of its own (named
+/// <see cref="CheckName"/>), and <see cref="ThrowIfUnhealed"/> then stops the run if a revert of this cluster failed.
+/// </summary>
+public sealed record HealingPass(string CheckName, string FullName, string LedgerPath, IReadOnlyList<HealStep> Steps)
+{
+    public IReadOnlyList<LedgerEntry> Healed => [.. Steps.Where(s => s.Outcome == HealOutcome.Healed).Select(s => s.Entry)];
+
+    private IEnumerable<HealStep> With(HealOutcome outcome) => Steps.Where(s => s.Outcome == outcome);
+
+    private IReadOnlyList<string> Failures =>
+        [.. With(HealOutcome.Failed).Select(s => $"{s.Entry.Fault} on {s.Entry.Node} ({s.Entry.Revert}; ledger entry {s.Entry.Id}): {s.Message}")];
+
+    /// <summary>The pass as a whole: failed if one revert failed, healed if one was healed, else left alone (nothing of this cluster's).</summary>
+    public HealOutcome Outcome =>
+        With(HealOutcome.Failed).Any() ? HealOutcome.Failed : With(HealOutcome.Healed).Any() ? HealOutcome.Healed : HealOutcome.LeftAlone;
+
+    /// <summary>The pass in one line: what failed, what was healed, which entries of other runs were left alone and why.</summary>
+    public string Summary
+    {
+        get
         {
-            ( > 0, _) => (Status.Failed, $"Unreverted fault(s) the earlier run left: {string.Join("; ", failures)}{others}"),
-            (0, > 0) => (Status.Passed, $"healed {healed.Count} fault(s) left by an earlier run{others}"),
-            _ => (Status.Skipped, $"nothing of this cluster to heal{others}"),
-        };
-        Report.WriteStandaloneResult(checkName, fullName, overall, report, summary, steps);
-        if (failures.Count > 0)
+            var leftAlone = With(HealOutcome.LeftAlone).Select(s => $"{s.Entry.Fault} on {s.Entry.Node} ({s.Entry.Id}) {s.Message}").ToList();
+            var others = leftAlone.Count == 0 ? "" : $"; left {leftAlone.Count} entr{(leftAlone.Count == 1 ? "y" : "ies")} of other runs alone: {string.Join("; ", leftAlone)}";
+            return Outcome switch
+            {
+                HealOutcome.Failed => $"Unreverted fault(s) the earlier run left: {string.Join("; ", Failures)}{others}",
+                HealOutcome.Healed => $"healed {Healed.Count} fault(s) left by an earlier run{others}",
+                _ => $"nothing of this cluster to heal{others}",
+            };
+        }
+    }
+
+    /// <summary>A revert of this cluster's own failed: no new fault may be injected until it is repaired.</summary>
+    public void ThrowIfUnhealed()
+    {
+        if (Failures is { Count: > 0 } failures)
             throw new UnrevertedFaultException(
                 $"Unreverted fault(s) left by an earlier run could not be healed, so no new fault is injected: {string.Join("; ", failures)}. " +
-                $"Repair them by hand, then close their entries in {ledger.Path} with `./verify heal --forget <entry id>`.");
-        return healed;
+                $"Repair them by hand, then close their entries in {LedgerPath} with `./verify heal --forget <entry id>`.");
     }
 }

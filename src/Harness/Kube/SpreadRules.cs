@@ -1,5 +1,4 @@
 using System.Numerics;
-using Harness.Safety;
 using k8s.Models;
 
 namespace Harness.Kube;

@@ -1,4 +1,4 @@
-using Harness.Safety;
+using Harness.Text;
 
 namespace Harness.Nodes;
 

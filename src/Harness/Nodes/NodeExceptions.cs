@@ -1,8 +1,10 @@
+using Harness.Text;
+
 namespace Harness.Nodes;
 
 /// <summary>A node could not be reached or logged into; the message says what to fix. Never carries a secret.</summary>
 public class NodeAccessException(string message, Exception? inner = null)
-    : Exception(Safety.Secrets.Redact(message), inner)
+    : Exception(Secrets.Redact(message), inner)
 {
     internal static string Hint(NodeEndpoint node) => node.Origin is null ? "" : $" ({node.Origin})";
 }
@@ -24,7 +26,7 @@ public sealed class HostKeyChangedException(string message) : NodeAccessExceptio
 
 /// <summary>A command did not finish within its timeout (it was signalled to stop).</summary>
 public sealed class NodeCommandTimeoutException(string node, string command, TimeSpan timeout)
-    : Exception(Safety.Secrets.Redact($"Command on {node} did not finish within {timeout.TotalSeconds:0.#} s: {command}"))
+    : Exception(Secrets.Redact($"Command on {node} did not finish within {timeout.TotalSeconds:0.#} s: {command}"))
 {
     public string Node { get; } = node;
     public TimeSpan Timeout { get; } = timeout;
@@ -32,7 +34,7 @@ public sealed class NodeCommandTimeoutException(string node, string command, Tim
 
 /// <summary>A command exited non-zero where success was required.</summary>
 public sealed class NodeCommandFailedException(CommandResult result)
-    : Exception(Safety.Secrets.Redact(
+    : Exception(Secrets.Redact(
         $"Command on {result.Node} exited with {result.ExitCode}: {result.Command}" +
         (string.IsNullOrWhiteSpace(result.Stderr) ? "" : $"{Environment.NewLine}stderr: {Trim(result.Stderr)}")))
 {

@@ -10,7 +10,7 @@ namespace Harness.Nodes;
 /// One reused SSH connection to a node. Commands run as root (through <c>sudo -n</c> when the login user is not root),
 /// each with a timeout and the caller's cancellation; a connection found dead is re-opened once before a command fails.
 /// </summary>
-public sealed class NodeShell : IAsyncDisposable
+public sealed class NodeShell : INodeShell, IAsyncDisposable
 {
     public static readonly TimeSpan DefaultCommandTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan PollDelay = TimeSpan.FromSeconds(1);

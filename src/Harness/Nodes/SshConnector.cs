@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using Harness.Safety;
+using Harness.Text;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 

@@ -1,6 +1,7 @@
 using System.Text;
+using Harness.ClusterAccess;
 using Harness.Reporting;
-using Harness.Safety;
+using Harness.Text;
 using k8s;
 using k8s.Models;
 
@@ -25,7 +26,7 @@ public static class Evidence
         // First, over SSH: what the control plane's containers, /readyz and etcd say, which answers when the API hangs.
         await Piece(report, "control plane (static pods' containers, /readyz, etcd health)", "text/plain", "txt", async () =>
         {
-            var look = await Safety.Diagnosis.ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, token, TimeSpan.FromSeconds(30));
+            var look = await Diagnosis.ControlPlaneDiagnosis.ReadAsync(cluster.ControlPlane, cluster.Profile, token, TimeSpan.FromSeconds(30));
             return $"{(look.Problems.Count == 0 ? "nothing broken seen" : string.Join("\n", look.Problems))}\n\n{look.Evidence}";
         });
         await Piece(report, "pods (YAML)", "application/yaml", "yaml", async () =>
@@ -42,10 +43,10 @@ public static class Evidence
             (await cluster.Api.CoreV1.ListNamespacedEventAsync(ns, cancellationToken: token)).Items
             .Concat((await cluster.Api.CoreV1.ListNamespacedEventAsync("default", cancellationToken: token)).Items
                 .Where(e => e.InvolvedObject.Kind == "Node"))));
-        await Piece(report, "kubectl get nodes", "text/plain", "txt", async () => (await cluster.KubectlAsync("get nodes -o wide", ns, token)).ToString());
-        await Piece(report, $"kubectl get pods -n {ns} -o wide", "text/plain", "txt", async () => (await cluster.KubectlAsync($"get pods -n {ns} -o wide", ns, token)).ToString());
+        await Piece(report, "kubectl get nodes", "text/plain", "txt", async () => (await cluster.Kubectl.RunAsync("get nodes -o wide", ns, token)).ToString());
+        await Piece(report, $"kubectl get pods -n {ns} -o wide", "text/plain", "txt", async () => (await cluster.Kubectl.RunAsync($"get pods -n {ns} -o wide", ns, token)).ToString());
         foreach (var node in nodes.Distinct())
-            await Piece(report, $"journalctl -u kubelet on {node}", "text/plain", "txt", () => cluster.KubeletJournalAsync(node, since, token));
+            await Piece(report, $"journalctl -u kubelet on {node}", "text/plain", "txt", () => cluster.Kubelets.JournalAsync(node, since, token));
     }
 
     public static string FormatEvents(IEnumerable<Corev1Event> events)

@@ -24,7 +24,7 @@ public sealed record CurlError(int Code, string Message)
 public static partial class HttpProbe
 {
     /// <param name="timeout">curl's own <c>{timeout}</c> in the template (<c>--connect-timeout</c>, <c>--max-time</c>), in seconds as curl reads it.</param>
-    public static async Task<CurlResult> CurlAsync(NodeShell from, string curlTemplate, string ip, TimeSpan timeout, CancellationToken ct) =>
+    public static async Task<CurlResult> CurlAsync(INodeShell from, string curlTemplate, string ip, TimeSpan timeout, CancellationToken ct) =>
         Read(await from.RunAsync(Command(curlTemplate, ip, timeout), timeout + TimeSpan.FromSeconds(30), ct));
 
     /// <summary>The curl command the profile's template (<c>commands.curl</c>) makes for <paramref name="ip"/>: what runs, and what the report names.</summary>

@@ -74,7 +74,7 @@ public sealed partial record NodeFacts(
         "true");
 
     /// <summary>Reads the node's facts (one command, a few KB of output).</summary>
-    public static async Task<NodeFacts> ReadAsync(NodeShell shell, TimeSpan timeout, CancellationToken ct)
+    public static async Task<NodeFacts> ReadAsync(INodeShell shell, TimeSpan timeout, CancellationToken ct)
     {
         var result = (await shell.RunAsync(Script, timeout, ct)).EnsureSuccess();
         return Parse(shell.Name, result.Stdout);

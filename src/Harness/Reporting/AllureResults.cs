@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Harness.Safety;
+using Harness.Text;
 
 namespace Harness.Reporting;
 

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Harness.Safety;
+using Harness.Text;
 using Harness.Waits;
 
 namespace Harness.Reporting;

@@ -1,5 +1,7 @@
+using Harness.ClusterAccess;
+using Harness.Diagnosis;
 using Harness.Kube;
-using Harness.Safety.Diagnosis;
+using Harness.Text;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
@@ -35,7 +37,7 @@ public sealed record ClusterBaseline(IReadOnlyList<string> Problems)
             var found = new List<string>();
             try
             {
-                if (!await cluster.IsKubeletActiveAsync(name, ct))
+                if (!await cluster.Kubelets.IsActiveAsync(name, ct))
                     found.Add($"kubelet on {name}: not active — `systemctl start kubelet` there (without it: every pod on that node)");
                 if (runtimes.GetValueOrDefault(name) is { } unit
                     && await cluster.Node(name).RunAsync($"systemctl is-active {unit}", cluster.Profile.Timeouts.ToTimeouts().Command, ct) is { Succeeded: false } state)

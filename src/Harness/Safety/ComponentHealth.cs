@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Harness.ClusterAccess;
+using Harness.Diagnosis;
 using Harness.Kube;
 using Harness.Profiles;
 using Harness.Waits;
@@ -6,18 +8,6 @@ using k8s;
 using k8s.Models;
 
 namespace Harness.Safety;
-
-/// <summary>
-/// One unhealthy component of the book's cluster diagram: which component, on which node, what is wrong and where
-/// to look. <see cref="ToString"/> is the one line a user reads, e.g.
-/// <c>kube-controller-manager on m-k8s: /etc/kubernetes/manifests/kube-controller-manager.yaml missing on m-k8s …</c>.
-/// </summary>
-public sealed record ComponentProblem(string Component, string Node, string Problem, string WhereToLook)
-{
-    public override string ToString() =>
-        $"{Component} on {Node}: {Problem} — {WhereToLook}" +
-        (ComponentHealth.Dependents.TryGetValue(Component, out var needs) ? $" (without it: {needs})" : "");
-}
 
 /// <summary>
 /// The cluster's go/no-go signal before and between faults, in the spirit of Krkn's Cerberus: the control plane's
@@ -44,20 +34,6 @@ public static partial class ComponentHealth
                 return (problems, pods.Items);
             },
             ControlPlaneStable, cluster.Profile.Timeouts.ToTimeouts().ControlPlaneSettle, TimeSpan.FromSeconds(2), progress, ct);
-
-    /// <summary>What stops working when a component is down: said with the problem, so a red check names its cause.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Dependents = new Dictionary<string, string>
-    {
-        ["kube-apiserver"] = "every check: kubectl and the harness talk to the cluster through it",
-        ["etcd"] = "every check: the API server keeps all objects in it",
-        ["kube-scheduler"] = "every check that creates a pod: new pods stay Pending",
-        ["kube-controller-manager"] = "the Deployment, scale, cordon, drain and rollout checks, and namespace deletion: nothing replaces pods or removes namespaces",
-        ["kube-proxy"] = "Service traffic from that node",
-        ["coredns"] = "name resolution inside pods",
-        ["kubelet"] = "every pod on that node",
-        ["container runtime"] = "every pod on that node: kubelet can neither start nor stop a container there",
-        ["CNI"] = "every new pod on that node: it gets no network, so it stays ContainerCreating",
-    };
 
     /// <param name="settle">How long pods in kube-system may take to become Ready (a node just rebooted restarts its
     /// kube-proxy) before a deviation counts. A missing manifest never settles: it is reported at once.</param>
@@ -189,7 +165,7 @@ public static partial class ComponentHealth
         var runtime = profile.Kubernetes.ContainerRuntime;
         var nodes = (await cluster.Api.CoreV1.ListNodeAsync(cancellationToken: ct)).Items.Where(n => profile.AllNodes.Contains(n.Name())).ToList();
         // The control plane is judged against kubeadm's own record of it, the kubelets against the profile and the skew policy.
-        var problems = VersionSkew.Judge(new VersionFacts(profile.ControlPlane, cluster.ServerVersion, await KubeadmVersionAsync(cluster.Api, ct),
+        var problems = VersionSkew.Judge(new VersionFacts(profile.ControlPlane, cluster.ServerVersion, await VersionSkew.KubeadmVersionAsync(cluster.Api, ct),
             expected, source, [.. nodes.Select(n => (n.Name(), n.Status.NodeInfo.KubeletVersion))])).Problems.ToList();
         foreach (var node in nodes)
         {
@@ -200,21 +176,6 @@ public static partial class ComponentHealth
                     $"look at `kubectl get node {node.Name()} -o wide`; fix the node or the profile"));
         }
         return problems;
-    }
-
-    /// <summary>The control plane's version as kubeadm recorded it (<c>kubernetesVersion</c> in ConfigMap
-    /// <c>kube-system/kubeadm-config</c>), or null on a cluster kubeadm did not set up (then <c>/version</c> counts).</summary>
-    public static async Task<string?> KubeadmVersionAsync(IKubernetes api, CancellationToken ct)
-    {
-        try
-        {
-            var config = await api.CoreV1.ReadNamespacedConfigMapAsync("kubeadm-config", "kube-system", cancellationToken: ct);
-            return VersionSkew.KubeadmVersion(config.Data is { } data && data.TryGetValue("ClusterConfiguration", out var text) ? text : null);
-        }
-        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Forbidden)
-        {
-            return null;
-        }
     }
 
     /// <summary>The version the profile expects every kubelet to run (the API server: that patch or a newer one of its

@@ -1,8 +1,10 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Harness.ClusterAccess;
 using Harness.Nodes;
 using Harness.Probes;
 using Harness.Profiles;
+using Harness.Text;
 
 namespace Harness.Safety;
 
@@ -42,7 +44,7 @@ public static partial class FaultFeasibility
 
     /// <summary>
     /// The node-component checks' commands (issue 11), each checked by its own check on its own worker before it
-    /// injects (<see cref="CheckAsync(ClusterProfile, IReadOnlyList{FaultSetting}, IEnumerable{string}, Func{string, NodeShell}, CancellationToken, ProbeRoots?)"/>),
+    /// injects (<see cref="CheckAsync(ClusterProfile, IReadOnlyList{FaultSetting}, IEnumerable{string}, Func{string, INodeShell}, CancellationToken, ProbeRoots?)"/>),
     /// not by the run's preflight: a cluster where one of them cannot work still runs the book's nine.
     /// </summary>
     public static IReadOnlyList<FaultSetting> ContainerRuntimeSettings(ClusterProfile profile) =>
@@ -85,13 +87,13 @@ public static partial class FaultFeasibility
         CheckAsync(cluster.Profile, cluster.Node, ct);
 
     /// <summary>The same, with the node shells given (tests: a real sshd on loopback) and the probe's roots.</summary>
-    public static Task<IReadOnlyList<string>> CheckAsync(ClusterProfile profile, Func<string, NodeShell> node, CancellationToken ct,
+    public static Task<IReadOnlyList<string>> CheckAsync(ClusterProfile profile, Func<string, INodeShell> node, CancellationToken ct,
         ProbeRoots? roots = null) =>
         CheckAsync(profile, Settings(profile), profile.FaultTargets, node, ct, roots);
 
     /// <summary>Probes <paramref name="nodes"/> for <paramref name="wanted"/> only (a check's own fault and revert on its own worker).</summary>
     public static async Task<IReadOnlyList<string>> CheckAsync(ClusterProfile profile, IReadOnlyList<FaultSetting> wanted, IEnumerable<string> nodes,
-        Func<string, NodeShell> node, CancellationToken ct, ProbeRoots? roots = null)
+        Func<string, INodeShell> node, CancellationToken ct, ProbeRoots? roots = null)
     {
         var settings = wanted.Where(s => !string.IsNullOrWhiteSpace(s.Command)).ToList();
         var needs = settings.SelectMany(s => Parse(s.Command)).ToList();

@@ -1,24 +1,14 @@
+using Harness.ClusterAccess;
+using Harness.Diagnosis;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Probes;
-using Harness.Safety.Diagnosis;
+using Harness.Text;
 using Harness.Waits;
 using k8s;
 using k8s.Models;
 
 namespace Harness.Safety;
-
-/// <summary>The cluster is not healthy enough for faults. The message starts with "Cluster health:" (a report
-/// category of its own), names each broken component, its node and where to look, and says nothing was injected.</summary>
-public sealed class ClusterUnhealthyException(string profile, IReadOnlyList<string> problems, string? evidence = null)
-    : Exception($"Cluster health: profile '{profile}': {string.Join("; ", problems)}. Nothing was injected.")
-{
-    // Methods, not properties: NUnit prints an exception's public properties after its message.
-    public IReadOnlyList<string> Problems() => problems;
-
-    /// <summary>What was read on the cluster to name the problems (container states, /readyz, …), for the report; may be null.</summary>
-    public string? Evidence() => evidence;
-}
 
 /// <summary>
 /// Before any fault: the cluster's health (nodes Ready and schedulable, kubelet active, the control plane's static
@@ -118,7 +108,7 @@ public static class Preflight
 
         var profile = cluster.Profile;
         await scope.InjectAsync(Fault.InCluster("preflight pods", ns, $"kubectl create namespace {ns}", Revert.DeleteNamespace(ns)),
-            t => cluster.EnsureNamespaceAsync(ns, t), ct);
+            t => cluster.Namespaces.EnsureAsync(ns, t), ct);
         try
         {
             foreach (var worker in profile.Workers)

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Harness.Safety;
+using Harness.Text;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;

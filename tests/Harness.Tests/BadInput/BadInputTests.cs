@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Harness.ClusterAccess;
 using Harness.Kube;
 using Harness.Profiles;
 using Harness.Tests.Support;

@@ -40,8 +40,16 @@ public class HealingBeforeApiTests
 
     private static Revert ApiServerBack => StaticPod.Of(LabProfile, "kube-apiserver").Restore;
 
-    private Task<IReadOnlyList<LedgerEntry>> HealBeforeApiAsync(IReverter reverter, FaultLedger ledger, string? ca = LabCa) =>
-        Healing.HealBeforeApiAsync(reverter, ledger, "lab", ca, _results.Writer, _progress.Add, CancellationToken.None);
+    /// <summary>The pass before the API as the suite runs it: the pass, its report, the stop if a revert failed.</summary>
+    private async Task<IReadOnlyList<LedgerEntry>> HealBeforeApiAsync(IReverter reverter, FaultLedger ledger, string? ca = LabCa) =>
+        Reported(await Healing.HealBeforeApiAsync(reverter, ledger, "lab", ca, _progress.Add, CancellationToken.None));
+
+    private IReadOnlyList<LedgerEntry> Reported(HealingPass pass)
+    {
+        HealingReport.Write(pass, _results.Writer);
+        pass.ThrowIfUnhealed();
+        return pass.Healed;
+    }
 
     [Test]
     public async Task The_api_servers_manifest_left_away_is_put_back_before_the_api_is_asked_and_reported_on_its_own()
@@ -73,7 +81,7 @@ public class HealingBeforeApiTests
         Assert.That(first.Select(e => e.Id), Is.EquivalentTo(new[] { "away", "kubelet" }), "every API-free revert of this cluster, over SSH");
         Assert.That(ledger.Ledger.OpenEntries().Select(e => e.Id), Is.EqualTo(new[] { "namespace" }), "the namespace needs the API: left open");
 
-        var second = await Healing.HealAsync(reverter, ledger.Ledger, Lab, _results.Writer, _progress.Add, CancellationToken.None);
+        var second = Reported(await Healing.HealAsync(reverter, ledger.Ledger, Lab, _progress.Add, CancellationToken.None));
 
         Assert.That(second.Select(e => e.Id), Is.EqualTo(new[] { "namespace" }));
         Assert.That(reverter.Reverted.Select(r => r.Kind), Is.EqualTo(new[]

@@ -31,8 +31,14 @@ public class HealingTests
     [TearDown]
     public void RemoveResults() => _results.Dispose();
 
-    private Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity) =>
-        Healing.HealAsync(reverter, ledger, identity, _results.Writer, _progress.Add, CancellationToken.None);
+    /// <summary>Heals as the suite does: the pass, then its report, then the stop if a revert of this cluster failed.</summary>
+    private async Task<IReadOnlyList<LedgerEntry>> HealAsync(IReverter reverter, FaultLedger ledger, ClusterIdentity? identity)
+    {
+        var pass = await Healing.HealAsync(reverter, ledger, identity, _progress.Add, CancellationToken.None);
+        HealingReport.Write(pass, _results.Writer);
+        pass.ThrowIfUnhealed();
+        return pass.Healed;
+    }
 
     /// <summary>An entry of a dead run (another host's pid), written by <paramref name="owner"/> (null: the old format).</summary>
     private static LedgerEntry Entry(string id, string node, Revert revert, int minutesAgo, ClusterIdentity? owner = null,

@@ -1,6 +1,8 @@
+using Harness.ClusterAccess;
 using Harness.Faults;
+using Harness.Kube;
 using Harness.Profiles;
-using Harness.Safety;
+using Harness.Reporting;
 using Harness.Tests.Reporting;
 using Harness.Tests.Support;
 using NUnit.Framework;
@@ -135,7 +137,10 @@ public sealed class StaticPodOverSshTests
 
         // The next run: nodes first, healing over SSH, then the API.
         var nodes = await NodeAccess.ConnectAsync(profile, null, default);
-        var healed = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, _results.Writer, null, default);
+        var pass = await Healing.HealBeforeApiAsync(nodes, ledger, profile.Name, nodes.CaFingerprint, null, default);
+        HealingReport.Write(pass, _results.Writer);
+        pass.ThrowIfUnhealed();
+        var healed = pass.Healed;
 
         Assert.That(healed.Select(e => e.Id), Is.EqualTo(new[] { dead.Id }));
         Assert.That(File.ReadAllText(Manifest), Is.EqualTo("# kube-apiserver\n"), "the manifest is back in kubelet's folder");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Harness.Faults;
+using Harness.Kube;
 using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Reporting;

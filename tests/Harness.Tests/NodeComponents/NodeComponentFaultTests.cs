@@ -213,7 +213,6 @@ public class NodeComponentFaultTests
     public async Task A_run_killed_with_each_node_component_fault_in_place_is_healed_by_the_next_newest_first()
     {
         using var ledger = new TempLedger();
-        using var results = new ResultsFolder();
         var lab = Load("lab");
         var faults = new[]
         {
@@ -245,7 +244,9 @@ public class NodeComponentFaultTests
         foreach (var entry in open) ledger.Ledger.Open(entry with { Host = "host-of-a-dead-run", Pid = 4242 });
 
         var reverter = new FakeReverter();
-        var healed = await Healing.HealAsync(reverter, ledger.Ledger, Lab, results.Writer, null, CancellationToken.None);
+        var pass = await Healing.HealAsync(reverter, ledger.Ledger, Lab, null, CancellationToken.None);
+        pass.ThrowIfUnhealed();
+        var healed = pass.Healed;
 
         Assert.That(injected, Is.EqualTo(faults.Select(f => f.Name)));
         Assert.That(healed, Has.Count.EqualTo(faults.Length));

@@ -1,5 +1,6 @@
 using Harness.Kube;
 using Harness.Reporting;
+using Harness.Text;
 using k8s.Models;
 using NUnit.Framework;
 

@@ -1,3 +1,4 @@
+using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Tests.BadInput;
 using NUnit.Framework;

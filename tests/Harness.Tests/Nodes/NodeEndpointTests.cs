@@ -1,4 +1,5 @@
 using Harness.Nodes;
+using Harness.Text;
 using NUnit.Framework;
 
 namespace Harness.Tests.Nodes;
@@ -22,7 +23,7 @@ public sealed class NodeEndpointTests
 
         Assert.That(endpoint.ToString(), Is.EqualTo(
             "m-k8s (root@127.0.0.1:60010, key /keys/m-k8s, password from environment variable NODE_PASSWORD)"));
-        Assert.That(Harness.Safety.Secrets.Redact("pw=s3cret-root-pw"), Is.EqualTo("pw=***"), "the password is registered for redaction");
+        Assert.That(Harness.Text.Secrets.Redact("pw=s3cret-root-pw"), Is.EqualTo("pw=***"), "the password is registered for redaction");
     }
 
     [Test]

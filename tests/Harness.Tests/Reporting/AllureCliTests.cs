@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Harness.NUnitAdapter;
 using Harness.Reporting;
-using Harness.Safety;
+using Harness.Text;
 using NUnit.Framework;
 
 namespace Harness.Tests.Reporting;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Harness.Reporting;
-using Harness.Safety;
+using Harness.Text;
 using NUnit.Framework;
 
 namespace Harness.Tests.Reporting;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Harness.NUnitAdapter;
 using Harness.Reporting;
-using Harness.Safety;
+using Harness.Text;
 using Harness.Waits;
 using NUnit.Framework;
 

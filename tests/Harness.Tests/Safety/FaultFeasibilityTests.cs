@@ -1,4 +1,3 @@
-using Harness.Safety;
 using NUnit.Framework;
 using static Harness.Safety.FaultFeasibility;
 

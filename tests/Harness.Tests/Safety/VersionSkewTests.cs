@@ -1,4 +1,6 @@
 using System.Net;
+using Harness.Diagnosis;
+using Harness.Kube;
 using Harness.Reporting;
 using Harness.Safety;
 using Harness.Tests.Waits;
@@ -26,7 +28,7 @@ public sealed class VersionSkewTests
     private const string RevisedVagrantfile = "the Vagrantfile (k8s_V = '1.36.0' in /revised/ch3/3.1.3/Vagrantfile)";
 
     /// <summary>What the harness reads from an API server answering with these fixtures: kubeadm's kubernetesVersion
-    /// (<see cref="ComponentHealth.KubeadmVersionAsync"/>) and <c>/version</c>'s gitVersion (as <see cref="Cluster"/> reads it).</summary>
+    /// (<see cref="VersionSkew.KubeadmVersionAsync"/>) and <c>/version</c>'s gitVersion (as <see cref="Cluster"/> reads it).</summary>
     private static async Task<(string? Kubeadm, string Server)> ReadAsync(string? kubeadmConfig, string version)
     {
         using var server = new LoopbackApiServer((request, _, _) => Task.FromResult(request.Url!.AbsolutePath switch
@@ -38,7 +40,7 @@ public sealed class VersionSkewTests
             var other => new Answer(HttpStatusCode.NotFound, $"{{\"kind\":\"Status\",\"code\":404,\"message\":\"{other}\"}}"),
         }));
         using var api = server.Client();
-        var kubeadm = await ComponentHealth.KubeadmVersionAsync(api, CancellationToken.None);
+        var kubeadm = await VersionSkew.KubeadmVersionAsync(api, CancellationToken.None);
         return (kubeadm, (await api.Version.GetCodeAsync()).GitVersion);
     }
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.CompilerServices;
-using Harness.Safety;
+using Harness.Text;
 using Harness.Waits;
 using k8s;
 using k8s.Autorest;

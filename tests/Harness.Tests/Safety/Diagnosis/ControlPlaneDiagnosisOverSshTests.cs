@@ -1,7 +1,8 @@
+using Harness.ClusterAccess;
+using Harness.Diagnosis;
+using Harness.Kube;
 using Harness.Nodes;
 using Harness.Profiles;
-using Harness.Safety;
-using Harness.Safety.Diagnosis;
 using Harness.Tests.Support;
 using NUnit.Framework;
 

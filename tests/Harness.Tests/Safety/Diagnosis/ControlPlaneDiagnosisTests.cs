@@ -1,5 +1,5 @@
+using Harness.Diagnosis;
 using Harness.Profiles;
-using Harness.Safety.Diagnosis;
 using NUnit.Framework;
 
 namespace Harness.Tests.Safety.Diagnosis;

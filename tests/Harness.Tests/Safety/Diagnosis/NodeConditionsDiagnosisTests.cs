@@ -1,4 +1,4 @@
-using Harness.Safety.Diagnosis;
+using Harness.Diagnosis;
 using k8s.Models;
 using NUnit.Framework;
 

@@ -1,8 +1,10 @@
 using System.Text.RegularExpressions;
 using Harness.Nodes;
+using Harness.Probes;
 using Harness.Profiles;
+using Harness.Text;
 
-namespace Harness.Safety.Diagnosis;
+namespace Harness.Diagnosis;
 
 /// <summary>What one look at the control plane found.</summary>
 /// <param name="Problems">Each component found broken on firm evidence (a manifest missing, a container exited or
@@ -39,7 +41,7 @@ public static class ControlPlaneDiagnosis
     /// other SSH failures are thrown.
     /// </summary>
     /// <param name="extraPath">A folder put first on the script's PATH (tests put stand-in crictl, docker, curl there).</param>
-    public static async Task<ControlPlaneReport> ReadAsync(NodeShell controlPlane, ClusterProfile profile, CancellationToken ct,
+    public static async Task<ControlPlaneReport> ReadAsync(INodeShell controlPlane, ClusterProfile profile, CancellationToken ct,
         TimeSpan? timeout = null, string? extraPath = null)
     {
         var limit = timeout ?? DefaultTimeout;

@@ -1,7 +1,6 @@
-using Harness.Nodes;
 using Harness.Profiles;
 
-namespace Harness;
+namespace Harness.Nodes;
 
 /// <summary>
 /// Turns a profile into SSH endpoints: from <c>vagrant ssh-config</c> in the profile's Vagrant directory, or from the
@@ -51,6 +50,18 @@ public static class NodeDiscovery
         ProfileNodes.EnsureDiscovered(profile);
         var wanted = profile.AllNodes.ToList();
         return (found.Where(e => wanted.Contains(e.Name)).Select(e => ApplyLogin(profile, e)).ToList(), profile);
+    }
+
+    /// <summary>kubeadm names a node after its hostname: a Vagrant machine whose hostname is not the node's name is not that node.</summary>
+    public static async Task CheckHostnamesAsync(IReadOnlyDictionary<string, INodeShell> shells, ClusterProfile profile, CancellationToken ct)
+    {
+        var timeout = profile.Timeouts.ToTimeouts().Command;
+        var hostnames = await Task.WhenAll(shells.Select(async kv =>
+            (Node: kv.Key, Host: (await kv.Value.RunAsync("hostname", timeout, ct)).EnsureSuccess().Stdout.Trim().Split('.')[0])));
+        var wrong = hostnames.Where(h => !string.Equals(h.Node, h.Host, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (wrong.Count > 0)
+            throw new ProfileException(string.Join(" ", wrong.Select(w => $"The machine taken for node {w.Node} has hostname {w.Host}.")) +
+                $" Fix 'discovery.machineNames' ('{profile.Discovery.MachineNames}'), 'controlPlane' or 'workers' in the profile.");
     }
 
     /// <summary>The node a Vagrant machine is, by the profile's pattern (<c>{node}</c>, <c>{node}-*</c>); null if it does not match.</summary>

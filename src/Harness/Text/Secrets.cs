@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Harness.Safety;
+namespace Harness.Text;
 
 /// <summary>
 /// Every secret the harness handles (passwords, key material, tokens) is registered here the moment it is read,

@@ -2,7 +2,7 @@ using Harness.Faults;
 using Harness.Nodes;
 using Harness.Profiles;
 
-namespace Harness;
+namespace Harness.ClusterAccess;
 
 /// <summary>
 /// The cluster's nodes before (or without) its API: discovered, logged in to, admin.conf fetched from the control
@@ -13,15 +13,19 @@ namespace Harness;
 /// </summary>
 public sealed class NodeAccess : IReverter, IAsyncDisposable
 {
-    private readonly Dictionary<string, NodeShell> _shells;
+    private readonly IReadOnlyDictionary<string, INodeShell> _shells;
+    private readonly RevertDispatch _reverts;
 
-    private NodeAccess(ClusterProfile profile, Dictionary<string, NodeShell> shells, string kubeconfigPath, string? caFingerprint, Action<string>? progress)
+    private NodeAccess(ClusterProfile profile, IReadOnlyDictionary<string, INodeShell> shells, string kubeconfigPath, string? caFingerprint, Action<string>? progress)
     {
         Profile = profile;
         _shells = shells;
         KubeconfigPath = kubeconfigPath;
         CaFingerprint = caFingerprint;
         Progress = progress;
+        _reverts = new RevertDispatch(
+            [new NodeCommandRevert(Node, CommandTimeout), new StaticPodRestore(Node, profile, progress)],
+            revert => $"'{revert}' needs the Kubernetes API, which this node-only access does not have.");
     }
 
     /// <summary>The profile with the workers discovery found.</summary>
@@ -35,16 +39,12 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
 
     public Action<string>? Progress { get; }
 
-    internal IReadOnlyDictionary<string, NodeShell> Shells => _shells;
+    public INodeShell ControlPlane => Node(Profile.ControlPlane);
 
-    public NodeShell ControlPlane => Node(Profile.ControlPlane);
-
-    public NodeShell Node(string name) =>
+    public INodeShell Node(string name) =>
         _shells.TryGetValue(name, out var shell)
             ? shell
             : throw new ArgumentException($"Unknown node '{name}'. Nodes of profile '{Profile.Name}': {string.Join(", ", _shells.Keys)}.");
-
-    internal static string Where(ClusterProfile profile) => $"profile '{profile.Name}' ({profile.SourcePath})";
 
     /// <summary>
     /// Discover the nodes, log in to each and fetch admin.conf from the control plane; the API is not asked.
@@ -52,8 +52,8 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
     /// </summary>
     public static async Task<NodeAccess> ConnectAsync(ClusterProfile profile, Action<string>? log, CancellationToken ct)
     {
-        var where = Where(profile);
-        var shells = new Dictionary<string, NodeShell>();
+        var where = ClusterUnreachableException.Where(profile);
+        var shells = new Dictionary<string, INodeShell>();
         try
         {
             log?.Invoke($"discovering nodes ({profile.Discovery.Mode})");
@@ -63,40 +63,23 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
             var connecting = endpoints.Select(async e => (e.Name, Shell: await NodeShell.ConnectAsync(e, hostKeys, connectTimeout, ct))).ToList();
             foreach (var done in await Task.WhenAll(connecting)) shells[done.Name] = done.Shell;
             log?.Invoke($"logged in to {string.Join(", ", shells.Keys)}");
-            if (profile.Discovery.Mode == "vagrant") await Cluster.CheckHostnamesAsync(shells, profile, ct);
-            var (kubeconfig, ca) = await Cluster.FetchKubeconfigAsync(profile, where, shells[profile.ControlPlane], ct);
+            if (profile.Discovery.Mode == "vagrant") await NodeDiscovery.CheckHostnamesAsync(shells, profile, ct);
+            var (kubeconfig, ca) = await AdminKubeconfig.FetchAsync(profile, shells[profile.ControlPlane], ct);
             return new NodeAccess(profile, shells, kubeconfig, ca, log);
         }
         catch (ProfileException e) when (e.IsNodeSetting) { throw; } // found before any login: "bad input", not "unreachable"
         catch (Exception e)
         {
-            foreach (var shell in shells.Values) await shell.DisposeAsync();
-            throw Cluster.Unreachable(e, where, ct);
+            await LogOutAsync(shells.Values);
+            throw ClusterUnreachableException.From(e, where, ct);
         }
     }
 
     private TimeSpan CommandTimeout => Profile.Timeouts.ToTimeouts().Command;
 
-    /// <summary>How long a restored component may take to serve again.</summary>
-    internal TimeSpan RestartDeadline => Profile.Timeouts.ToTimeouts().ControlPlaneRestart;
-
-    internal ComponentWaits.RunOnNode RunOn(string node) => (command, timeout, ct) => Node(node).RunAsync(command, timeout, ct);
-
-    /// <summary>The reverts that need no API; any other is refused (it waits for the pass that has the API).</summary>
-    public async Task RevertAsync(Revert revert, CancellationToken ct)
-    {
-        switch (revert.Kind)
-        {
-            case RevertKind.NodeCommand:
-                (await Node(revert.Target).RunAsync(revert.Command!, CommandTimeout, ct)).EnsureSuccess();
-                break;
-            case RevertKind.RestoreStaticPodManifest:
-                await ComponentWaits.RestoreAsync(RunOn(revert.Target), revert, StaticPod.HealthOf(Profile, revert), RestartDeadline, Progress, ct);
-                break;
-            default:
-                throw new InvalidOperationException($"'{revert}' needs the Kubernetes API, which this node-only access does not have.");
-        }
-    }
+    /// <summary>The reverts that need no API (a node command, a static-pod manifest put back); any other is refused
+    /// (it waits for the pass that has the API).</summary>
+    public Task RevertAsync(Revert revert, CancellationToken ct) => _reverts.RevertAsync(revert, ct);
 
     /// <summary>
     /// Gives the API server its restart time (<c>timeouts.controlPlaneRestartSeconds</c>) to answer its health command on
@@ -109,7 +92,8 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
         if (Profile.Components.HealthCommand("kube-apiserver") is not { } health) return true;
         try
         {
-            await ComponentWaits.UntilAsync(RunOn(Profile.ControlPlane), "kube-apiserver", health, serving: true, RestartDeadline, Progress, ct);
+            await ComponentWaits.UntilAsync(StaticPodRestore.RunOn(ControlPlane), "kube-apiserver", health, serving: true,
+                StaticPodRestore.RestartDeadline(Profile), Progress, ct);
             return true;
         }
         catch (Waits.WaitTimeoutException) { return false; }
@@ -118,7 +102,13 @@ public sealed class NodeAccess : IReverter, IAsyncDisposable
     /// <summary>Logs out of every node and removes the local admin.conf.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var shell in _shells.Values) await shell.DisposeAsync();
-        try { Directory.Delete(Path.GetDirectoryName(KubeconfigPath)!, recursive: true); } catch (IOException) { }
+        await LogOutAsync(_shells.Values);
+        AdminKubeconfig.Delete(KubeconfigPath);
+    }
+
+    private static async Task LogOutAsync(IEnumerable<INodeShell> shells)
+    {
+        foreach (var shell in shells)
+            if (shell is IAsyncDisposable connection) await connection.DisposeAsync();
     }
 }

@@ -1,7 +1,7 @@
-using Harness.Safety;
+using Harness.Text;
 using NUnit.Framework;
 
-namespace Harness.Tests.Safety;
+namespace Harness.Tests.Text;
 
 // Secrets is process-wide: every value registered here is unique, so no other test's text is masked by accident.
 public class SecretsTests

@@ -1,6 +1,6 @@
 using k8s.Models;
 
-namespace Harness.Safety.Diagnosis;
+namespace Harness.Diagnosis;
 
 /// <summary>
 /// What a node's own conditions say is wrong with it, in kubelet's words. The Ready condition's reason and message are

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Harness.Safety.Diagnosis;
+namespace Harness.Diagnosis;
 
 /// <summary>One container of a static pod as <c>crictl ps -a</c> or <c>docker ps -a</c> lists it (newest first).</summary>
 /// <param name="Attempt">kubelet's restart count: crictl's ATTEMPT column, the last part of docker's <c>k8s_…_N</c> name.</param>

@@ -1,43 +1,14 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Harness.Kube;
+using k8s;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Harness.Safety;
-
-/// <summary>A Kubernetes version as components report it: <c>v1.18.20</c>, <c>1.18.4-0</c> (an RPM's), <c>1.36.0-1.1</c>
-/// (a Debian package's), <c>v1.30.4+k3s1</c>; only major, minor and patch count.</summary>
-public readonly record struct KubeVersion(int Major, int Minor, int Patch) : IComparable<KubeVersion>
-{
-    public static KubeVersion? Parse(string? text)
-    {
-        var m = VersionSkew.VersionPattern().Match(text ?? "");
-        return m.Success
-            ? new KubeVersion(Number(m.Groups["major"].Value), Number(m.Groups["minor"].Value), Number(m.Groups["patch"].Value))
-            : null;
-    }
-
-    private static int Number(string digits) => int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
-
-    public bool SameMinor(KubeVersion other) => Major == other.Major && Minor == other.Minor;
-
-    /// <summary>How many minor versions this one is older than <paramref name="newer"/> (negative: newer). Kubernetes
-    /// has had major 1 only; another major counts as far apart.</summary>
-    public int MinorsBehind(KubeVersion newer) => Major == newer.Major ? newer.Minor - Minor : (newer.Major - Major) * 1000;
-
-    public int CompareTo(KubeVersion other) =>
-        Major != other.Major ? Major.CompareTo(other.Major) : Minor != other.Minor ? Minor.CompareTo(other.Minor) : Patch.CompareTo(other.Patch);
-
-    public static bool operator <(KubeVersion a, KubeVersion b) => a.CompareTo(b) < 0;
-    public static bool operator >(KubeVersion a, KubeVersion b) => a.CompareTo(b) > 0;
-    public static bool operator <=(KubeVersion a, KubeVersion b) => a.CompareTo(b) <= 0;
-    public static bool operator >=(KubeVersion a, KubeVersion b) => a.CompareTo(b) >= 0;
-
-    public override string ToString() => $"v{Major}.{Minor}.{Patch}";
-}
+namespace Harness.Diagnosis;
 
 /// <summary>What the cluster says about its versions, and what the profile expects.</summary>
-/// <param name="ApiServer">The API server's <c>/version</c> gitVersion (<see cref="Cluster.ServerVersion"/>).</param>
+/// <param name="ApiServer">The API server's <c>/version</c> gitVersion (the connected cluster's ServerVersion).</param>
 /// <param name="KubeadmConfig">kubeadm's record of the control plane it set up: <c>kubernetesVersion</c> of the
 /// <c>ClusterConfiguration</c> in ConfigMap <c>kube-system/kubeadm-config</c>; null when the cluster has none (not kubeadm's).</param>
 /// <param name="Expected">The kubelets' version the profile expects (the Vagrantfile's <c>Ver</c>: what the book's
@@ -56,11 +27,26 @@ public sealed record VersionVerdict(IReadOnlyList<ComponentProblem> Problems, st
 /// <c>--kubernetes-version</c> to <c>kubeadm init</c>, so kubeadm sets up the newest patch of its own minor
 /// (<c>stable-1.18</c> = v1.18.20 while the packages pin kubelet v1.18.4; see DESIGN.md §7): the control plane's version
 /// is what kubeadm wrote into <c>kube-system/kubeadm-config</c>, and the kubelets may be older than the API server
-/// as far as Kubernetes' version-skew policy allows. Pure functions: <see cref="ComponentHealth"/> reads the cluster.
+/// as far as Kubernetes' version-skew policy allows. Pure functions, but for <see cref="KubeadmVersionAsync"/>: the safety layer's ComponentHealth reads the cluster.
 /// </summary>
 public static partial class VersionSkew
 {
     public const string EnvironmentKey = "version.skew";
+
+    /// <summary>The control plane's version as kubeadm recorded it (<c>kubernetesVersion</c> in ConfigMap
+    /// <c>kube-system/kubeadm-config</c>), or null on a cluster kubeadm did not set up (then <c>/version</c> counts).</summary>
+    public static async Task<string?> KubeadmVersionAsync(IKubernetes api, CancellationToken ct)
+    {
+        try
+        {
+            var config = await api.CoreV1.ReadNamespacedConfigMapAsync("kubeadm-config", "kube-system", cancellationToken: ct);
+            return KubeadmVersion(config.Data is { } data && data.TryGetValue("ClusterConfiguration", out var text) ? text : null);
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Forbidden)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// How many minor versions a kubelet may be older than kube-apiserver. https://kubernetes.io/releases/version-skew-policy/
@@ -172,7 +158,4 @@ public static partial class VersionSkew
             : "allowed by the version-skew policy";
         return new VersionVerdict(problems, $"kube-apiserver {facts.ApiServer} ({source}), kubelets {(kubelets.Length == 0 ? "none" : kubelets)}: {verdict}");
     }
-
-    [GeneratedRegex(@"^\s*v?(?<major>\d+)\.(?<minor>\d+)\.(?<patch>\d+)")]
-    internal static partial Regex VersionPattern();
 }

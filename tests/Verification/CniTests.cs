@@ -23,16 +23,6 @@ public sealed class CniTests : NodeComponentCheck
     private Fault CniConfigAwayWith(string breakCni) => Fault.OnNode("CNI configuration taken away", Worker, breakCni,
         Revert.OnNode(Worker, Profile.Commands.RestoreCni));
 
-    /// <summary>
-    /// The break as it takes effect on the node's runtime. containerd and cri-o reload the folder when it changes. kubelet's
-    /// dockershim (docker, kubelet before 1.24) reads it every 5 s but keeps the network it has when the folder is empty
-    /// (pkg/kubelet/dockershim/network/cni/cni.go, syncNetworkConfig: "Unable to update cni config" and return), so a new
-    /// pod still gets one; the folder counts again only when kubelet starts: there the break restarts kubelet after it.
-    /// </summary>
-    private string BreakCniOn(string? runtime) => runtime?.StartsWith("docker://", StringComparison.Ordinal) == true
-        ? $"{Profile.Commands.BreakCni} && {Profile.Commands.StopKubelet} && {Profile.Commands.StartKubelet}"
-        : Profile.Commands.BreakCni;
-
     protected override IEnumerable<Fault> FaultsOf(string check) => [CniConfigAway];
 
     private const string NewPod = "nginx-without-cni";
@@ -43,7 +33,7 @@ public sealed class CniTests : NodeComponentCheck
     {
         var worker = Worker;
         var runtime = (await Api.CoreV1.ReadNodeAsync(worker, cancellationToken: Token)).Status?.NodeInfo?.ContainerRuntimeVersion;
-        var breakCni = BreakCniOn(runtime);
+        var breakCni = CniBreak.On(Profile.Commands, runtime);
         if (breakCni != Profile.Commands.BreakCni)
             Report.Parameter("break on this runtime", $"{runtime}: kubelet's dockershim keeps the CNI network it loaded until kubelet starts again", excluded: true);
         await RequireFeasibleAsync(worker, [new("commands.breakCni", breakCni), new("commands.restoreCni", Profile.Commands.RestoreCni)]);

@@ -85,6 +85,21 @@ public static class NodeComponentApplicability
               "and nslookup kubernetes.default cannot resolve before or after; the check runs where the profile has it (book, revised)";
 }
 
+/// <summary>The CNI check's break as it takes effect on the node's runtime.</summary>
+public static class CniBreak
+{
+    /// <summary>
+    /// containerd and cri-o reload <c>/etc/cni/net.d</c> when it changes. kubelet's dockershim (docker, kubelet before 1.24)
+    /// reads it every 5 s but keeps the network it has when the folder is empty (pkg/kubelet/dockershim/network/cni/cni.go,
+    /// syncNetworkConfig: "Unable to update cni config" and return), so a new pod still gets one; the folder counts again
+    /// only when kubelet starts: on such a node the break restarts kubelet (the profile's own commands) after it.
+    /// </summary>
+    /// <param name="runtime">What the node reports, <c>status.nodeInfo.containerRuntimeVersion</c>.</param>
+    public static string On(FaultCommands commands, string? runtime) => runtime?.StartsWith("docker://", StringComparison.Ordinal) == true
+        ? $"{commands.BreakCni} && {commands.StopKubelet} && {commands.StartKubelet}"
+        : commands.BreakCni;
+}
+
 /// <summary>Reading what kubelet says on a node's Ready condition and in a pod's events.</summary>
 public static partial class KubeletWords
 {

@@ -317,4 +317,17 @@ public class NodeComponentFaultTests
         Assert.That((await Sh(cni.Local(new FaultCommands().RestoreCni))).ExitCode, Is.Zero);
         Assert.That(Directory.GetFiles(cni.NetD), Has.Length.EqualTo(2));
     }
+
+    [TestCase("docker://20.10.24", true)]
+    [TestCase("docker://1.13.1", true)]
+    [TestCase("containerd://1.6.20", false)]
+    [TestCase("cri-o://1.30.0", false)]
+    [TestCase(null, false)]
+    public void The_cni_break_restarts_kubelet_only_where_dockershim_keeps_the_network_it_loaded(string? runtime, bool restarts)
+    {
+        var lab = Load("lab");
+        var command = CniBreak.On(lab.Commands, runtime);
+        Assert.That(command, Does.StartWith(lab.Commands.BreakCni));
+        Assert.That(command.EndsWith($" && {lab.Commands.StopKubelet} && {lab.Commands.StartKubelet}"), Is.EqualTo(restarts), command);
+    }
 }

@@ -49,8 +49,8 @@ public static class RunModes
     public const string SideBySide = "side by side", Sequential = "sequential";
 
     /// <summary>
-    /// The run parameter naming the mode, set beside NUnit's workers: side-by-side in runsettings.xml (12 workers),
-    /// sequential from ./verify --sequential (NUnit.NumberOfTestWorkers=0).
+    /// The run parameter naming the mode, set beside NUnit's workers: not given (runsettings.xml's 12 workers) or
+    /// side-by-side, or sequential from ./verify --sequential (with NUnit.NumberOfTestWorkers=0).
     /// </summary>
     public const string Parameter = "runMode";
 

@@ -120,6 +120,8 @@ public sealed class AllureNUnitAttribute : Attribute, ITestAction
             result.Parameters.Add(new Parameter(parameterNames[i].Name ?? $"arg{i}", Harness.Text.Secrets.Redact(Format(test.Arguments[i]))));
         foreach (var category in Categories(test))
             result.Labels.Add(new Label(AllureLabels.Tag, category));
+        if (test.Properties.Get(ScenarioAttribute.PropertyName) is string scenario)
+            result.Labels.Add(new Label(AllureLabels.Story, scenario));
         return result;
     }
 

@@ -37,7 +37,11 @@ public sealed class LiveRun : IDisposable
             info.ArgumentList.Add(arg);
         foreach (var (name, value) in parameters)
             info.ArgumentList.Add($"TestRunParameters.Parameter(name=\"{name}\", value=\"{value}\")");
-        if (sequential) info.ArgumentList.Add("NUnit.NumberOfTestWorkers=0");
+        if (sequential)
+        {
+            info.ArgumentList.Add("NUnit.NumberOfTestWorkers=0");
+            info.ArgumentList.Add("TestRunParameters.Parameter(name=\"runMode\", value=\"sequential\")");
+        }
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             info.Environment[name] = value;
         var run = new LiveRun(Process.Start(info)!);

@@ -1,5 +1,6 @@
 using Harness.Checks;
 using Harness.Faults;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using NUnit.Framework;
 
@@ -20,7 +21,7 @@ public sealed class ApiAccessTests : ClusterCheck
     /// <summary>A copied file breaks nothing another check uses: the worker is only needed (kubectl runs there).</summary>
     protected override ClusterClaim ClaimOf(string check) => ClusterClaim.Nothing.Needing([Workers.Last, Profile.ControlPlane]);
 
-    [Test, CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S1"), CancelAfter(Backstop)]
     [Description("On a worker, kubectl without a kubeconfig is refused; with the master's admin.conf it lists every node Ready.")]
     public async Task KubectlOnAWorkerNeedsTheAdminKubeconfig()
     {

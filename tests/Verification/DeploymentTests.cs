@@ -1,6 +1,7 @@
 using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using k8s;
 using k8s.Models;
@@ -34,7 +35,7 @@ public sealed class DeploymentTests : ClusterCheck
         ? ClaimOfFaults(check).NeedingSchedulable(Workers.All)
         : ClaimOfFaults(check).Needing(Workers.All);
 
-    [Test, Order(1), CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S5"), Order(1), CancelAfter(Backstop)]
     [Description("echo-hname with 3 then 6 replicas; delete one pod: a new one replaces it. Deleting the Deployment removes its pods.")]
     public async Task DeploymentReplacesADeletedPod()
     {
@@ -65,7 +66,7 @@ public sealed class DeploymentTests : ClusterCheck
         await Kubectl.StepAsync("get pods");
     }
 
-    [Test, Order(2), CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S6"), Order(2), CancelAfter(Backstop)]
     [Description("Scale echo-hname to 9 (three per worker), then back to 3 (one per worker), asserting what the cluster's Kubernetes promises: " +
                  "1.18's SelectorSpread puts pods on every worker, the default topology spread of 1.20+ only prefers to; the scale-down keeps, " +
                  "per worker, what the ReplicaSet controller's ranking says (one per worker where it guarantees that).")]

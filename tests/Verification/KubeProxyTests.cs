@@ -1,5 +1,6 @@
 using Harness.Faults;
 using Harness.Kube;
+using Harness.NUnitAdapter;
 using Harness.Probes;
 using Harness.Reporting;
 using Harness.Waits;
@@ -25,7 +26,7 @@ public sealed class KubeProxyTests : NodeComponentCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [PodNetworkBroken];
 
-    [Test, CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S3"), CancelAfter(Backstop)]
     [Description("Break a worker's pod network with the edition's steps (the book: remove br_netfilter and restart the network): curl to its pod times out while the pod stays Running; restore and reboot: it answers again. The report names what stopped the traffic.")]
     public async Task PodIsUnreachableWhileItsNodeNetworkIsBrokenAndAnswersAfterReboot()
     {

@@ -1,6 +1,7 @@
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using k8s;
 using NUnit.Framework;
@@ -17,7 +18,7 @@ public sealed class KubeletTests : ClusterCheck
 
     protected override IEnumerable<Fault> FaultsOf(string check) => [KubeletStopped];
 
-    [Test, CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S2"), CancelAfter(Backstop)]
     [Description("Stop kubelet on a worker, delete its pod: the pod hangs in Terminating; start kubelet: the pod is gone.")]
     public async Task PodHangsInTerminatingUntilKubeletIsBack()
     {

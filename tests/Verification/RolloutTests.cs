@@ -3,6 +3,7 @@ using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
 using Harness.Nodes;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using Harness.Waits;
 using k8s;
@@ -32,7 +33,7 @@ public sealed class RolloutTests : ClusterCheck
     /// <summary>The scheduler places rollout-nginx's pods on any worker: every worker must stay healthy meanwhile.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing(Workers.All);
 
-    [Test, CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S9"), CancelAfter(Backstop)]
     [Description("rollout-nginx 1.15.12 → 1.16.0; a missing tag exceeds its progress deadline; rollout undo restores 1.16.0; undo --to-revision=1 restores 1.15.12.")]
     public async Task RolloutUndoRecoversFromABadImageTag()
     {

@@ -2,6 +2,7 @@ using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
 using Harness.Kube.Kubectl;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using Harness.Safety;
 using k8s;
@@ -36,7 +37,7 @@ public sealed class SchedulingTests : ClusterCheck
         ? ClusterClaim.Nothing.Cordoning([Workers.Last]).Needing([.. Workers.All, Profile.ControlPlane])
         : ClaimOfFaults(check).Needing(Workers.All);
 
-    [Test, Order(1), CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S7"), Order(1), CancelAfter(Backstop)]
     [Description("Cordon w3-k8s: it shows SchedulingDisabled and gets no new pods when echo-hname scales to 9; uncordon makes it schedulable again.")]
     public async Task CordonedNodeGetsNoNewPods()
     {
@@ -81,7 +82,7 @@ public sealed class SchedulingTests : ClusterCheck
         });
     }
 
-    [Test, Order(2), CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S8"), Order(2), CancelAfter(Backstop)]
     [Description("kubectl drain w3-k8s is refused for DaemonSet pods; with --ignore-daemonsets the node is emptied and the replicas run elsewhere; uncordon.")]
     public async Task DrainIsRefusedForDaemonSetPodsUnlessIgnored()
     {

@@ -1,6 +1,7 @@
 using Harness.Checks;
 using Harness.Faults;
 using Harness.Kube;
+using Harness.NUnitAdapter;
 using Harness.Reporting;
 using k8s;
 using NUnit.Framework;
@@ -25,7 +26,7 @@ public sealed class SelfHealingTests : ClusterCheck
     /// <summary>Its pod runs on the first worker: that node must stay healthy meanwhile.</summary>
     protected override ClusterClaim ClaimOf(string check) => ClaimOfFaults(check).Needing([Workers.First]);
 
-    [Test, CancelAfter(Backstop)]
+    [Test, Category("book"), Scenario("S4"), CancelAfter(Backstop)]
     [Description("Inside nginx-pod, /run/nginx.pid is 1; kill 1: the container is restarted and nginx answers again.")]
     public async Task KilledContainerIsRestartedByKubelet()
     {

@@ -16,7 +16,8 @@ using NUnit.Framework;
 [assembly: WaitTimeoutIsAFailure]
 // Checks run side by side, each waiting for the nodes it touches (ClusterCheck.ClaimOf, Harness.Checks.ClaimBoard);
 // one fixture instance per check, since a fixture holds the context of the check it runs. ./verify --sequential sets
-// NUnit.NumberOfTestWorkers=0: one check at a time, in the catalogue's order ([Order]).
+// NUnit.NumberOfTestWorkers=0: one check at a time, in the catalogue's order ([Order]); and the run parameter
+// runMode=sequential, from which the run record takes its mode (RunMode).
 [assembly: Parallelizable(ParallelScope.Children)]
 [assembly: FixtureLifeCycle(LifeCycle.InstancePerTestCase)]
 
@@ -95,7 +96,7 @@ public sealed class Suite
         _metrics = new RunMetrics(TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl")), RunId, RequestedProfile);
         _results = AllureNUnitAttribute.RunResults();
         AllureResults.StartRun(_results, new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
-        if (IsVerificationRun) _metrics.RunStarted(FullRunChecks(), NUnitSideBySide ? RunModes.SideBySide : RunModes.Sequential);
+        if (IsVerificationRun) _metrics.RunStarted(FullRunChecks(), RunMode);
         try
         {
             await PrepareAsync(root, clock);
@@ -296,9 +297,8 @@ public sealed class Suite
             .SelectMany(t => t.GetMethods().Where(m => m.GetCustomAttributes(typeof(TestAttribute), true).Length > 0))
             .Select(m => m.Name).Distinct().Order().ToList();
 
-    /// <summary>NUnit's workers (runsettings.xml, or NUnit.NumberOfTestWorkers=0 from ./verify --sequential): 0 is one check at a time.</summary>
-    private static bool NUnitSideBySide =>
-        NUnit.Framework.Internal.TestExecutionContext.CurrentContext.Dispatcher is NUnit.Framework.Internal.Execution.ParallelWorkItemDispatcher;
+    /// <summary>How this run schedules its checks, for the run record: as its run parameter runMode says (<see cref="RunModes.Parameter"/>).</summary>
+    private static string RunMode => RunModes.FromParameter(TestContext.Parameters.Get(RunModes.Parameter)) ?? RunModes.SideBySide;
 
     /// <summary>False for `./verify heal` (run parameter runKind=heal): it runs no check, so the gate must not judge it.</summary>
     private static bool IsVerificationRun => TestContext.Parameters.Get("runKind", "verification") != "heal";
@@ -311,7 +311,9 @@ public sealed class Suite
         var parameters = TestContext.Parameters;
         var name = RequestedProfile;
         // Every other run parameter overrides a profile setting by its dotted name, e.g. login.user=vagrant or workers=w1-k8s,w2-k8s.
-        string[] harnessParameters = ["profile", "allureResults", "metrics", "runKind"];
+        string[] harnessParameters = ["profile", "allureResults", "metrics", "runKind", RunModes.Parameter];
+        if (RunModes.FromParameter(parameters.Get(RunModes.Parameter)) is null)
+            throw new ProfileException($"Run parameter {RunModes.Parameter} is '{parameters.Get(RunModes.Parameter)}': give side-by-side or sequential (./verify --sequential passes sequential).");
         var overrides = parameters.Names.Except(harnessParameters).ToDictionary(n => n, n => parameters[n]!);
         return ProfileLoader.Load(name, Path.Combine(root, "fixtures", "profiles"), overrides);
     }

@@ -47,6 +47,20 @@ public static class RunEvents
 public static class RunModes
 {
     public const string SideBySide = "side by side", Sequential = "sequential";
+
+    /// <summary>
+    /// The run parameter naming the mode, set beside NUnit's workers: not given (runsettings.xml's 12 workers) or
+    /// side-by-side, or sequential from ./verify --sequential (with NUnit.NumberOfTestWorkers=0).
+    /// </summary>
+    public const string Parameter = "runMode";
+
+    /// <summary>The mode a <see cref="Parameter"/> value names (none given: side by side); null for a value it does not know.</summary>
+    public static string? FromParameter(string? value) => value switch
+    {
+        null or "side-by-side" => SideBySide,
+        "sequential" => Sequential,
+        _ => null,
+    };
 }
 
 /// <summary>A check's outcome as the metrics record it, besides NUnit's passed/failed/broken/skipped.</summary>

@@ -14,6 +14,7 @@ namespace Harness.Tests.Checks;
 /// A check's context undoes what the check did — its faults' reverts and its deferred clean-ups, in one order, newest
 /// first — however the check ends: passed, failed, thrown, cancelled. Its waits use its namespace and its token.
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class CheckContextTests
 {
     private static readonly FaultPolicy Workers = new(new HashSet<string> { "w1-k8s", "w2-k8s" }, DryRun: false);

@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using Harness.Reporting;
 using NUnit.Framework;
 using GateOf = Harness.Reporting.Gate;
@@ -21,6 +22,31 @@ public class RunRecordTests
     public void Remove()
     {
         if (Directory.Exists(Path.GetDirectoryName(_file))) Directory.Delete(Path.GetDirectoryName(_file)!, recursive: true);
+    }
+
+    [TestCase(null, RunModes.SideBySide)]
+    [TestCase("side-by-side", RunModes.SideBySide)]
+    [TestCase("sequential", RunModes.Sequential)]
+    [TestCase("Sequential", null)]
+    [TestCase("side by side", null)]
+    public void The_run_mode_parameter_names_the_mode_a_run_record_gets(string? value, string? mode) =>
+        Assert.That(RunModes.FromParameter(value), Is.EqualTo(mode));
+
+    /// <summary>The mode is the run's own parameter, passed beside NUnit's workers: each place that sets them says the same.</summary>
+    [Test]
+    public void Runsettings_and_every_sequential_switch_pass_a_mode_the_record_knows()
+    {
+        var root = AllureResults.RepositoryRoot()!;
+        var runsettings = XDocument.Load(Path.Combine(root, "runsettings.xml"));
+        var parameter = runsettings.Descendants("Parameter").SingleOrDefault(p => (string?)p.Attribute("name") == RunModes.Parameter);
+        Assert.That(RunModes.FromParameter((string?)parameter?.Attribute("value")), Is.EqualTo(RunModes.SideBySide));
+        Assert.That(int.Parse(runsettings.Descendants("NumberOfTestWorkers").Single().Value), Is.GreaterThan(1));
+        foreach (var caller in new[] { "verify", "bench/suite", "tests/Lab.Tests/LiveRun.cs" })
+        {
+            var text = File.ReadAllText(Path.Combine(root, caller));
+            Assert.That(text, Does.Contain("NUnit.NumberOfTestWorkers=0"), caller);
+            Assert.That(text, Does.Match(@"name=\\?""runMode\\?"", value=\\?""sequential\\?"""), caller);
+        }
     }
 
     [Test]

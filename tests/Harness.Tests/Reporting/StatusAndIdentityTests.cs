@@ -150,6 +150,25 @@ public class StatusAndIdentityTests
         Assert.That(AllureNUnitAttribute.ScopeOfRunningTest(), Is.Null, "the test is no longer current once written");
     }
 
+    /// <summary>A check of the book's catalogue, as the suite marks one: the component stays the feature, the scenario is the story.</summary>
+    [Test, Category("book"), Scenario("S2")]
+    public void A_book_checks_scenario_becomes_its_story_and_book_a_tag_after_the_component()
+    {
+        using var folder = new ResultsFolder();
+        var test = TestExecutionContext.CurrentContext.CurrentTest;
+        var attribute = new AllureNUnitAttribute();
+
+        attribute.Begin(test, folder.Writer);
+        attribute.End(test, ResultState.Success, null, null);
+
+        var labels = folder.Results()[test.Name].GetProperty("labels").EnumerateArray()
+            .Select(l => (l.GetProperty("name").GetString(), l.GetProperty("value").GetString())).ToList();
+        Assert.That(labels.Where(l => l.Item1 is "tag" or "feature" or "story"), Is.EqualTo(new (string?, string?)[]
+        {
+            ("tag", "reporting"), ("tag", "book"), ("story", "S2"), ("feature", "reporting"),
+        }));
+    }
+
     [TestCase("w1", 3)]
     public void Test_case_arguments_become_parameters(string node, int attempts)
     {

@@ -12,6 +12,7 @@ namespace Harness.Tests.Waits;
 /// The one-line waits a check says (<c>Pod("nginx-pod").Until(p =&gt; p.IsTerminating(), "to show Terminating", t)</c>):
 /// the sentence they make, the selector they watch, and the progress sink and token they take from whoever made them.
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class ClusterWaitsTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);

@@ -16,6 +16,7 @@ namespace Harness.Tests.Waits;
 /// A wait must outlast an API that stumbles while a fault is in place (ERROR events, 410 Gone, broken connections,
 /// 5xx), end at once when the API refuses or the caller cancels, and never let its progress timer crash the test host.
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class ClusterWatchTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);

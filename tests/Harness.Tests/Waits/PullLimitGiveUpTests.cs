@@ -11,6 +11,7 @@ namespace Harness.Tests.Waits;
 /// A wait gives up at once when waiting cannot help: the general rule of <see cref="ClusterWatch{T}.UntilAsync"/>, and the
 /// pod waits' own, a pod the registry refused for its pull limit (Docker Hub's hour outlasts any wait of a run).
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class PullLimitGiveUpTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);

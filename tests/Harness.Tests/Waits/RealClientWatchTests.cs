@@ -12,6 +12,7 @@ namespace Harness.Tests.Waits;
 /// The ready-made <see cref="Watches"/> with the real KubernetesClient 21 against a stand-in API server on loopback:
 /// what the client does with an ERROR event, a refusal and its own HTTP timeout is its code's, not a fake's.
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class RealClientWatchTests
 {
     private static string PodList(string resourceVersion, string phase) =>

@@ -8,6 +8,7 @@ namespace Harness.Tests.Waits;
 /// "Healthy and no restart for a while": what a control-plane check and the lab tests wait for after the API server or
 /// etcd came back (the scheduler and controller-manager restart once more after a first healthy look).
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class SettlingTests
 {
     private static readonly TimeSpan Stable = TimeSpan.FromMilliseconds(300);

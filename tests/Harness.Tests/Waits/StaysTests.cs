@@ -14,6 +14,7 @@ namespace Harness.Tests.Waits;
 /// It holds through the period and returns what it saw last; the first look that does not hold ends it at once, naming
 /// what changed; a caller's token ends it too. Short real durations.
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class StaysTests
 {
     private static readonly Poll Fast = Poll.Every(TimeSpan.FromMilliseconds(10));

@@ -8,6 +8,7 @@ namespace Harness.Tests.Waits;
 /// "Eventually" (<see cref="Until{T}"/>): it looks until what it sees holds, says what it saw last when time runs out,
 /// looks again after the errors it is told mean "not yet", and gives way to the caller's token. Short real durations.
 /// </summary>
+[Parallelizable] // in-process and mostly waiting on fake time-outs: runs beside the other waiting fixtures
 public class UntilTests
 {
     private static readonly Poll Fast = Poll.Every(TimeSpan.FromMilliseconds(10));

@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using Cli = CliWrap.Cli;
 using Harness.Nodes;
-using Harness.Tests.Support;
+using Harness.IntegrationTests.Support;
 
-namespace Harness.Tests.Nodes;
+namespace Harness.IntegrationTests.Nodes;
 
 /// <summary>The node shell against a real sshd on loopback (needs root; openssh-server is installed by the test run itself when missing).</summary>
 [TestFixture]

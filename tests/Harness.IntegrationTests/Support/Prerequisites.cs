@@ -3,7 +3,7 @@ using System.Diagnostics;
 using CliWrap;
 using CliWrap.Buffered;
 
-namespace Harness.Tests.Support;
+namespace Harness.IntegrationTests.Support;
 
 /// <summary>
 /// What the harness's own tests need from this machine: Debian's sshd and sudo (the node-shell tests start their own
@@ -79,7 +79,7 @@ public sealed class PrerequisiteInstaller(ICommandRunner runner, Action<string> 
             throw new InvalidOperationException(
                 $"{WhatIsMissing(needed)}, and this test run is not root, so it cannot install them with apt-get. " +
                 $"Install the Debian package{(packages.Count > 1 ? "s" : "")} {string.Join(" ", packages)} as root " +
-                $"(apt-get install -y {string.Join(" ", packages)}), then run dotnet test tests/Harness.Tests again, as root: " +
+                $"(apt-get install -y {string.Join(" ", packages)}), then run dotnet test tests/Harness.IntegrationTests again, as root: " +
                 "the sshd tests create local users.");
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

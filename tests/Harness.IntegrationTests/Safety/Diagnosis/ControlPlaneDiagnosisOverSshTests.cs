@@ -3,10 +3,10 @@ using Harness.Diagnosis;
 using Harness.Kube;
 using Harness.Nodes;
 using Harness.Profiles;
-using Harness.Tests.Support;
+using Harness.IntegrationTests.Support;
 using NUnit.Framework;
 
-namespace Harness.Tests.Safety.Diagnosis;
+namespace Harness.IntegrationTests.Safety.Diagnosis;
 
 /// <summary>
 /// The diagnosis script in a real shell over a real sshd on loopback (the "control plane"): a temp folder stands in for

@@ -2,10 +2,11 @@ using System.Diagnostics;
 using Harness.ClusterAccess;
 using Harness.Kube;
 using Harness.Profiles;
-using Harness.Tests.Support;
+using Harness.IntegrationTests.Support;
+using Harness.Tests.BadInput;
 using NUnit.Framework;
 
-namespace Harness.Tests.BadInput;
+namespace Harness.IntegrationTests.BadInput;
 
 /// <summary>
 /// The bad-input catalogue (issue 5, item 5), end to end through the harness's real entry points:

@@ -2,10 +2,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using Harness.NUnitAdapter;
 using Harness.Reporting;
+using Harness.Tests.Reporting;
 using Harness.Text;
 using NUnit.Framework;
 
-namespace Harness.Tests.Reporting;
+namespace Harness.IntegrationTests.Reporting;
 
 /// <summary>
 /// Renders results written by the harness with the real, pinned Allure 3 CLI (tools/allure/render) and checks what

@@ -4,10 +4,10 @@ using Harness.Kube;
 using Harness.Profiles;
 using Harness.Reporting;
 using Harness.Tests.Reporting;
-using Harness.Tests.Support;
+using Harness.IntegrationTests.Support;
 using NUnit.Framework;
 
-namespace Harness.Tests.Faults;
+namespace Harness.IntegrationTests.Faults;
 
 /// <summary>
 /// The API server's manifest away, end to end over a real sshd on loopback (the "control plane"): a folder stands in

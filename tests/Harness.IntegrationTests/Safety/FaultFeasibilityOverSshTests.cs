@@ -2,10 +2,10 @@ using System.Diagnostics;
 using Harness.Nodes;
 using Harness.Profiles;
 using Harness.Safety;
-using Harness.Tests.Support;
+using Harness.IntegrationTests.Support;
 using NUnit.Framework;
 
-namespace Harness.Tests.Safety;
+namespace Harness.IntegrationTests.Safety;
 
 /// <summary>
 /// The feasibility probe over a real sshd on loopback: the script runs in a real shell on the "node". The kernel's

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Harness.Tests.Support;
+namespace Harness.IntegrationTests.Support;
 
 /// <summary>
 /// Debian's real sshd on a free 127.0.0.1 port, with a throw-away host key, a throw-away root key and two throw-away

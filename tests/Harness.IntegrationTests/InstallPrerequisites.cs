@@ -1,10 +1,10 @@
 using Harness.Reporting;
-using Harness.Tests.Support;
+using Harness.IntegrationTests.Support;
 using NUnit.Framework;
 
 /// <summary>
-/// Makes the README's <c>dotnet test tests/Harness.Tests</c> work on a fresh machine with no other step: before the
-/// first test, installs what <see cref="Prerequisites"/> finds missing (openssh-server and sudo when root; the pinned
+/// Makes the README's <c>dotnet test Harness.Tests.slnf</c> (this project and the unit tests) work on a fresh machine
+/// with no other step: before this project's first test, installs what <see cref="Prerequisites"/> finds missing (openssh-server and sudo when root; the pinned
 /// Allure CLI). Outside any namespace, so NUnit runs it once for the whole assembly, however the tests are started
 /// (dotnet test, dotnet vstest, an IDE, a --filter). If it fails, every test fails with its one message.
 /// </summary>

@@ -1,6 +1,6 @@
 using NUnit.Framework;
 
-namespace Harness.Tests.Support;
+namespace Harness.IntegrationTests.Support;
 
 /// <summary>
 /// The installer behind <see cref="InstallPrerequisites"/>, with paths that do not exist and a fake command runner:

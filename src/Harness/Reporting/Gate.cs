@@ -43,6 +43,17 @@ public sealed record GateRun(string RunId, DateTimeOffset Start, IReadOnlyList<M
         ? new KubernetesVersions(versions.ServerVersion, versions.KubeletVersions)
         : new KubernetesVersions(Metrics.Select(m => m.KubernetesVersion).LastOrDefault(v => !string.IsNullOrEmpty(v)), null);
 
+    /// <summary>
+    /// The container runtimes the run's nodes reported, by name without their versions (<c>containerd</c>,
+    /// <c>docker</c>): a recovery under dockershim is not comparable with one under containerd (kubelet restarts pods,
+    /// pulls and static pods through another runtime), while a runtime's own version bump is what the gate is for.
+    /// Null for runs of older harnesses.
+    /// </summary>
+    public string? Runtimes => Records.LastOrDefault(r => r.Event == RunEvents.Versions)?.Runtimes is { Length: > 0 } reported
+        ? string.Join(", ", reported.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(r => r.Split("://")[0]).Distinct().Order(StringComparer.Ordinal))
+        : null;
+
     /// <summary>The check's last recorded outcome in this run, or null when it has none.</summary>
     public string? StatusOf(string check) => Metrics.LastOrDefault(m => m.Check == check && m.Phase == Gate.ResultPhase)?.Status;
 
@@ -100,8 +111,10 @@ public static class Gate
                 new KubernetesVersions(null, null), null, [], []);
         }
 
-        // Checks side by side share two cores with each other: their recoveries are compared with runs of the same mode only.
-        var baseline = runs.TakeWhile(r => r != current).Where(r => r.FullyGreen && r.Mode == current.Mode).TakeLast(rules.BaselineRuns).ToList();
+        // Checks side by side share two cores with each other: their recoveries are compared with runs of the same mode
+        // only; and with runs on the same container runtimes (the lab's LAB_RUNTIME, a move from dockershim).
+        var baseline = runs.TakeWhile(r => r != current)
+            .Where(r => r.FullyGreen && r.Mode == current.Mode && r.Runtimes == current.Runtimes).TakeLast(rules.BaselineRuns).ToList();
         var reasons = new List<string>(RunReasons(current));
         var notRun = current.NotRun;
         if (notRun.Count > 0) reasons.Add($"not run: {string.Join(", ", notRun)}");

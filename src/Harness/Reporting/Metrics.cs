@@ -33,7 +33,7 @@ public sealed record RunRecord(
     IReadOnlyList<string>? ExpectedChecks = null,
     string? ServerVersion = null, string? KubeletVersions = null,
     string? Outcome = null, string? Reason = null, string? Mode = null, double? CpuSeconds = null, double? PeakWorkingSetMb = null,
-    double? JitSeconds = null, long? JitMethods = null, double? GcPauseSeconds = null)
+    double? JitSeconds = null, long? JitMethods = null, double? GcPauseSeconds = null, string? Runtimes = null)
 {
     public string Record { get; init; } = Metrics.RunRecordKind;
 }
@@ -171,12 +171,14 @@ public sealed class RunMetrics(string filePath, string runId, string profile)
     public void RunStarted(IReadOnlyList<string> expectedChecks, string mode = RunModes.Sequential) =>
         Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Started, ExpectedChecks: [.. expectedChecks], Mode: mode));
 
-    /// <summary>Once the cluster answered: its server version and its nodes' kubelet versions (e.g. "v1.20.2").</summary>
-    public void RunVersions(string serverVersion, string kubeletVersions)
+    /// <summary>Once the cluster answered: its server version and its nodes' kubelet versions (e.g. "v1.20.2"), and the
+    /// container runtimes its nodes report (<c>docker://20.10.24, containerd://1.6.20</c>; the gate compares recoveries
+    /// only between runs on the same runtimes).</summary>
+    public void RunVersions(string serverVersion, string kubeletVersions, string? runtimes = null)
     {
         if (string.IsNullOrEmpty(KubernetesVersion)) KubernetesVersion = serverVersion;
         Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Versions,
-            ServerVersion: serverVersion, KubeletVersions: kubeletVersions));
+            ServerVersion: serverVersion, KubeletVersions: kubeletVersions, Runtimes: runtimes));
     }
 
     /// <summary>The last thing a run does. <paramref name="outcome"/>: one of <see cref="RunOutcomes"/>; <paramref name="reason"/> says why it stopped.</summary>

@@ -44,6 +44,28 @@ public class GateTests
     }
 
     [Test]
+    public void Recoveries_are_compared_only_with_runs_on_the_same_container_runtime()
+    {
+        (string, string, double?)[] Kube(double seconds) => [(Kubelet, "passed", seconds)];
+        var history = new RunHistory()
+            .Add("containerd-1", Kube(25), [Kubelet], runtimes: "containerd://1.6.20")
+            .Add("containerd-2", Kube(26), [Kubelet], runtimes: "containerd://1.6.20, containerd://1.6.20")
+            .Add("docker-1", Kube(90), [Kubelet], runtimes: "docker://20.10.24")
+            .Add("docker-2", Kube(95), [Kubelet], runtimes: "docker://24.0.7");
+
+        Assert.That(Evaluate(history, runId: "docker-1").BaselineRunIds, Is.Empty, "no earlier run on docker: nothing to be slower than");
+        Assert.That(Evaluate(history, runId: "docker-1").MayBump, Is.True, "90 s under docker is no slowdown of 25 s under containerd");
+        Assert.That(Evaluate(history, runId: "docker-2").BaselineRunIds, Is.EqualTo(new[] { "docker-1" }), "a new docker version is compared with the old one");
+        Assert.That(Evaluate(history, runId: "containerd-2").BaselineRunIds, Is.EqualTo(new[] { "containerd-1" }));
+        var slower = new RunHistory()
+            .Add("docker-1", Kube(20), [Kubelet], runtimes: "docker://20.10.24")
+            .Add("containerd-1", Kube(25), [Kubelet], runtimes: "containerd://1.6.20")
+            .Add("docker-2", Kube(95), [Kubelet], runtimes: "docker://20.10.24");
+        Assert.That(Evaluate(slower, runId: "docker-2").Reasons, Has.Some.Contains($"{Kubelet} recovery 95.0 s is more than 2× the baseline 20.0 s"),
+            "the same runtime still turns a slowdown red");
+    }
+
+    [Test]
     public void A_failed_check_is_red_with_its_name()
     {
         var history = new RunHistory()

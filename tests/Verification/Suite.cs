@@ -179,7 +179,7 @@ public sealed class Suite
         }
         _metrics.KubernetesVersion = cluster.ServerVersion;
         var environment = await EnvironmentFacts.ReadAsync(cluster.Api, cluster.Profile, cluster.ServerVersion, Interrupted.Token);
-        if (IsVerificationRun) _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"], environment.GetValueOrDefault("container.runtime"));
+        if (IsVerificationRun) _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"], environment.TryGetValue("container.runtime", out var runtimes) ? runtimes : null);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
         AllureResults.WriteEnvironment(_results, environment);

@@ -32,7 +32,7 @@ public sealed class CniTests : NodeComponentCheck
     public async Task NewPodStaysContainerCreatingWithoutTheCniConfiguration()
     {
         var worker = Worker;
-        var runtime = (await Api.CoreV1.ReadNodeAsync(worker, cancellationToken: Token)).Status?.NodeInfo?.ContainerRuntimeVersion;
+        var runtime = await RuntimeOfAsync(worker);
         var breakCni = CniBreak.On(Profile.Commands, runtime);
         if (breakCni != Profile.Commands.BreakCni)
             Report.Parameter("break on this runtime", $"{runtime}: kubelet's dockershim keeps the CNI network it loaded until kubelet starts again", excluded: true);

@@ -49,7 +49,7 @@ public sealed class ContainerRuntimeTests : NodeComponentCheck
         // name only the units the node has, and the feasibility probe judges what will run.
         var facts = await ReadNodeFactsAsync(worker, "before the fault");
         // {runtimeUnits} and an unset components.runtimeStopKeepsContainers are read from the runtime the node reports.
-        var runtime = (await Api.CoreV1.ReadNodeAsync(worker, cancellationToken: Token)).Status?.NodeInfo?.ContainerRuntimeVersion;
+        var runtime = await RuntimeOfAsync(worker);
         var settings = FaultFeasibility.ContainerRuntimeSettings(Profile, (worker, runtime), facts.RuntimeUnits, out var leftOut);
         var keepsContainers = await RuntimeKeepsContainersAsync(worker, runtime);
         if (leftOut.Count > 0)

@@ -2,6 +2,7 @@ using Harness.Kube;
 using Harness.Probes;
 using Harness.Profiles;
 using Harness.Safety;
+using k8s;
 using k8s.Models;
 using NUnit.Framework;
 
@@ -36,6 +37,11 @@ public abstract class NodeComponentCheck : ClusterCheck
     /// The node's facts (<see cref="NodeFacts"/>: runtime units, CNI, bridged or routed pods, ip_forward,
     /// bridge-nf-call-iptables, br_netfilter), read in one command, as a step with the listing attached.
     /// </summary>
+    /// <summary>The container runtime <paramref name="node"/> reports (<c>docker://20.10.24</c>, <c>containerd://1.6.20</c>), for
+    /// faults that take effect differently on each.</summary>
+    protected async Task<string?> RuntimeOfAsync(string node) =>
+        (await Api.CoreV1.ReadNodeAsync(node, cancellationToken: Token)).Status?.NodeInfo?.ContainerRuntimeVersion;
+
     protected Task<NodeFacts> ReadNodeFactsAsync(string node, string when) =>
         Report.Step($"[{node}] node facts {when}: runtime units, CNI, pod wiring, ip_forward, bridge-nf-call-iptables, br_netfilter", async () =>
         {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Harness.Diagnosis;
 
 namespace Harness.Probes;
 
@@ -42,12 +43,10 @@ public static partial class RuntimeUnitFilter
     /// docker with its socket (else kubelet's dockershim starts it again through socket activation), containerd, or
     /// cri-o's <c>crio</c>; null for a runtime the harness does not know.
     /// </summary>
-    public static string? UnitsOf(string? containerRuntimeVersion) => containerRuntimeVersion?.Split("://")[0] switch
+    public static string? UnitsOf(string? containerRuntimeVersion) => NodeConditions.RuntimeUnit(containerRuntimeVersion) switch
     {
-        "containerd" => "containerd",
         "docker" => "docker.socket docker.service",
-        "cri-o" => "crio",
-        _ => null,
+        var unit => unit,
     };
 
     /// <summary>The command with <see cref="RuntimeUnitsPlaceholder"/> replaced by the units of the runtime

@@ -30,13 +30,14 @@ public static class LabHealth
 
         // Healthy, and not one kube-system pod restarted or replaced since it was last settled: it still is (saves the
         // stable period when the previous test ended with this same wait).
-        // A look that fails (the API server put back a moment ago still starts) is no shortcut: the settle below looks again.
+        // A look that fails (the API server put back a moment ago still starts, or etcd behind it: the client's 30 s HTTP
+        // timeout, an OperationCanceledException, as seen in CI after etcd's case) is no shortcut: the settle below looks again.
         try
         {
             var (now, pods) = await Look(CancellationToken.None);
             if (now.Count == 0 && _lastSettled is not null && Settling.RestartsOf(pods) == _lastSettled) return;
         }
-        catch (Exception e) when (e is not OperationCanceledException) { }
+        catch (Exception) { } // nothing cancels CancellationToken.None: any exception here is a failed look
 
         // The harness's own deadline for a control plane to settle (timeouts.controlPlaneSettleSeconds, 10 min): kubelet's
         // crash back-off of a static pod that restarted often within 10 minutes reaches 5 minutes, so a scheduler put right

@@ -17,10 +17,10 @@ public class PrerequisiteInstallerTests
     public void CreateAFreshMachine()
     {
         _dir = Directory.CreateTempSubdirectory("harness-prereq-").FullName;
-        var tools = Path.Combine(_dir, "tools", "allure");
-        _needed = new Prerequisites(Path.Combine(_dir, "usr", "sbin", "sshd"), Path.Combine(_dir, "usr", "bin", "sudo"), tools);
+        _needed = new Prerequisites(Path.Combine(_dir, "usr", "sbin", "sshd"), Path.Combine(_dir, "usr", "bin", "sudo"),
+            [NpmTool.Allure(_dir), NpmTool.CiLint(_dir)]);
         Touch(_needed.SudoPath); // sudo is there, sshd is not
-        Touch(_needed.AllureCliPath);
+        foreach (var tool in _needed.NpmTools) Touch(tool.InstalledFile);
         _lock = Path.Combine(_dir, "install.lock");
         _progress.Clear();
     }
@@ -90,14 +90,30 @@ public class PrerequisiteInstallerTests
     public async Task A_missing_allure_cli_is_installed_with_npm_ci_in_the_tools_folder()
     {
         Touch(_needed.SshdPath);
-        File.Delete(_needed.AllureCliPath);
-        var runner = new FakeRunner((_, _) => { Touch(_needed.AllureCliPath); return Task.FromResult(new CommandOutcome(0, "")); });
+        var allure = _needed.NpmTools[0];
+        File.Delete(allure.InstalledFile);
+        var runner = new FakeRunner((_, _) => { Touch(allure.InstalledFile); return Task.FromResult(new CommandOutcome(0, "")); });
 
         await Installer(runner, isRoot: false).EnsureAsync(_needed); // npm ci needs no root
 
         var npm = runner.Ran.Single();
-        Assert.That((npm.Program, npm.Arguments[0], npm.WorkingDirectory), Is.EqualTo(("npm", "ci", _needed.AllureToolsDirectory)));
-        Assert.That(_progress, Has.Some.Contains("npm ci"));
+        Assert.That((npm.Program, npm.Arguments[0], npm.WorkingDirectory), Is.EqualTo(("npm", "ci", Path.Combine(_dir, "tools", "allure"))));
+        Assert.That(_progress, Has.Some.Contains("installing the pinned Allure CLI: npm ci"));
+    }
+
+    [Test]
+    public async Task Missing_workflow_validators_are_installed_with_npm_ci_in_tools_ci_lint_and_nothing_else_runs()
+    {
+        Touch(_needed.SshdPath);
+        var ciLint = _needed.NpmTools[1];
+        File.Delete(ciLint.InstalledFile);
+        var runner = new FakeRunner((_, _) => { Touch(ciLint.InstalledFile); return Task.FromResult(new CommandOutcome(0, "")); });
+
+        await Installer(runner, isRoot: false).EnsureAsync(_needed);
+
+        var npm = runner.Ran.Single(); // the Allure CLI is there: only tools/ci-lint is installed
+        Assert.That((npm.Program, npm.Arguments[0], npm.WorkingDirectory), Is.EqualTo(("npm", "ci", Path.Combine(_dir, "tools", "ci-lint"))));
+        Assert.That(_progress, Has.Some.Contains($"installing the pinned workflow validators: npm ci in {ciLint.Directory} ({ciLint.InstalledFile} is missing)"));
     }
 
     [Test]

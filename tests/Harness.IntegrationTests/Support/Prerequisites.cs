@@ -7,21 +7,40 @@ namespace Harness.IntegrationTests.Support;
 
 /// <summary>
 /// What the harness's own tests need from this machine: Debian's sshd and sudo (the node-shell tests start their own
-/// sshd on loopback and log in through sudo) and the pinned Allure CLI in tools/allure (the Allure CLI tests render
-/// with it). Paths are parameters so a test can point them at files that do not exist.
+/// sshd on loopback and log in through sudo) and the npm tools pinned under tools/: the Allure CLI in tools/allure (the
+/// Allure CLI tests render with it) and the workflow validators in tools/ci-lint (the workflow lint tests run them).
+/// Paths are parameters so a test can point them at files that do not exist.
 /// </summary>
-public sealed record Prerequisites(string SshdPath, string SudoPath, string AllureToolsDirectory)
+public sealed record Prerequisites(string SshdPath, string SudoPath, IReadOnlyList<NpmTool> NpmTools)
 {
     public static Prerequisites OfThisMachine(string repositoryRoot) =>
-        new("/usr/sbin/sshd", "/usr/bin/sudo", Path.Combine(repositoryRoot, "tools", "allure"));
-
-    public string AllureCliPath => Path.Combine(AllureToolsDirectory, "node_modules", ".bin", "allure");
+        new("/usr/sbin/sshd", "/usr/bin/sudo", [NpmTool.Allure(repositoryRoot), NpmTool.CiLint(repositoryRoot)]);
 
     /// <summary>The Debian packages to install for what is missing (empty when nothing is).</summary>
     public IReadOnlyList<string> MissingPackages() =>
         new[] { (SshdPath, "openssh-server"), (SudoPath, "sudo") }.Where(p => !File.Exists(p.Item1)).Select(p => p.Item2).ToList();
 
-    public bool AllureCliMissing => !File.Exists(AllureCliPath);
+    public IReadOnlyList<NpmTool> MissingNpmTools() => NpmTools.Where(t => t.Missing).ToList();
+}
+
+/// <summary>
+/// A folder under tools/ whose package.json and package-lock.json pin npm packages (node_modules is not committed):
+/// installed with <c>npm ci</c> there when <see cref="InstalledFile"/> is missing.
+/// </summary>
+public sealed record NpmTool(string What, string Directory, string InstalledFile)
+{
+    public static NpmTool Allure(string repositoryRoot) => At(repositoryRoot, "allure", "the pinned Allure CLI", "node_modules/.bin/allure");
+
+    public static NpmTool CiLint(string repositoryRoot) =>
+        At(repositoryRoot, "ci-lint", "the pinned workflow validators", "node_modules/.bin/action-validator");
+
+    public static NpmTool At(string repositoryRoot, string folder, string what, string installedFile)
+    {
+        var directory = Path.Combine(repositoryRoot, "tools", folder);
+        return new NpmTool(what, directory, Path.Combine(directory, installedFile));
+    }
+
+    public bool Missing => !File.Exists(InstalledFile);
 }
 
 public sealed record CommandLine(string Program, IReadOnlyList<string> Arguments, string? WorkingDirectory = null,
@@ -63,18 +82,18 @@ public sealed class CliWrapCommandRunner : ICommandRunner
 
 /// <summary>
 /// Installs what <see cref="Prerequisites"/> finds missing: the Debian packages with apt-get (only as root: otherwise
-/// it fails with one message naming the packages), the Allure CLI with <c>npm ci</c>. One install at a time on this
+/// it fails with one message naming the packages), the npm tools with <c>npm ci</c>. One install at a time on this
 /// machine (a lock file: two clones may run their tests at once), and all of it within a deadline.
 /// </summary>
 public sealed class PrerequisiteInstaller(ICommandRunner runner, Action<string> progress, bool isRoot, string lockPath, TimeSpan deadline)
 {
     public static string DefaultLockPath => Path.Combine(Path.GetTempPath(), "verification-harness-tests-install.lock");
 
-    private const string ByHand = "apt-get install -y openssh-server sudo; (cd tools/allure && npm ci)";
+    private const string ByHand = "apt-get install -y openssh-server sudo; (cd tools/allure && npm ci); (cd tools/ci-lint && npm ci)";
 
     public async Task EnsureAsync(Prerequisites needed, CancellationToken cancellation = default)
     {
-        if (needed.MissingPackages().Count == 0 && !needed.AllureCliMissing) return;
+        if (needed.MissingPackages().Count == 0 && needed.MissingNpmTools().Count == 0) return;
         if (needed.MissingPackages() is { Count: > 0 } packages && !isRoot)
             throw new InvalidOperationException(
                 $"{WhatIsMissing(needed)}, and this test run is not root, so it cannot install them with apt-get. " +
@@ -107,14 +126,14 @@ public sealed class PrerequisiteInstaller(ICommandRunner runner, Action<string> 
                     throw new InvalidOperationException(
                         $"apt-get installed {string.Join(" ", stillMissing)} but {WhatIsMissing(needed)} still. Install by hand: {ByHand}");
             }
-            if (needed.AllureCliMissing)
+            foreach (var tool in needed.MissingNpmTools())
             {
-                progress($"installing the pinned Allure CLI: npm ci in {needed.AllureToolsDirectory} ({needed.AllureCliPath} is missing)");
-                var npm = new CommandLine("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], needed.AllureToolsDirectory);
-                doing = $"{npm} (in {needed.AllureToolsDirectory})";
+                progress($"installing {tool.What}: npm ci in {tool.Directory} ({tool.InstalledFile} is missing)");
+                var npm = new CommandLine("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], tool.Directory);
+                doing = $"{npm} (in {tool.Directory})";
                 await RunAsync(npm, timeout.Token);
-                if (needed.AllureCliMissing)
-                    throw new InvalidOperationException($"npm ci succeeded but {needed.AllureCliPath} is still missing. Install by hand: {ByHand}");
+                if (tool.Missing)
+                    throw new InvalidOperationException($"npm ci succeeded but {tool.InstalledFile} is still missing. Install by hand: {ByHand}");
             }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellation.IsCancellationRequested)

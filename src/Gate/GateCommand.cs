@@ -34,8 +34,15 @@ public static class GateCommand
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, string? repositoryRoot = null)
     {
         if (args is ["--help"] or ["-h"]) { await stdout.WriteLineAsync(Usage); return MayBump; }
+        return (await JudgeAsync(args, stdout, stderr, repositoryRoot)).ExitCode;
+    }
+
+    /// <summary><see cref="RunAsync"/> with the verdict it printed (null when it could not judge: bad input, no run
+    /// recorded), for a caller that reports it in its own words (<c>./verify fleet</c>, one verdict per cluster).</summary>
+    internal static async Task<(int ExitCode, GateVerdict? Verdict)> JudgeAsync(string[] args, TextWriter stdout, TextWriter stderr, string? repositoryRoot = null)
+    {
         if (await Repository.ParseAsync(args, Parse, o => o.Profile, repositoryRoot, stderr, "gate", Usage) is not (var options, var profile, var root))
-            return BadInput;
+            return (BadInput, null);
 
         var metricsPath = Path.GetFullPath(options.Metrics ?? Path.Combine(root, "reports", "metrics.jsonl"));
         // A path typed on the command line is relative to the current folder; the profile's own is relative to the profile.
@@ -51,14 +58,14 @@ public static class GateCommand
             if (runId is null)
             {
                 await stderr.WriteLineAsync($"gate: ./verify (exit code {exitCode}) recorded no run in {metricsPath}; see its output above.");
-                return DoNotBump;
+                return (DoNotBump, null);
             }
             if (exitCode != 0) verifyFailed = $"./verify exited with code {exitCode}";
         }
         else if (!File.Exists(metricsPath))
         {
             await stderr.WriteLineAsync($"gate: no metrics file at {metricsPath}: run ./verify first, pass --metrics <file>, or use --run.");
-            return BadInput;
+            return (BadInput, null);
         }
 
         var unreverted = ledger.OpenEntriesOf(profile.Name).Select(e => $"{e.Fault} on {e.Node} ({e.Revert})").ToList();
@@ -91,10 +98,11 @@ public static class GateCommand
                 await stdout.WriteLineAsync($"gate: wrote the result '{GateResultName}' (table{(chart is null ? "" : " and recovery chart")} attached) to {resultsFolder}");
             }
         }
-        return verdict.MayBump ? MayBump : DoNotBump;
+        return (verdict.MayBump ? MayBump : DoNotBump, verdict);
     }
 
     public const string GateResultName = "Version-bump gate";
+    public const string GateResultFullName = "Verification:VersionGate.GateCommand.VersionBumpGate";
 
     // The picture helps the reader but is no part of the verdict: a machine where it cannot be drawn still gets one.
     private static async Task<byte[]?> DrawChartAsync(IReadOnlyList<GateRun> runs, string profile, int lastRuns, TextWriter stdout)
@@ -127,18 +135,24 @@ public static class GateCommand
     }
 
     /// <summary>The verdict as a result of its own in the morning report: passed when GREEN, failed with the reasons when RED.</summary>
-    private static void WriteGateResult(GateVerdict verdict, string table, byte[]? chart, string resultsFolder)
+    private static void WriteGateResult(GateVerdict verdict, string table, byte[]? chart, string resultsFolder) =>
+        WriteGateResult(verdict.MayBump, verdict.MayBump
+                ? $"GREEN: the version may be bumped ({Gate.FormatVersions(verdict.Versions, verdict.BaselineVersions)})"
+                : "RED: do not bump:\n" + string.Join("\n", verdict.Reasons),
+            table, chart, resultsFolder);
+
+    /// <summary>The result "Version-bump gate" with its verdict as the message; also written by ./verify fleet for a
+    /// cluster that has no results to judge.</summary>
+    internal static void WriteGateResult(bool green, string message, string table, byte[]? chart, string resultsFolder, IEnumerable<Label>? labels = null)
     {
         Directory.CreateDirectory(resultsFolder);
         Report.WriteStandaloneResult(
-            GateResultName, "Verification:VersionGate.GateCommand.VersionBumpGate",
-            verdict.MayBump ? Status.Passed : Status.Failed,
+            GateResultName, GateResultFullName,
+            green ? Status.Passed : Status.Failed,
             new AllureWriter(resultsFolder),
-            message: verdict.MayBump
-                ? $"GREEN: the version may be bumped ({Gate.FormatVersions(verdict.Versions, verdict.BaselineVersions)})"
-                : "RED: do not bump:\n" + string.Join("\n", verdict.Reasons),
+            message: message,
             textAttachments: [new("gate table", table)],
-            labels: [new Label(AllureLabels.Suite, "Gate"), new Label(AllureLabels.Feature, "version bump")],
+            labels: [new Label(AllureLabels.Suite, "Gate"), new Label(AllureLabels.Feature, "version bump"), .. labels ?? []],
             fileAttachments: chart is null ? [] : [new FileAttachment("recovery seconds per check", chart, "image/png", "png")]);
     }
 

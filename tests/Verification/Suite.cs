@@ -80,7 +80,7 @@ public sealed class Suite
         // One run at a time on this machine, before anything is written: a second run must not wipe the results
         // folder or add a record while the first one is running. It only says so (the holder's report stands).
         var lockFile = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "verification",
-            $"run-{Path.GetFileName(RequestedProfile)}.lock");
+            $"run-{ProfileLoader.NameOf(RequestedProfile)}.lock");
         try { _localLock = LocalRunLock.Acquire(lockFile, Holder); }
         catch (ClusterBusyException e)
         {
@@ -93,7 +93,7 @@ public sealed class Suite
         // Then, before anything else can fail: a fresh results folder and a run record, so every way this run ends
         // leaves a report and a line the gate reads, even when the profile is bad or the cluster never answers.
         var root = AllureResults.RepositoryRoot() ?? Directory.GetCurrentDirectory();
-        _metrics = new RunMetrics(TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl")), RunId, RequestedProfile);
+        _metrics = new RunMetrics(TestContext.Parameters.Get("metrics", Path.Combine(root, "reports", "metrics.jsonl")), RunId, ProfileLoader.NameOf(RequestedProfile));
         _results = AllureNUnitAttribute.RunResults();
         AllureResults.StartRun(_results, new Dictionary<string, string> { ["profile"] = RequestedProfile, ["run"] = RunId });
         if (IsVerificationRun) _metrics.RunStarted(FullRunChecks(), RunMode);

@@ -39,6 +39,15 @@ function newestExpectedChecks(path) {
 // healing or cluster-health results. Every expected check must have a result, and none may fail or break.
 const isCheck = (tr) =>
   (tr.labels ?? []).some((label) => label.name === "testMethod" && (expectedChecks.length === 0 || expectedChecks.includes(label.value)));
+// A fleet's merged report (./verify fleet): VERIFICATION_ENVIRONMENTS names its clusters (comma-separated). Each is an
+// Allure environment, matched by the label "cluster" that the merge gives every result of that cluster's leg; the rule
+// environmentsTested turns the gate red naming a cluster none of whose checks has a result (a leg that did not run or
+// whose results were not collected: the gate's own result for it does not count).
+const clusters = (process.env.VERIFICATION_ENVIRONMENTS ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+const clusterOf = (tr) => (tr.labels ?? []).find((label) => label.name === "cluster")?.value;
+const environments = Object.fromEntries(
+  clusters.map((cluster) => [cluster, { matcher: ({ labels }) => labels.some((l) => l.name === "cluster" && l.value === cluster) }]),
+);
 const qualityGate = {
   rules: [
     {
@@ -47,6 +56,7 @@ const qualityGate = {
       ...(expectedChecks.length ? { minTestsCount: expectedChecks.length } : {}),
       filter: isCheck,
     },
+    ...(clusters.length ? [{ id: "clusters", environmentsTested: clusters, filter: (tr) => isCheck(tr) && clusters.includes(clusterOf(tr)) }] : []),
   ],
 };
 
@@ -55,6 +65,7 @@ export default {
   historyPath,
   ...(qualityGateOnly ? { appendHistory: false } : {}),
   qualityGate,
+  ...(clusters.length ? { environments } : {}),
   ...(categories ? { categories } : {}),
   plugins: {
     // singleFile off: index.html loads data/*.json, so open it through a static server (see README.md).

@@ -30,9 +30,19 @@ public static class ProfileLoader
             ? Directory.GetFiles(profilesDirectory, "*.yaml").Select(f => Path.GetFileNameWithoutExtension(f)).Order().ToList()
             : [];
 
+    /// <summary>Whether the run parameter <c>profile</c> names a profile file rather than a profile of fixtures/profiles.</summary>
+    public static bool IsPath(string nameOrPath) => nameOrPath.EndsWith(".yaml", StringComparison.Ordinal) || nameOrPath.Contains('/');
+
+    /// <summary>
+    /// The profile a run parameter <c>profile</c> stands for, before the file is read (the run's lock and its run records
+    /// go by it): the name itself, or a profile file's name without <c>.yaml</c> (a fleet's leg writes
+    /// <c>&lt;cluster&gt;.yaml</c> with <c>name: &lt;cluster&gt;</c>, so the gate finds its runs by the profile's name).
+    /// </summary>
+    public static string NameOf(string nameOrPath) => IsPath(nameOrPath) ? Path.GetFileNameWithoutExtension(nameOrPath) : nameOrPath;
+
     public static ClusterProfile Load(string nameOrPath, string profilesDirectory, IReadOnlyDictionary<string, string>? overrides = null)
     {
-        var path = nameOrPath.EndsWith(".yaml", StringComparison.Ordinal) || nameOrPath.Contains('/')
+        var path = IsPath(nameOrPath)
             ? Path.GetFullPath(nameOrPath)
             : Path.Combine(profilesDirectory, nameOrPath + ".yaml");
         if (!File.Exists(path))

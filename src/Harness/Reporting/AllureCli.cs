@@ -43,15 +43,16 @@ public static class AllureCli
     /// <summary>
     /// Renders <paramref name="resultsDirectory"/> (default: the run's results) into <paramref name="reportDirectory"/>
     /// (default: <c>reports/allure-report</c>). <paramref name="historyPath"/> overrides <c>reports/history.jsonl</c>.
+    /// <paramref name="settings"/>: more of allurerc.mjs's environment variables (e.g. a fleet's VERIFICATION_ENVIRONMENTS).
     /// </summary>
     public static async Task<AllureRender> RenderAsync(
         string? resultsDirectory = null, string? reportDirectory = null, string? historyPath = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var script = ScriptPath();
         var results = resultsDirectory ?? AllureResults.ResolveDirectory();
         var report = reportDirectory ?? Path.Combine(RepositoryRoot(), "reports", "allure-report");
-        var environment = new Dictionary<string, string?>();
+        var environment = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
         if (historyPath is not null) environment["VERIFICATION_ALLURE_HISTORY"] = historyPath;
 
         var run = await Cli.Wrap("bash")
@@ -66,12 +67,14 @@ public static class AllureCli
     /// Evaluates Allure 3's quality gate on <paramref name="resultsDirectory"/> with <c>tools/allure/quality-gate</c>.
     /// <paramref name="expectedChecks"/>: the checks a full run has (the rules' minTestsCount; empty: not known, so
     /// only maxFailures applies); null leaves it to the newest "started" run record in <c>reports/metrics.jsonl</c>.
+    /// <paramref name="settings"/>: more of allurerc.mjs's environment variables (e.g. a fleet's VERIFICATION_ENVIRONMENTS).
     /// </summary>
     public static async Task<AllureQualityGate> QualityGateAsync(
-        string resultsDirectory, IReadOnlyList<string>? expectedChecks, CancellationToken cancellationToken = default)
+        string resultsDirectory, IReadOnlyList<string>? expectedChecks, CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var script = Path.Combine(RepositoryRoot(), "tools", "allure", "quality-gate");
-        var environment = new Dictionary<string, string?>();
+        var environment = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
         if (expectedChecks is not null) environment["VERIFICATION_EXPECTED_CHECKS"] = string.Join(",", expectedChecks);
         var run = await Cli.Wrap("bash")
             .WithArguments([script, Path.GetFullPath(resultsDirectory)])

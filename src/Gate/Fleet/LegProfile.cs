@@ -41,10 +41,13 @@ public static class LegProfile
 
         var yaml = $"# ./verify fleet: cluster {cluster.Name} of {fleet.Path}, from {cluster.Profile} with its overrides. Written anew by every run.\n"
                    + new SerializerBuilder().Build().Serialize(tree);
-        try { ProfileLoader.Parse(yaml, Path.Combine(fleet.StateOf(cluster.Name), FileName(cluster.Name))); }
+        var merged = Path.Combine(fleet.StateOf(cluster.Name), FileName(cluster.Name));
+        try { ProfileLoader.Parse(yaml, merged); }
         catch (ProfileException e)
         {
-            throw new FleetFileException($"fleet: {fleet.Path}: cluster '{cluster.Name}': 'overrides' do not fit profile {cluster.Profile}: {e.Message}");
+            // The message names the merged YAML, which is no file the user wrote: say what it is, without its line numbers.
+            var why = System.Text.RegularExpressions.Regex.Replace(e.Message.Replace($"Profile {merged} ", "the merged profile "), @" at line \d+, column \d+", "");
+            throw new FleetFileException($"fleet: {fleet.Path}: cluster '{cluster.Name}': 'overrides' do not fit profile {cluster.Profile}: {why}");
         }
         return yaml;
     }

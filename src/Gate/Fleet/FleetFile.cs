@@ -12,9 +12,12 @@ public sealed class FleetFileException(string message) : Exception(message);
 /// <param name="Environment">Environment variables of the leg's ./verify (e.g. the local lab's instance).</param>
 /// <param name="Overrides">Deep-merged into the profile's YAML: the same keys as a profile file.</param>
 /// <param name="Filter">The leg's dotnet test --filter, or null for every check.</param>
+/// <param name="Before">A shell command the leg runs first, in the repository with the leg's environment (e.g. the local
+/// lab's <c>fixtures/lab/lab up</c>, which is quick when the lab is up); when it fails the leg runs no check and its
+/// cluster is RED, naming the command.</param>
 public sealed record FleetCluster(
     string Name, string Profile, IReadOnlyDictionary<string, string> Environment,
-    IReadOnlyDictionary<object, object> Overrides, string? Filter);
+    IReadOnlyDictionary<object, object> Overrides, string? Filter, string? Before = null);
 
 /// <summary>
 /// The fleet file (see README, "Many clusters"): where the clusters' state lives, how many legs run at once on this
@@ -29,7 +32,7 @@ public sealed record FleetFile(string Path, string State, int Concurrency, IRead
     private static readonly Regex ClusterName = new("^[a-z0-9-]+$");
     private static readonly Regex VariableName = new("^[A-Za-z_][A-Za-z0-9_]*$");
     private static readonly string[] FileKeys = ["state", "concurrency", "clusters"];
-    private static readonly string[] ClusterKeys = ["name", "profile", "environment", "overrides", "filter"];
+    private static readonly string[] ClusterKeys = ["name", "profile", "environment", "overrides", "filter", "before"];
 
     /// <summary>The cluster's own folder under <see cref="State"/>.</summary>
     public string StateOf(string cluster) => System.IO.Path.Combine(State, cluster);
@@ -104,7 +107,9 @@ public sealed record FleetFile(string Path, string State, int Concurrency, IRead
                 var other => throw BadKey("overrides", $"is a {Kind(other)}; give a mapping with a profile file's keys, e.g. safety: {{ledger: controlPlane}}"),
             };
             var filter = Scalar(entry, "filter", () => BadKey("filter", "must be a dotnet test filter, e.g. Category=book"));
-            clusters.Add(new FleetCluster(name, profile, environment, overrides, string.IsNullOrWhiteSpace(filter) ? null : filter));
+            var before = Scalar(entry, "before", () => BadKey("before", "must be one shell command, e.g. fixtures/lab/lab up"));
+            clusters.Add(new FleetCluster(name, profile, environment, overrides, string.IsNullOrWhiteSpace(filter) ? null : filter,
+                string.IsNullOrWhiteSpace(before) ? null : before));
         }
         return new FleetFile(path, ResolveFolder(state, folder), concurrency, clusters);
     }

@@ -82,7 +82,10 @@ public static class FleetMerge
         var legResults = Path.Combine(legFolder, Leg.ResultsFolder);
         if (!Directory.Exists(legResults) || Directory.GetFiles(legResults, "*-result.json").Length == 0)
         {
-            var why = $"no results in {legResults}: the leg did not run, or its results were not collected";
+            var beforeFailed = Path.Combine(legFolder, Leg.BeforeFailedFile);
+            var why = File.Exists(beforeFailed)
+                ? $"the leg {File.ReadAllText(beforeFailed)}"
+                : $"no results in {legResults}: the leg did not run, or its results were not collected";
             GateCommand.WriteGateResult(false, $"RED: do not bump:\n{why}", why, null, judged);
             Label(judged, merged, cluster.Name);
             return new ClusterVerdict(cluster.Name, false, [why]);

@@ -15,6 +15,9 @@ public static class Leg
 {
     public const string ResultsFolder = "allure-results", MetricsFile = "metrics.jsonl", LogFile = "leg.log";
 
+    /// <summary>Written into the leg's folder when its <see cref="FleetCluster.Before"/> command failed: the merge's reason.</summary>
+    public const string BeforeFailedFile = "before-failed.txt";
+
     /// <summary>The environment variable naming a program that plays ./verify for every leg (the fleet's tests use a
     /// stand-in that writes a few results and a run record). Unset: the repository's ./verify.</summary>
     public const string CommandVariable = "VERIFICATION_FLEET_LEG";
@@ -57,6 +60,31 @@ public static class Leg
         console.Line($"[{cluster.Name}] started: {string.Join(' ', arguments.Skip(1).Prepend(Path.GetFileName(legCommand)))} (output: {Path.Combine(folder, LogFile)})");
         var clock = Stopwatch.StartNew();
         int? exitCode = null;
+        File.Delete(Path.Combine(folder, BeforeFailedFile));
+        if (cluster.Before is { } before)
+        {
+            console.Line($"[{cluster.Name}] before: {before}");
+            int? beforeExit = null; // null: stopped (Ctrl-C of the fleet) before it ended
+            try
+            {
+                beforeExit = (await Cli.Wrap("bash").WithArguments(["-c", before])
+                    .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(legCommand))!)
+                    .WithEnvironmentVariables(cluster.Environment.ToDictionary(e => e.Key, e => (string?)e.Value))
+                    .WithStandardOutputPipe(PipeTarget.ToDelegate(line => { lock (logLock) log.WriteLine(line); }))
+                    .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (logLock) log.WriteLine(line); }))
+                    .WithValidation(CommandResultValidation.None)
+                    .ExecuteAsync(stop)).ExitCode;
+            }
+            catch (OperationCanceledException) { }
+            if (beforeExit is not 0)
+            {
+                var why = $"its 'before' command {(beforeExit is { } failed ? $"failed (exit {failed})" : "was stopped")}: {before}; no check ran (see {Path.Combine(folder, LogFile)})";
+                await File.WriteAllTextAsync(Path.Combine(folder, BeforeFailedFile), why);
+                console.Line($"[{cluster.Name}] {why}");
+                return new LegResult(cluster, beforeExit, progress, folder);
+            }
+            console.Line($"[{cluster.Name}] before: done in {clock.Elapsed.TotalSeconds:0} s");
+        }
         // setsid: the leg is a process group of its own, so the fleet can give it Ctrl-C as a whole (below), and a
         // Ctrl-C typed at the fleet's terminal reaches the fleet alone, which passes it on to every leg once.
         // env --default-signal=INT: a fleet started in the background (nohup, `&` in a script) passes SIGINT on as

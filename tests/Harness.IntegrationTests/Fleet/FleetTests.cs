@@ -121,6 +121,23 @@ public class FleetTests
         Assert.That((revisedGate.GetProperty("name").GetString(), revisedGate.GetProperty("status").GetString()), Is.EqualTo(("Version-bump gate", "failed")));
     }
 
+    [Test, CancelAfter(240_000)]
+    public async Task A_cluster_whose_before_command_fails_runs_no_check_and_is_red_naming_the_command()
+    {
+        Assert.That(AllureCli.NodeAvailable(), Is.True, "node and npm must be on PATH for the real Allure CLI");
+        // revised's lab cannot be brought up: its 'before' fails, with the leg's environment (LAB_INSTANCE=1) in reach.
+        File.WriteAllText(FleetPath, File.ReadAllText(FleetPath).Replace(
+            "environment: {LAB_INSTANCE: \"1\"}", "environment: {LAB_INSTANCE: \"1\"}\n    before: test \"$LAB_INSTANCE\" = 0 || exit 3"));
+
+        var (exitCode, output) = await FleetAsync("--out", Out);
+
+        Assert.That(exitCode, Is.EqualTo(FleetCommand.Red), output);
+        Assert.That(Directory.Exists(Path.Combine(Out, "revised", "allure-results")), Is.False, "no check ran on revised");
+        Assert.That(output, Does.Contain("fleet: book: GREEN —"));
+        Assert.That(output, Does.Contain("fleet: revised: RED — the leg its 'before' command failed (exit 3): test \"$LAB_INSTANCE\" = 0 || exit 3; no check ran"));
+        Assert.That(output, Does.Contain("fleet: RED (1 of 2 clusters green)"));
+    }
+
     [Test, CancelAfter(120_000)]
     public async Task Stopping_the_fleet_gives_each_running_leg_Ctrl_C_so_it_reverts_and_records_the_interruption()
     {

@@ -34,8 +34,11 @@ public class FleetFileTests
         Assert.That(book.Profile, Is.EqualTo(Path.Combine(Profiles, "lab.yaml")));
         Assert.That(book.Environment, Is.EqualTo(new Dictionary<string, string> { ["LAB_INSTANCE"] = "0" }));
         Assert.That(book.Overrides["safety"], Is.EqualTo(new Dictionary<object, object> { ["ledger"] = "controlPlane" }));
-        Assert.That(book.Filter, Is.EqualTo("Category=book"));
-        Assert.That((fleet.Clusters[1].Profile, fleet.Clusters[1].Filter), Is.EqualTo((Path.Combine(Profiles, "lab-revised.yaml"), (string?)null)));
+        Assert.That((book.Filter, book.Before), Is.EqualTo(((string?)null, "fixtures/lab/lab up")));
+        var revised = fleet.Clusters[1];
+        Assert.That((revised.Profile, revised.Filter), Is.EqualTo((Path.Combine(Profiles, "lab-revised.yaml"), (string?)null)));
+        Assert.That(revised.Environment["LAB_INSTANCE"], Is.EqualTo("1"), "the revised lab is the lab's instance 1");
+        Assert.That(revised.Overrides["discovery"], Is.EqualTo(new Dictionary<object, object> { ["vagrantDirectory"] = "../lab/.instances/1" }));
     }
 
     [Test]
@@ -60,7 +63,8 @@ public class FleetFileTests
     [TestCase("clusters:\n  - {name: a, profile: lab, overrides: plain}\n", "cluster 'a': 'overrides' is a plain value; give a mapping")]
     [TestCase("clusters:\n  - {name: a, profile: lab, environment: [x]}\n", "cluster 'a': 'environment' is a list; give a mapping of variable: value")]
     [TestCase("clusters:\n  - {name: a, profile: lab, environment: {\"1X\": y}}\n", "cluster 'a': 'environment' names '1X', which is no environment variable name")]
-    [TestCase("clusters:\n  - {name: a, profile: lab, overide: {}}\n", "cluster 'a': 'overide' is not a cluster key (known: name, profile, environment, overrides, filter)")]
+    [TestCase("clusters:\n  - {name: a, profile: lab, overide: {}}\n", "cluster 'a': 'overide' is not a cluster key (known: name, profile, environment, overrides, filter, before)")]
+    [TestCase("clusters:\n  - {name: a, profile: lab, before: [up]}\n", "cluster 'a': 'before' must be one shell command")]
     [TestCase("cluster:\n  - {name: a, profile: lab}\n", "unknown key 'cluster' (known: state, concurrency, clusters)")]
     [TestCase("clusters: []\n", "'clusters' must list at least one cluster")]
     [TestCase("concurrency: 0\nclusters:\n  - {name: a, profile: lab}\n", "'concurrency' is '0'; give a whole number of at least 1")]

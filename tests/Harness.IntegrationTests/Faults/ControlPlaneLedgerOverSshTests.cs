@@ -50,24 +50,7 @@ public sealed class ControlPlaneLedgerOverSshTests
     {
         _temp = Directory.CreateTempSubdirectory("cp-ledger-ssh-").FullName;
         Directory.CreateDirectory(Path.Combine(_temp, "node"));
-        var ca = Convert.ToBase64String("-----BEGIN CERTIFICATE-----\nthis cluster's CA\n-----END CERTIFICATE-----\n"u8.ToArray());
-        File.WriteAllText(Kubeconfig, $$"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: lab
-              cluster:
-                server: https://127.0.0.1:{{SshdServer.FreePort()}}
-                certificate-authority-data: {{ca}}
-            contexts:
-            - name: lab
-              context: {cluster: lab, user: admin}
-            current-context: lab
-            users:
-            - name: admin
-              user: {token: not-a-real-token}
-
-            """);
+        UnreachableApiKubeconfig.Write(Kubeconfig, "this cluster's CA");
     }
 
     [TearDown]

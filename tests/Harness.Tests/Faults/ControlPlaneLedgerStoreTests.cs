@@ -131,42 +131,19 @@ public class ControlPlaneLedgerStoreTests
     }
 
     [Test]
-    public void The_profile_picks_the_store()
+    public void The_profile_picks_the_store_and_the_shipped_profiles_keep_the_local_file()
     {
-        var local = ProfileLoader.Parse(Profile(""), "/profiles/tiny.yaml");
-        var controlPlane = ProfileLoader.Parse(Profile("  ledger: controlPlane\n"), "/profiles/tiny.yaml");
-        var elsewhere = ProfileLoader.Parse(Profile("  ledger: controlPlane\n  controlPlaneStateDirectory: /srv/verify/\n"), "/profiles/tiny.yaml");
+        var profiles = Path.Combine(Harness.Reporting.AllureResults.RepositoryRoot()!, "fixtures", "profiles");
+        ClusterProfile Lab(Dictionary<string, string>? overrides = null) => ProfileLoader.Load("lab", profiles, overrides);
 
-        Assert.That(local.Safety.Ledger, Is.EqualTo(SafetySettings.LocalLedger), "the default stays the local file");
-        Assert.That(FaultLedger.For(local, null).Path, Is.EqualTo("/tmp/tiny-ledger.jsonl"));
-        Assert.That(FaultLedger.For(controlPlane, new FakeNodeShell("m")).Path, Is.EqualTo("m:/var/lib/verification/fault-ledger.jsonl"));
-        Assert.That(FaultLedger.For(elsewhere, new FakeNodeShell("m")).Path, Is.EqualTo("m:/srv/verify/fault-ledger.jsonl"));
+        foreach (var name in ProfileLoader.Available(profiles))
+            Assert.That(ProfileLoader.Load(name, profiles).Safety.Ledger, Is.EqualTo(SafetySettings.LocalLedger), name);
+        Assert.That(FaultLedger.For(Lab(), null).Path, Is.EqualTo(Lab().ResolvePath("~/.cache/verification/fault-ledger.jsonl")));
+        Assert.That(FaultLedger.For(Lab(new() { ["safety.ledger"] = "controlPlane" }), new FakeNodeShell("m-k8s")).Path,
+            Is.EqualTo("m-k8s:/var/lib/verification/fault-ledger.jsonl"));
+        Assert.That(FaultLedger.For(Lab(new() { ["safety.ledger"] = "controlPlane", ["safety.controlPlaneStateDirectory"] = "/srv/verify/" }),
+            new FakeNodeShell("m-k8s")).Path, Is.EqualTo("m-k8s:/srv/verify/fault-ledger.jsonl"));
     }
-
-    [TestCase("  ledger: cluster\n", "'safety.ledger' is 'cluster'; use 'local'")]
-    [TestCase("  ledger: controlPlane\n  controlPlaneStateDirectory: var/lib/verification\n", "'safety.controlPlaneStateDirectory' is 'var/lib/verification'; give an absolute path")]
-    [TestCase("  ledger: controlPlane\n  controlPlaneStateDirectory: /var/lib/$(reboot)\n", "'safety.controlPlaneStateDirectory' is '/var/lib/$(reboot)'")]
-    [TestCase("  controlPlaneStateDirectory: /\n", "'safety.controlPlaneStateDirectory' is '/'")]
-    public void A_wrong_ledger_setting_is_refused_with_what_to_write(string safety, string message)
-    {
-        var e = Assert.Throws<ProfileException>(() => ProfileLoader.Parse(Profile(safety), "/profiles/tiny.yaml"))!;
-        Assert.That(e.Message, Does.Contain(message));
-    }
-
-    private static string Profile(string safety) => $$"""
-        name: tiny
-        discovery:
-          mode: static
-          nodes:
-            - {name: m, host: 10.0.0.1}
-            - {name: w1, host: 10.0.0.2}
-        login: {user: root}
-        controlPlane: m
-        workers: [w1]
-        safety:
-          ledgerFile: /tmp/tiny-ledger.jsonl
-        {{safety}}
-        """;
 
     /// <summary>A "node" that is this machine: each command runs in <c>sh -c</c> here, as the node's root would run it.</summary>
     private sealed class LocalShell(string name) : INodeShell

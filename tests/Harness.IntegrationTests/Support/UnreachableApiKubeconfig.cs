@@ -4,6 +4,7 @@ namespace Harness.IntegrationTests.Support;
 /// An admin.conf for a loopback "control plane": its CA embedded (so the cluster has a fingerprint, as a kubeadm one
 /// does) and a server address where no API answers.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class UnreachableApiKubeconfig
 {
     public static void Write(string path, string caName) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CliWrap;
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Profiles;
 using Harness.Reporting;
@@ -25,7 +26,7 @@ public static class GateCommand
         "Allure's own quality gate (tools/allure/quality-gate) is evaluated on --allure-results, else on the allure-results\n" +
         "folder beside the metrics file, when that folder exists. With --allure-results the verdict is also written there as\n" +
         "the result 'Version-bump gate' (the table and the recovery chart attached). --chart writes the chart to a PNG file.\n" +
-        "--ledger defaults to the profile's safety.ledgerFile.";
+        "--ledger defaults to the profile's ledger (safety.ledgerFile, or with safety.ledger: controlPlane the control plane's).";
 
     private sealed record Options(string Profile, GateRules Rules, string? Metrics, string? Ledger, bool Run,
         string? AllureResults, string? Chart, int ChartRuns, IReadOnlyList<string> VerifyArguments);
@@ -45,8 +46,6 @@ public static class GateCommand
             return (BadInput, null);
 
         var metricsPath = Path.GetFullPath(options.Metrics ?? Path.Combine(root, "reports", "metrics.jsonl"));
-        // A path typed on the command line is relative to the current folder; the profile's own is relative to the profile.
-        var ledger = new FaultLedger(options.Ledger is { } typed ? Path.GetFullPath(typed) : profile.ResolvePath(profile.Safety.LedgerFile));
 
         string? runId = null, verifyFailed = null;
         if (options.Run)
@@ -68,13 +67,15 @@ public static class GateCommand
             return (BadInput, null);
         }
 
-        var unreverted = ledger.OpenEntriesOf(profile.Name).Select(e => $"{e.Fault} on {e.Node} ({e.Revert})").ToList();
+        var (unreverted, ledgerPath, ledgerUnread) = await UnrevertedAsync(profile, options.Ledger);
         var history = Metrics.ReadHistory(metricsPath);
         var verdict = Gate.Evaluate(history, profile.Name, options.Rules, unreverted, runId);
         if (verifyFailed is not null) verdict = verdict with { Reasons = [.. verdict.Reasons, verifyFailed] };
+        // A ledger that cannot be read may hold an unreverted fault: no bump on that.
+        if (ledgerUnread is not null) verdict = verdict with { Reasons = [.. verdict.Reasons, ledgerUnread] };
 
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"gate: profile {profile.Name}, slower = more than {options.Rules.Factor:0.##}× and {options.Rules.MinimumSlowdownSeconds:0.##} s over the median of the last {options.Rules.BaselineRuns} fully green runs; metrics {metricsPath}; ledger {ledger.Path}"));
+            $"gate: profile {profile.Name}, slower = more than {options.Rules.Factor:0.##}× and {options.Rules.MinimumSlowdownSeconds:0.##} s over the median of the last {options.Rules.BaselineRuns} fully green runs; metrics {metricsPath}; ledger {ledgerPath}"));
 
         // Allure's own quality gate judges the results folder of the same run: every expected check has a result, none failed.
         var resultsFolder = Path.GetFullPath(options.AllureResults ?? Path.Combine(Path.GetDirectoryName(metricsPath)!, "allure-results"));
@@ -103,6 +104,25 @@ public static class GateCommand
 
     public const string GateResultName = "Version-bump gate";
     public const string GateResultFullName = "Verification:VersionGate.GateCommand.VersionBumpGate";
+
+    /// <summary>
+    /// The profile's open ledger entries (a path typed on the command line is relative to the current folder; the
+    /// profile's own is relative to the profile, or on the control plane with safety.ledger: controlPlane), where the
+    /// ledger is, and why it could not be read (null when it was).
+    /// </summary>
+    private static async Task<(IReadOnlyList<string> Unreverted, string Where, string? Unread)> UnrevertedAsync(ClusterProfile profile, string? typed)
+    {
+        try
+        {
+            await using var opened = await ProfileLedger.OpenAsync(profile, typed is null ? null : Path.GetFullPath(typed), default);
+            var unreverted = opened.Ledger.OpenEntriesOf(profile.Name).Select(e => $"{e.Fault} on {e.Node} ({e.Revert})").ToList();
+            return (unreverted, opened.Ledger.Path, null);
+        }
+        catch (Exception e) when (e is ClusterUnreachableException or LedgerUnavailableException)
+        {
+            return ([], $"on {profile.ControlPlane} (not read)", $"the fault ledger could not be read, so unreverted faults cannot be ruled out: {e.Message}");
+        }
+    }
 
     // The picture helps the reader but is no part of the verdict: a machine where it cannot be drawn still gets one.
     private static async Task<byte[]?> DrawChartAsync(IReadOnlyList<GateRun> runs, string profile, int lastRuns, TextWriter stdout)

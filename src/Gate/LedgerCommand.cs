@@ -1,3 +1,4 @@
+using Harness.ClusterAccess;
 using Harness.Faults;
 using Harness.Profiles;
 using Harness.Reporting;
@@ -12,14 +13,15 @@ namespace VersionGate;
 /// </summary>
 public static class LedgerCommand
 {
-    public const int Done = 0, BadInput = 2;
+    /// <summary><see cref="Unreachable"/>: the ledger is on the control plane, which did not answer.</summary>
+    public const int Done = 0, Unreachable = 1, BadInput = 2;
     public const string ForgetCheckName = "Forget a ledger entry";
 
     public const string Usage =
         "usage: ./verify heal --list               list the open entries of the fault ledger, with their ids\n" +
         "       ./verify heal --forget <entry id>  close an entry whose fault you repaired by hand; its revert is not run\n" +
         "   or: dotnet run --project src/Gate -- list | forget <entry id>  [--profile lab] [--ledger <file>] [--results <dir>]\n" +
-        "--ledger defaults to the profile's safety.ledgerFile; --results to reports/allure-results. An id may be shortened to a unique prefix.";
+        "--ledger defaults to the profile's ledger (safety.ledgerFile, or with safety.ledger: controlPlane the control plane's); --results to reports/allure-results. An id may be shortened to a unique prefix.";
 
     /// <summary>Whether these arguments are a ledger command rather than the gate's.</summary>
     public static bool Handles(string[] args) => args is ["list", ..] or ["forget", ..];
@@ -30,8 +32,28 @@ public static class LedgerCommand
     {
         if (await Repository.ParseAsync(args, Parse, o => o.Profile, repositoryRoot, stderr, "heal", Usage) is not (var options, var profile, var root))
             return BadInput;
-        // A path typed on the command line is relative to the current folder; the profile's own is relative to the profile.
-        var ledger = new FaultLedger(options.Ledger is { } typed ? Path.GetFullPath(typed) : profile.ResolvePath(profile.Safety.LedgerFile));
+        // A path typed on the command line is relative to the current folder; the profile's own is relative to the profile,
+        // or on the control plane with safety.ledger: controlPlane.
+        ProfileLedger opened;
+        try { opened = await ProfileLedger.OpenAsync(profile, options.Ledger is { } typed ? Path.GetFullPath(typed) : null, default); }
+        catch (ClusterUnreachableException e)
+        {
+            await stderr.WriteLineAsync($"heal: {e.Message}");
+            return Unreachable;
+        }
+        await using (opened)
+        {
+            try { return await ListOrForgetAsync(options, opened.Ledger, root, stdout, stderr); }
+            catch (LedgerUnavailableException e)
+            {
+                await stderr.WriteLineAsync($"heal: {e.Message}");
+                return Unreachable;
+            }
+        }
+    }
+
+    private static async Task<int> ListOrForgetAsync(Options options, FaultLedger ledger, string root, TextWriter stdout, TextWriter stderr)
+    {
         var open = ledger.OpenEntries();
 
         if (options.Verb == "list")

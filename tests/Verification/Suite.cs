@@ -108,7 +108,8 @@ public sealed class Suite
             await RecordStopAsync(stop, clock.Elapsed);
             if (NUnitOutcomes.AsAssertion(stop) is { } failure) throw failure; // a timed-out wait fails, as it always did
             // A verdict on the cluster or the input is its message: no stack trace of the harness's under it.
-            if (stop is ClusterUnhealthyException or ClusterUnreachableException or ProfileException or ClusterBusyException or UnrevertedFaultException)
+            if (stop is ClusterUnhealthyException or ClusterUnreachableException or ProfileException or ClusterBusyException or UnrevertedFaultException
+                or LedgerUnavailableException)
                 throw new RunStoppedException(stop);
             throw;
         }
@@ -138,7 +139,9 @@ public sealed class Suite
             nodes = await NodeAccess.ConnectAsync(profile, NUnitProgress.Write, budget.Token);
         }
         profile = nodes.Profile; // with the workers discovery found
-        var ledger = new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
+        // The ledger on this machine, or with safety.ledger: controlPlane on the control plane, read over the SSH just
+        // made (no API needed): the pass below heals from it before the API answers.
+        var ledger = FaultLedger.For(profile, nodes.ControlPlane);
 
         // A run killed while a control-plane component was stopped (the API server's manifest away) left a cluster
         // nothing can reach through the API: put such faults right over SSH first. Its own deadline (the component's
@@ -178,8 +181,13 @@ public sealed class Suite
                 problem => NUnitProgress.Write($"control plane after healing: {problem}"), Interrupted.Token);
         }
         _metrics.KubernetesVersion = cluster.ServerVersion;
+        // Whose cluster this is (profile + kube-system UID): ledger entries carry it, and the run record, so the gate
+        // judges this run only against earlier runs of the same cluster.
+        var identity = await ClusterIdentity.ReadAsync(cluster.Api, cluster.Profile, cluster.CaFingerprint, Interrupted.Token);
         var environment = await EnvironmentFacts.ReadAsync(cluster.Api, cluster.Profile, cluster.ServerVersion, Interrupted.Token);
-        if (IsVerificationRun) _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"], environment.TryGetValue("container.runtime", out var runtimes) ? runtimes : null);
+        if (IsVerificationRun)
+            _metrics.RunVersions(cluster.ServerVersion, environment["kubelet"], environment.TryGetValue("container.runtime", out var runtimes) ? runtimes : null,
+                identity.ClusterUid);
         environment["run"] = RunId;
         environment["cni"] = profile.Cni;
         AllureResults.WriteEnvironment(_results, environment);
@@ -211,7 +219,6 @@ public sealed class Suite
             throw new ClusterBusyException($"{e.Message} (refused {(clock.Elapsed - reached).TotalSeconds:0.0} s after reaching the cluster, " +
                                            $"{clock.Elapsed.TotalSeconds:0.0} s after the run started; nothing was injected)");
         }
-        var identity = await ClusterIdentity.ReadAsync(cluster.Api, cluster.Profile, cluster.CaFingerprint, Interrupted.Token);
         var healing = await Healing.HealAsync(cluster, ledger, identity, NUnitProgress.Write, Interrupted.Token);
         HealingReport.Write(healing, _results);
         healing.ThrowIfUnhealed();
@@ -242,6 +249,7 @@ public sealed class Suite
             ClusterUnreachableException => ("Cluster unreachable", Status.Broken),
             ClusterBusyException => ("Cluster busy", Status.Broken),
             UnrevertedFaultException => ("Faults left by an earlier run", Status.Broken),
+            LedgerUnavailableException => ("Fault ledger unavailable", Status.Broken),
             OperationCanceledException when _interruptedBy is not null => ("Run interrupted", Status.Broken),
             _ => ("Run stopped", Status.Broken),
         };

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Harness.Nodes;
+using Harness.Profiles;
 
 namespace Harness.Faults;
 
@@ -26,20 +28,34 @@ public sealed record LedgerEntry(
 }
 
 /// <summary>
-/// An append-only JSON-lines file outside the repo: an "open" line is written (and flushed to disk) before a fault
-/// is injected, a "close" line when its revert succeeded. Open entries left by a dead run are healed by the next.
+/// An append-only JSON-lines ledger: an "open" line is written (and flushed to disk) before a fault is injected, a
+/// "close" line when its revert succeeded. Open entries left by a dead run are healed by the next. Where the lines are
+/// kept is its <see cref="ILedgerStore"/>: a file on this machine, or a file on the control plane node
+/// (<see cref="For"/> picks one from the profile's <c>safety.ledger</c>).
 /// </summary>
-public sealed class FaultLedger(string path)
+public sealed class FaultLedger(ILedgerStore store)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
-    // Static on purpose: every FaultLedger of this process (checks side by side, healing, the gate's heal command)
-    // appends to the same file, so they take one lock; it guards the file, it holds no data.
-    private static readonly Lock Gate = new();
 
-    public string Path { get; } = path;
+    /// <summary>A ledger in a file on this machine (<c>safety.ledger: local</c>).</summary>
+    public FaultLedger(string path) : this(new LocalLedgerStore(path)) { }
+
+    /// <summary>
+    /// The ledger a profile names: its <c>safety.ledgerFile</c> here, or with <c>safety.ledger: controlPlane</c> the file
+    /// in <c>safety.controlPlaneStateDirectory</c> on <paramref name="controlPlane"/>, reached through its shell.
+    /// </summary>
+    public static FaultLedger For(ClusterProfile profile, INodeShell? controlPlane) =>
+        profile.Safety.Ledger == SafetySettings.ControlPlaneLedger
+            ? new FaultLedger(new ControlPlaneLedgerStore(
+                controlPlane ?? throw new ArgumentNullException(nameof(controlPlane), "safety.ledger: controlPlane needs the control plane's shell"),
+                profile.Safety.ControlPlaneStateDirectory, profile.Timeouts.ToTimeouts().Command))
+            : new FaultLedger(profile.ResolvePath(profile.Safety.LedgerFile));
+
+    /// <summary>Where the ledger is, for messages: a local path, or <c>node:path</c> on the control plane.</summary>
+    public string Path => store.Where;
 
     private sealed record Line(string Op, string Id, DateTimeOffset At, LedgerEntry? Entry = null, string? Outcome = null);
 
@@ -55,9 +71,8 @@ public sealed class FaultLedger(string path)
 
     public IReadOnlyList<LedgerEntry> OpenEntries()
     {
-        if (!File.Exists(Path)) return [];
         var open = new Dictionary<string, LedgerEntry>();
-        foreach (var text in ReadLines())
+        foreach (var text in store.ReadLines())
         {
             Line? line;
             try { line = JsonSerializer.Deserialize<Line>(text, Json); }
@@ -76,36 +91,5 @@ public sealed class FaultLedger(string path)
     public IReadOnlyList<LedgerEntry> OpenEntriesOf(string profile) =>
         OpenEntries().Where(e => string.IsNullOrEmpty(e.Profile) || e.Profile == profile).ToList();
 
-    private IEnumerable<string> ReadLines()
-    {
-        lock (Gate)
-        {
-            using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream);
-            var lines = new List<string>();
-            while (reader.ReadLine() is { } line) if (line.Length > 0) lines.Add(line);
-            return lines;
-        }
-    }
-
-    private bool EndsTorn()
-    {
-        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        if (stream.Length == 0) return false;
-        stream.Seek(-1, SeekOrigin.End);
-        return stream.ReadByte() != '\n';
-    }
-
-    private void Append(Line line)
-    {
-        var text = JsonSerializer.Serialize(line, Json) + "\n";
-        lock (Gate)
-        {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
-            using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read);
-            if (EndsTorn()) text = "\n" + text; // else this line would be glued to a crashed run's half line, and lost with it
-            stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
-            stream.Flush(flushToDisk: true); // the promise to revert must survive a SIGKILL right after this line
-        }
-    }
+    private void Append(Line line) => store.Append(JsonSerializer.Serialize(line, Json));
 }

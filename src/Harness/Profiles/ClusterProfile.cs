@@ -368,8 +368,23 @@ public sealed class SafetySettings
     /// <summary>List what each check would inject where, and inject nothing.</summary>
     public bool DryRun { get; set; }
 
-    /// <summary>Fault ledger on disk, outside the repo, so a crashed run is healed by the next one.</summary>
+    /// <summary>Fault ledger on disk, outside the repo, so a crashed run is healed by the next one (with <see cref="Ledger"/> <c>local</c>).</summary>
     public string LedgerFile { get; set; } = "~/.cache/verification/fault-ledger.jsonl";
+
+    /// <summary>
+    /// Where the fault ledger lives: <c>local</c> (<see cref="LedgerFile"/> on this machine) or <c>controlPlane</c>
+    /// (<see cref="ControlPlaneStateDirectory"/> on the control plane node, over SSH), so that a run from another checkout
+    /// or runner finds, and heals, what a killed run left on this cluster.
+    /// </summary>
+    public string Ledger { get; set; } = LocalLedger;
+
+    public const string LocalLedger = "local", ControlPlaneLedger = "controlPlane";
+
+    /// <summary>The folder on the control plane that holds the ledger with <see cref="Ledger"/> <c>controlPlane</c>
+    /// (made root-only, mode 0700).</summary>
+    public string ControlPlaneStateDirectory { get; set; } = DefaultControlPlaneStateDirectory;
+
+    public const string DefaultControlPlaneStateDirectory = "/var/lib/verification";
 
     /// <summary>A Lease in this namespace keeps two runs off the same cluster.</summary>
     public string LeaseNamespace { get; set; } = "default";

@@ -110,6 +110,8 @@ public static class ProfileLoader
         p.Commands ??= new FaultCommands();
         p.Timeouts ??= new TimeoutSettings();
         p.Safety ??= new SafetySettings();
+        if (string.IsNullOrWhiteSpace(p.Safety.Ledger)) p.Safety.Ledger = SafetySettings.LocalLedger;
+        if (string.IsNullOrWhiteSpace(p.Safety.ControlPlaneStateDirectory)) p.Safety.ControlPlaneStateDirectory = SafetySettings.DefaultControlPlaneStateDirectory;
         p.DifferencesFromBook ??= [];
         p.Components ??= new ComponentSettings();
         p.Edition ??= new EditionSettings();
@@ -228,6 +230,17 @@ public static class ProfileLoader
             yield return "'components.parkedManifestsDirectory' is the manifests folder itself: kubelet would keep running a manifest parked there";
     }
 
+    /// <summary>Where the ledger lives: a known kind, and a state folder that goes into shell commands on the control plane.</summary>
+    private static IEnumerable<string> LedgerProblems(SafetySettings s)
+    {
+        if (s.Ledger is not (SafetySettings.LocalLedger or SafetySettings.ControlPlaneLedger))
+            yield return $"'safety.ledger' is '{s.Ledger}'; use '{SafetySettings.LocalLedger}' (the file safety.ledgerFile on this machine) " +
+                         $"or '{SafetySettings.ControlPlaneLedger}' (safety.controlPlaneStateDirectory on the control plane node)";
+        if (!System.Text.RegularExpressions.Regex.IsMatch(s.ControlPlaneStateDirectory, "^/[A-Za-z0-9._-][A-Za-z0-9._/-]*$"))
+            yield return $"'safety.controlPlaneStateDirectory' is '{s.ControlPlaneStateDirectory}'; give an absolute path of letters, digits, '.', '_', '-' and '/' " +
+                         $"other than / itself (e.g. {SafetySettings.DefaultControlPlaneStateDirectory})";
+    }
+
     private static void Validate(ClusterProfile p)
     {
         var problems = new List<string>();
@@ -255,6 +268,7 @@ public static class ProfileLoader
         problems.AddRange(ProfileSchema.NumberProblems(p));
         problems.AddRange(KubectlProblems(p.Kubernetes));
         problems.AddRange(StaticPodProblems(p.Components));
+        problems.AddRange(LedgerProblems(p.Safety));
         if (problems.Count > 0)
             throw new ProfileException($"Profile {p.SourcePath} cannot be used: {string.Join("; ", problems)}.");
     }

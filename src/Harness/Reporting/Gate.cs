@@ -54,6 +54,17 @@ public sealed record GateRun(string RunId, DateTimeOffset Start, IReadOnlyList<M
             .Select(r => r.Split("://")[0]).Distinct().Order(StringComparer.Ordinal))
         : null;
 
+    /// <summary>The kube-system UID of the cluster the run ran against; null for a run of an older harness or one that
+    /// stopped before the API answered.</summary>
+    public string? ClusterUid => Records.LastOrDefault(r => !string.IsNullOrEmpty(r.ClusterUid))?.ClusterUid;
+
+    /// <summary>
+    /// Whether this run's figures may be a baseline for <paramref name="judged"/>: the same cluster (kube-system UID), so
+    /// two clusters of one profile (a fleet's legs, a rebuilt lab) are not judged against each other. A run without a
+    /// UID (older harness) is matched by its profile alone, as before.
+    /// </summary>
+    public bool SameClusterAs(GateRun judged) => ClusterUid is null || judged.ClusterUid is null || ClusterUid == judged.ClusterUid;
+
     /// <summary>The check's last recorded outcome in this run, or null when it has none.</summary>
     public string? StatusOf(string check) => Metrics.LastOrDefault(m => m.Check == check && m.Phase == Gate.ResultPhase)?.Status;
 
@@ -112,9 +123,11 @@ public static class Gate
         }
 
         // Checks side by side share two cores with each other: their recoveries are compared with runs of the same mode
-        // only; and with runs on the same container runtimes (the lab's LAB_RUNTIME, a move from dockershim).
+        // only; with runs on the same container runtimes (the lab's LAB_RUNTIME, a move from dockershim); and with runs
+        // of the same cluster (kube-system UID).
         var baseline = runs.TakeWhile(r => r != current)
-            .Where(r => r.FullyGreen && r.Mode == current.Mode && r.Runtimes == current.Runtimes).TakeLast(rules.BaselineRuns).ToList();
+            .Where(r => r.FullyGreen && r.Mode == current.Mode && r.Runtimes == current.Runtimes && r.SameClusterAs(current))
+            .TakeLast(rules.BaselineRuns).ToList();
         var reasons = new List<string>(RunReasons(current));
         var notRun = current.NotRun;
         if (notRun.Count > 0) reasons.Add($"not run: {string.Join(", ", notRun)}");

@@ -27,13 +27,16 @@ public sealed record Metric(
 /// <param name="GcPauseSeconds">On <c>ended</c>: how long the garbage collector paused the process in total.</param>
 /// <param name="Mode">On <c>started</c>: <see cref="RunModes.SideBySide"/> or <see cref="RunModes.Sequential"/> (null: an
 /// older harness, which ran one check at a time).</param>
+/// <param name="ClusterUid">On <c>versions</c>: the UID of the cluster's <c>kube-system</c> namespace (its identity, see
+/// <see cref="Harness.Faults.ClusterIdentity"/>); the gate compares a run only with earlier runs of the same cluster.
+/// Null for runs of older harnesses.</param>
 /// <param name="Outcome">On <c>ended</c>: <see cref="RunOutcomes.Completed"/>, <see cref="RunOutcomes.Stopped"/> or <see cref="RunOutcomes.Interrupted"/>.</param>
 public sealed record RunRecord(
     string RunId, DateTimeOffset At, string Profile, string Event,
     IReadOnlyList<string>? ExpectedChecks = null,
     string? ServerVersion = null, string? KubeletVersions = null,
     string? Outcome = null, string? Reason = null, string? Mode = null, double? CpuSeconds = null, double? PeakWorkingSetMb = null,
-    double? JitSeconds = null, long? JitMethods = null, double? GcPauseSeconds = null, string? Runtimes = null)
+    double? JitSeconds = null, long? JitMethods = null, double? GcPauseSeconds = null, string? Runtimes = null, string? ClusterUid = null)
 {
     public string Record { get; init; } = Metrics.RunRecordKind;
 }
@@ -173,12 +176,12 @@ public sealed class RunMetrics(string filePath, string runId, string profile)
 
     /// <summary>Once the cluster answered: its server version and its nodes' kubelet versions (e.g. "v1.20.2"), and the
     /// container runtimes its nodes report (<c>docker://20.10.24, containerd://1.6.20</c>; the gate compares recoveries
-    /// only between runs on the same runtimes).</summary>
-    public void RunVersions(string serverVersion, string kubeletVersions, string? runtimes = null)
+    /// only between runs on the same runtimes), and which cluster it is (its kube-system UID: the gate's history is that cluster's).</summary>
+    public void RunVersions(string serverVersion, string kubeletVersions, string? runtimes = null, string? clusterUid = null)
     {
         if (string.IsNullOrEmpty(KubernetesVersion)) KubernetesVersion = serverVersion;
         Append(new RunRecord(RunId, DateTimeOffset.UtcNow, Profile, RunEvents.Versions,
-            ServerVersion: serverVersion, KubeletVersions: kubeletVersions, Runtimes: runtimes));
+            ServerVersion: serverVersion, KubeletVersions: kubeletVersions, Runtimes: runtimes, ClusterUid: clusterUid));
     }
 
     /// <summary>The last thing a run does. <paramref name="outcome"/>: one of <see cref="RunOutcomes"/>; <paramref name="reason"/> says why it stopped.</summary>

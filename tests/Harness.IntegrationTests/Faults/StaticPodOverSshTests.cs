@@ -46,24 +46,7 @@ public sealed class StaticPodOverSshTests
         Directory.CreateDirectory(Manifests);
         File.WriteAllText(Manifest, "# kube-apiserver\n");
         File.WriteAllText(Path.Combine(Manifests, "etcd.yaml"), "# etcd\n");
-        var ca = Convert.ToBase64String("-----BEGIN CERTIFICATE-----\ntest CA\n-----END CERTIFICATE-----\n"u8.ToArray());
-        File.WriteAllText(Kubeconfig, $$"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: lab
-              cluster:
-                server: https://127.0.0.1:{{SshdServer.FreePort()}}
-                certificate-authority-data: {{ca}}
-            contexts:
-            - name: lab
-              context: {cluster: lab, user: admin}
-            current-context: lab
-            users:
-            - name: admin
-              user: {token: not-a-real-token}
-
-            """);
+        UnreachableApiKubeconfig.Write(Kubeconfig, "test CA");
     }
 
     [TearDown]

@@ -66,6 +66,39 @@ public class GateTests
     }
 
     [Test]
+    public void Recoveries_are_compared_only_with_earlier_runs_of_the_same_cluster_and_runs_without_a_uid_by_profile()
+    {
+        (string, string, double?)[] Kube(double seconds) => [(Kubelet, "passed", seconds)];
+        var history = new RunHistory()
+            .Add("older-harness", Kube(20), [Kubelet])                      // no UID: matched by its profile, as before
+            .Add("book-1", Kube(21), [Kubelet], clusterUid: "uid-book")
+            .Add("revised-1", Kube(90), [Kubelet], clusterUid: "uid-revised")
+            .Add("book-2", Kube(95), [Kubelet], clusterUid: "uid-book")
+            .Add("revised-2", Kube(92), [Kubelet], clusterUid: "uid-revised");
+
+        Assert.That(Evaluate(history, runId: "revised-2").BaselineRunIds, Is.EqualTo(new[] { "older-harness", "revised-1" }),
+            "the other cluster of the same profile is no baseline; the run without a UID is");
+        Assert.That(Evaluate(history, runId: "book-2").BaselineRunIds, Is.EqualTo(new[] { "older-harness", "book-1" }));
+        Assert.That(Evaluate(history, runId: "book-2").Reasons, Has.Some.Contains($"{Kubelet} recovery 95.0 s is more than 2× the baseline"),
+            "95 s is slow for the book's cluster, whatever the revised one takes");
+        Assert.That(Evaluate(history, runId: "revised-2").Reasons, Is.Empty, "92 s is as fast as the revised cluster was");
+        Assert.That(Evaluate(history, runId: "revised-1").BaselineRunIds, Is.EqualTo(new[] { "older-harness" }),
+            "a cluster's first run has only the runs without a UID before it");
+    }
+
+    [Test]
+    public void A_run_without_a_uid_is_compared_with_every_run_of_its_profile()
+    {
+        (string, string, double?)[] Kube(double seconds) => [(Kubelet, "passed", seconds)];
+        var history = new RunHistory()
+            .Add("book-1", Kube(21), [Kubelet], clusterUid: "uid-book")
+            .Add("revised-1", Kube(22), [Kubelet], clusterUid: "uid-revised")
+            .Add("stopped-before-the-api", Kube(23), [Kubelet]);
+
+        Assert.That(Evaluate(history, runId: "stopped-before-the-api").BaselineRunIds, Is.EqualTo(new[] { "book-1", "revised-1" }));
+    }
+
+    [Test]
     public void A_failed_check_is_red_with_its_name()
     {
         var history = new RunHistory()

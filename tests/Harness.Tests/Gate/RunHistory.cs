@@ -30,14 +30,15 @@ internal sealed class RunHistory
     /// </summary>
     public RunHistory Add(string runId, (string Check, string Status, double? Recovery)[] checks, IReadOnlyList<string>? expected,
         string? outcome = RunOutcomes.Completed, string? reason = null, string profile = "lab",
-        string server = "v1.20.2", string kubelet = "v1.20.2", string? runtimes = null)
+        string server = "v1.20.2", string kubelet = "v1.20.2", string? runtimes = null, string? clusterUid = null)
     {
         var at = Start.AddHours(_runs++);
         DateTimeOffset Next() => at = at.AddSeconds(1);
         if (expected is not null)
         {
             Runs.Add(new RunRecord(runId, Next(), profile, RunEvents.Started, ExpectedChecks: expected));
-            Runs.Add(new RunRecord(runId, Next(), profile, RunEvents.Versions, ServerVersion: server, KubeletVersions: kubelet, Runtimes: runtimes));
+            Runs.Add(new RunRecord(runId, Next(), profile, RunEvents.Versions, ServerVersion: server, KubeletVersions: kubelet, Runtimes: runtimes,
+                ClusterUid: clusterUid));
         }
         foreach (var (check, status, recovery) in checks)
         {

@@ -53,7 +53,7 @@ public class RunRecordTests
     public void A_run_writes_start_versions_metrics_and_end_that_read_back_as_one_complete_run()
     {
         _run.RunStarted(["CheckA", "CheckB"]);
-        _run.RunVersions("v1.20.2", "v1.20.2");
+        _run.RunVersions("v1.20.2", "v1.20.2", clusterUid: "3c5e0d1a-kube-system");
         _run.Record("CheckA", "recovery", TimeSpan.FromSeconds(12.3456));
         _run.RecordOutcome("CheckA", "passed");
         _run.RecordOutcome("CheckB", "passed");
@@ -71,6 +71,8 @@ public class RunRecordTests
         Assert.That(Metrics.ReadAll(_file), Has.Count.EqualTo(3), "ReadAll returns the per-check metrics only");
         var run = GateOf.Runs(history, "lab").Single();
         Assert.That(run.FullyGreen, Is.True);
+        Assert.That(run.ClusterUid, Is.EqualTo("3c5e0d1a-kube-system"), "the versions record names the cluster");
+        Assert.That(File.ReadLines(_file).ElementAt(1), Does.Contain("\"clusterUid\":\"3c5e0d1a-kube-system\""));
         Assert.That(File.ReadLines(_file).First(), Does.Contain("\"record\":\"run\"").And.Contain("\"event\":\"started\""));
         Assert.That(File.ReadLines(_file).ElementAt(2), Does.Contain("\"record\":\"metric\""));
     }

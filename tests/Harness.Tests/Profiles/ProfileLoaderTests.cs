@@ -328,4 +328,19 @@ public class ProfileLoaderTests
         Assert.That(profile.ResolvePath("~/.cache/verification/fault-ledger.jsonl"), Is.EqualTo(Path.Combine(home, ".cache/verification/fault-ledger.jsonl")));
         Assert.That(profile.ResolvePath("/etc/kubernetes/admin.conf"), Is.EqualTo("/etc/kubernetes/admin.conf"));
     }
+
+    [TestCase("{ledger: cluster}", "'safety.ledger' is 'cluster'; use 'local' (the file safety.ledgerFile on this machine) or 'controlPlane'")]
+    [TestCase("{ledger: controlPlane, controlPlaneStateDirectory: var/lib/verification}", "'safety.controlPlaneStateDirectory' is 'var/lib/verification'; give an absolute path")]
+    [TestCase("{ledger: controlPlane, controlPlaneStateDirectory: '/var/lib/$(reboot)'}", "'safety.controlPlaneStateDirectory' is '/var/lib/$(reboot)'")]
+    [TestCase("{controlPlaneStateDirectory: /}", "'safety.controlPlaneStateDirectory' is '/'")]
+    public void A_wrong_ledger_setting_is_refused_with_what_to_write(string safety, string message) =>
+        Assert.That(Refused(Minimal + $"\nsafety: {safety}").Message, Does.Contain(message));
+
+    [Test]
+    public void The_ledger_stays_local_unless_the_profile_says_controlPlane()
+    {
+        var profile = ProfileLoader.Parse(Minimal + "\nsafety: {ledger: '', controlPlaneStateDirectory: ''}", "/profiles/tiny.yaml");
+        Assert.That((profile.Safety.Ledger, profile.Safety.ControlPlaneStateDirectory), Is.EqualTo(("local", "/var/lib/verification")),
+            "keys given empty get the defaults");
+    }
 }

@@ -156,22 +156,7 @@ public sealed class ControlPlaneDiagnosisOverSshTests
         var manifests = Directory.CreateDirectory(Path.Combine(_temp, "manifests-no-apiserver")).FullName;
         File.WriteAllText(Path.Combine(manifests, "etcd.yaml"), "# etcd\n");
         var kubeconfig = Path.Combine(_temp, "admin.conf");
-        var ca = Convert.ToBase64String("-----BEGIN CERTIFICATE-----\ntest CA\n-----END CERTIFICATE-----\n"u8.ToArray());
-        File.WriteAllText(kubeconfig, $$"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: lab
-              cluster: {server: "https://127.0.0.1:{{SshdServer.FreePort()}}", certificate-authority-data: {{ca}}}
-            contexts:
-            - name: lab
-              context: {cluster: lab, user: admin}
-            current-context: lab
-            users:
-            - name: admin
-              user: {token: not-a-real-token}
-
-            """);
+        UnreachableApiKubeconfig.Write(kubeconfig, "test CA");
         var yaml = $$"""
             name: diagnosis
             discovery:

@@ -56,6 +56,62 @@ public sealed class SafetyOnTheLabTests : LabFixture
         Assert.That(healed[0], Does.Contain("\"status\": \"passed\"").Or.Contain("\"status\":\"passed\""));
     }
 
+    [Test, CancelAfter(1_200_000)]
+    [Description("SIGKILL a fleet leg while kubelet is stopped on a worker; the next fleet leg, run from another clone with its own home (cache, locks, state folder, known hosts), finds the fault in the control plane's ledger and heals it.")]
+    public async Task AKilledFleetLegIsHealedFromTheControlPlanesLedgerByALegFromAnotherClone()
+    {
+        // One cluster of a fleet file: the lab, its ledger on the control plane (safety.ledger: controlPlane).
+        string FleetFile(string name, string filter)
+        {
+            var path = Path.Combine(Work, $"{name}.yaml");
+            File.WriteAllText(path, $$"""
+                state: {{Path.Combine(Work, name, "state")}}
+                clusters:
+                  - name: crash-heal
+                    profile: lab
+                    overrides:
+                      discovery: {vagrantDirectory: {{Path.Combine(LiveRun.Root, "fixtures", "lab")}}}
+                      login: {knownHostsFile: {{Path.Combine(Work, name, "known_hosts.json")}}}
+                      safety: {ledger: controlPlane}
+                    filter: "{{filter}}"
+                """);
+            return path;
+        }
+        var ledger = new FaultLedger(new ControlPlaneLedgerStore(Lab.ControlPlane, Lab.Profile.Safety.ControlPlaneStateDirectory, TimeSpan.FromSeconds(30)));
+        var openBefore = ledger.OpenEntries().Select(e => e.Id).ToHashSet();
+
+        using var crashed = FleetRun.Start(LiveRun.Root, [FleetFile("a", "Name=PodHangsInTerminatingUntilKubeletIsBack"), "--cluster", "crash-heal", "--out", Path.Combine(Work, "a", "out")]);
+        var kubeletStopped = await UntilAsync(() => ledger.OpenEntries().FirstOrDefault(e => e.Fault == "kubelet stopped" && !openBefore.Contains(e.Id)),
+            TimeSpan.FromMinutes(6), () => $"the leg to stop kubelet (an open entry in {ledger.Path}); its output so far:\n{crashed.Output}");
+        await UntilAsync(async () => await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default) ? null : "stopped",
+            TimeSpan.FromSeconds(60), () => $"kubelet to be stopped on {kubeletStopped.Node}");
+        using (var testhost = Process.GetProcessById(kubeletStopped.Pid)) testhost.Kill(); // SIGKILL: no revert can run
+        crashed.Kill(); // and to the fleet and its leg (./verify, dotnet test)
+        Assert.That(await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default), Is.False, "the killed leg left kubelet stopped");
+        Assert.That(File.Exists(Path.Combine(Work, "a", "state", "crash-heal", "fault-ledger.jsonl")), Is.False, "the leg kept no ledger on this machine");
+
+        // Another clone of the repository, with a home of its own: nothing of the first leg's machine state is in reach.
+        var clone = Path.Combine(Work, "clone");
+        var cloned = await CliWrap.Buffered.BufferedCommandExtensions.ExecuteBufferedAsync(CliWrap.Cli.Wrap("git")
+            .WithArguments(["clone", "--quiet", "--no-hardlinks", LiveRun.Root, clone]).WithValidation(CliWrap.CommandResultValidation.None));
+        Assert.That(cloned.ExitCode, Is.Zero, cloned.StandardError);
+        var home = Directory.CreateDirectory(Path.Combine(Work, "home-b")).FullName;
+        using var next = FleetRun.Start(clone, [FleetFile("b", "Category=heal"), "--cluster", "crash-heal", "--out", Path.Combine(Work, "b", "out")],
+            new Dictionary<string, string> { ["HOME"] = home, ["NUGET_PACKAGES"] = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages") });
+        Assert.That(await next.WaitAsync(TimeSpan.FromMinutes(12)), Is.Zero, next.Output);
+
+        Assert.That(await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default), Is.True, $"kubelet runs again on {kubeletStopped.Node}");
+        Assert.That(ledger.OpenEntries().Select(e => e.Id), Does.Not.Contain(kubeletStopped.Id), $"the entry is closed in {ledger.Path}");
+        var healed = Directory.GetFiles(Path.Combine(Work, "b", "out", "crash-heal", "allure-results"), "*-result.json")
+            .Select(File.ReadAllText).Where(t => t.Contains(Healing.CheckName)).ToList();
+        Assert.That(healed, Has.Count.EqualTo(1), "the healing is reported as a check of its own");
+        Assert.That(healed[0], Does.Contain(kubeletStopped.Node), "the heal result names the node it healed");
+        Assert.That(Directory.Exists(Path.Combine(home, ".cache", "verification")) &&
+                    !File.Exists(Path.Combine(Work, "b", "state", "crash-heal", "fault-ledger.jsonl")), Is.True,
+            "the second clone ran with its own home and kept no ledger of its own");
+        TestContext.Progress.WriteLine($"fleet crash and heal: {kubeletStopped.Fault} on {kubeletStopped.Node} healed from {ledger.Path} by a leg from another clone");
+    }
+
     /// <summary>Issue 11's hardest case: nothing reaches the cluster through the API until the next run puts the API server back.</summary>
     [Test, CancelAfter(1_500_000)]
     [Description("SIGKILL a run while kube-apiserver's manifest is away; the next run moves it back over SSH before it reaches the API, and empties the ledger.")]

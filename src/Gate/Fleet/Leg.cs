@@ -57,7 +57,6 @@ public static class Leg
             if (changed) console.Line(progress.Line("running ..."));
         }
 
-        console.Line($"[{cluster.Name}] started: {string.Join(' ', arguments.Skip(1).Prepend(Path.GetFileName(legCommand)))} (output: {Path.Combine(folder, LogFile)})");
         var clock = Stopwatch.StartNew();
         int? exitCode = null;
         File.Delete(Path.Combine(folder, BeforeFailedFile));
@@ -85,6 +84,7 @@ public static class Leg
             }
             console.Line($"[{cluster.Name}] before: done in {clock.Elapsed.TotalSeconds:0} s");
         }
+        console.Line($"[{cluster.Name}] started: {string.Join(' ', arguments.Skip(1).Prepend(Path.GetFileName(legCommand)))} (output: {Path.Combine(folder, LogFile)})");
         // setsid: the leg is a process group of its own, so the fleet can give it Ctrl-C as a whole (below), and a
         // Ctrl-C typed at the fleet's terminal reaches the fleet alone, which passes it on to every leg once.
         // env --default-signal=INT: a fleet started in the background (nohup, `&` in a script) passes SIGINT on as

@@ -5,8 +5,8 @@ using Harness.Reporting;
 namespace Lab.Tests;
 
 /// <summary>
-/// One run of the live suite (tests/Verification) as a child process, with its own results, metrics and ledger files,
-/// so these tests can crash it, race two of them, or read everything it wrote.
+/// One run of the live suite (tests/Verification, or a ./verify fleet leg of it) as a child process, with its own
+/// results, metrics and ledger files, so these tests can crash it, race two of them, or read everything it wrote.
 /// </summary>
 public sealed class LiveRun : IDisposable
 {
@@ -27,12 +27,7 @@ public sealed class LiveRun : IDisposable
     public static LiveRun Start(string filter, IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string>? environment = null,
         bool sequential = false)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Root };
         foreach (var arg in new[] { "test", "tests/Verification/Verification.csproj", "--no-build", "--settings", "runsettings.xml", "--filter", filter, "--" })
             info.ArgumentList.Add(arg);
         foreach (var (name, value) in parameters)
@@ -42,6 +37,23 @@ public sealed class LiveRun : IDisposable
             info.ArgumentList.Add("NUnit.NumberOfTestWorkers=0");
             info.ArgumentList.Add("TestRunParameters.Parameter(name=\"runMode\", value=\"sequential\")");
         }
+        return Started(info, environment);
+    }
+
+    /// <summary><c>./verify fleet …</c> of a checkout (this one or another clone) as a child run.</summary>
+    /// <param name="arguments">What follows <c>./verify fleet</c>.</param>
+    public static LiveRun Fleet(string checkout, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(Path.Combine(checkout, "verify")) { WorkingDirectory = checkout };
+        info.ArgumentList.Add("fleet");
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        return Started(info, environment);
+    }
+
+    private static LiveRun Started(ProcessStartInfo info, IReadOnlyDictionary<string, string>? environment)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             info.Environment[name] = value;
         var run = new LiveRun(Process.Start(info)!);
@@ -65,7 +77,8 @@ public sealed class LiveRun : IDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Ends this run and everything it started (dotnet test, vstest, testhost), by its own process handle.</summary>
+    /// <summary>Ends this run and everything it started (dotnet test, vstest, testhost; a fleet's leg, which runs in a
+    /// session of its own but is still a descendant), by its own process handle: SIGKILL, no revert can run.</summary>
     public void KillTree()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);

@@ -80,13 +80,13 @@ public sealed class SafetyOnTheLabTests : LabFixture
         var ledger = new FaultLedger(new ControlPlaneLedgerStore(Lab.ControlPlane, Lab.Profile.Safety.ControlPlaneStateDirectory, TimeSpan.FromSeconds(30)));
         var openBefore = ledger.OpenEntries().Select(e => e.Id).ToHashSet();
 
-        using var crashed = FleetRun.Start(LiveRun.Root, [FleetFile("a", "Name=PodHangsInTerminatingUntilKubeletIsBack"), "--cluster", "crash-heal", "--out", Path.Combine(Work, "a", "out")]);
+        using var crashed = LiveRun.Fleet(LiveRun.Root, [FleetFile("a", "Name=PodHangsInTerminatingUntilKubeletIsBack"), "--cluster", "crash-heal", "--out", Path.Combine(Work, "a", "out")]);
         var kubeletStopped = await UntilAsync(() => ledger.OpenEntries().FirstOrDefault(e => e.Fault == "kubelet stopped" && !openBefore.Contains(e.Id)),
             TimeSpan.FromMinutes(6), () => $"the leg to stop kubelet (an open entry in {ledger.Path}); its output so far:\n{crashed.Output}");
         await UntilAsync(async () => await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default) ? null : "stopped",
             TimeSpan.FromSeconds(60), () => $"kubelet to be stopped on {kubeletStopped.Node}");
         using (var testhost = Process.GetProcessById(kubeletStopped.Pid)) testhost.Kill(); // SIGKILL: no revert can run
-        crashed.Kill(); // and to the fleet and its leg (./verify, dotnet test)
+        crashed.KillTree(); // and to the fleet and its leg (./verify, dotnet test)
         Assert.That(await Lab.Kubelets.IsActiveAsync(kubeletStopped.Node, default), Is.False, "the killed leg left kubelet stopped");
         Assert.That(File.Exists(Path.Combine(Work, "a", "state", "crash-heal", "fault-ledger.jsonl")), Is.False, "the leg kept no ledger on this machine");
 
@@ -96,7 +96,7 @@ public sealed class SafetyOnTheLabTests : LabFixture
             .WithArguments(["clone", "--quiet", "--no-hardlinks", LiveRun.Root, clone]).WithValidation(CliWrap.CommandResultValidation.None));
         Assert.That(cloned.ExitCode, Is.Zero, cloned.StandardError);
         var home = Directory.CreateDirectory(Path.Combine(Work, "home-b")).FullName;
-        using var next = FleetRun.Start(clone, [FleetFile("b", "Category=heal"), "--cluster", "crash-heal", "--out", Path.Combine(Work, "b", "out")],
+        using var next = LiveRun.Fleet(clone, [FleetFile("b", "Category=heal"), "--cluster", "crash-heal", "--out", Path.Combine(Work, "b", "out")],
             new Dictionary<string, string> { ["HOME"] = home, ["NUGET_PACKAGES"] = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages") });
         Assert.That(await next.WaitAsync(TimeSpan.FromMinutes(12)), Is.Zero, next.Output);
 

@@ -56,6 +56,14 @@ public static class Leg
             }
             if (changed) console.Line(progress.Line("running ..."));
         }
+        void Log(string line) { lock (logLock) log.WriteLine(line); }
+        // The 'before' command and the leg run in the same place with the same environment, their output into leg.log.
+        Command InTheLeg(string program, IEnumerable<string> args, Action<string> output) => Cli.Wrap(program).WithArguments(args)
+            .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(legCommand))!)
+            .WithEnvironmentVariables(cluster.Environment.ToDictionary(e => e.Key, e => (string?)e.Value))
+            .WithStandardOutputPipe(PipeTarget.ToDelegate(output))
+            .WithStandardErrorPipe(PipeTarget.ToDelegate(output))
+            .WithValidation(CommandResultValidation.None);
 
         var clock = Stopwatch.StartNew();
         int? exitCode = null;
@@ -66,13 +74,7 @@ public static class Leg
             int? beforeExit = null; // null: stopped (Ctrl-C of the fleet) before it ended
             try
             {
-                beforeExit = (await Cli.Wrap("bash").WithArguments(["-c", before])
-                    .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(legCommand))!)
-                    .WithEnvironmentVariables(cluster.Environment.ToDictionary(e => e.Key, e => (string?)e.Value))
-                    .WithStandardOutputPipe(PipeTarget.ToDelegate(line => { lock (logLock) log.WriteLine(line); }))
-                    .WithStandardErrorPipe(PipeTarget.ToDelegate(line => { lock (logLock) log.WriteLine(line); }))
-                    .WithValidation(CommandResultValidation.None)
-                    .ExecuteAsync(stop)).ExitCode;
+                beforeExit = (await InTheLeg("bash", ["-c", before], Log).ExecuteAsync(stop)).ExitCode;
             }
             catch (OperationCanceledException) { }
             if (beforeExit is not 0)
@@ -89,13 +91,7 @@ public static class Leg
         // Ctrl-C typed at the fleet's terminal reaches the fleet alone, which passes it on to every leg once.
         // env --default-signal=INT: a fleet started in the background (nohup, `&` in a script) passes SIGINT on as
         // ignored, and then neither bash nor .NET would ever see that Ctrl-C.
-        var command = Cli.Wrap("setsid")
-            .WithArguments(["env", "--default-signal=INT", .. arguments])
-            .WithWorkingDirectory(Path.GetDirectoryName(Path.GetFullPath(legCommand))!)
-            .WithEnvironmentVariables(cluster.Environment.ToDictionary(e => e.Key, e => (string?)e.Value))
-            .WithStandardOutputPipe(PipeTarget.ToDelegate(Output))
-            .WithStandardErrorPipe(PipeTarget.ToDelegate(Output))
-            .WithValidation(CommandResultValidation.None);
+        var command = InTheLeg("setsid", ["env", "--default-signal=INT", .. arguments], Output);
         try
         {
             var task = command.ExecuteAsync(kill);
